@@ -1,0 +1,25 @@
+# The developer contract (README): `make run` serves the whole stack with demo data on
+# http://127.0.0.1:5000, `make test` runs the whole suite against real services.
+.PHONY: run test stop status install i18n
+
+run:
+	tools/stack.sh run
+
+test:
+	tools/stack.sh test $(ARGS)
+
+stop:
+	tools/stack.sh stop
+
+status:
+	tools/stack.sh status
+
+install:
+	tools/stack.sh install
+
+# Extract strings into the template, merge them into the ja catalog, compile it.
+i18n:
+	.venv/bin/pybabel extract -F i18n/babel.cfg -o i18n/ckanext-tdpf.pot --no-location \
+	  --project ckanext-tdpf --copyright-holder "ckanext-tdpf" -k _ -k ngettext -k N_ ckanext
+	.venv/bin/pybabel update -i i18n/ckanext-tdpf.pot -d i18n -D ckanext-tdpf -l ja --no-fuzzy-matching
+	.venv/bin/pybabel compile -d i18n -D ckanext-tdpf -l ja --statistics

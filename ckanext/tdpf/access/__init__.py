@@ -1,0 +1,1 @@
+"""Plugin ``tdpf_access``: shared and paid data: access requests, grants, usage and charges."""

@@ -1,0 +1,1 @@
+"""ckanext-scheming schemas of ckanext-tdpf, packaged as ``ckanext.tdpf.schemas``."""

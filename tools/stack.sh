@@ -1,0 +1,310 @@
+#!/usr/bin/env bash
+# The local TDPF stack without Docker: PostgreSQL and Redis from Debian packages, Solr 9 from
+# Maven Central artifacts (tools/solr-launcher), CKAN 2.12 and the suite in .venv/.
+#
+#   tools/stack.sh install   install what is missing (apt, .venv, Maven build of the launcher)
+#   tools/stack.sh up        install, then start PostgreSQL, Redis and Solr; create databases
+#   tools/stack.sh run       up, write .dev/ckan.ini, migrate, admin user, worker, demo data, serve
+#   tools/stack.sh test ...  up, then run the test suite (arguments go to pytest)
+#   tools/stack.sh stop      stop everything this checkout started
+#   tools/stack.sh status    what is running
+#
+# Every step is idempotent: re-running only does what is missing. State lives in .dev/.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DEV=$ROOT/.dev
+VENV=$ROOT/.venv
+LOGS=$DEV/logs
+PG_PORT=${TDPF_PG_PORT:-5432}
+REDIS_PORT=${TDPF_REDIS_PORT:-6379}
+SOLR_PORT=${TDPF_SOLR_PORT:-8983}
+CKAN_PORT=${TDPF_CKAN_PORT:-5000}
+PG_BIN=/usr/lib/postgresql/15/bin
+LAUNCHER_DIR=$ROOT/tools/solr-launcher
+LAUNCHER_JAR=$LAUNCHER_DIR/target/ckan-solr-launcher-1.0.0.jar
+APT_PACKAGES=(postgresql-15 redis-server maven openjdk-17-jdk-headless chromium gettext
+  libpq-dev libmagic1 python3-dev build-essential curl)
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# PostgreSQL refuses to run as root; when we are root it runs as the "postgres" user, whose
+# data directory must be reachable. A checkout under an unreachable home gets one in /var/lib.
+pg_user() { if [ "$(id -u)" = 0 ]; then echo postgres; else id -un; fi; }
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+pg_data_dir() {
+  if [ -f "$DEV/pgdata.path" ]; then cat "$DEV/pgdata.path"; return; fi
+  local dir=$DEV/pgdata
+  if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$DEV"; then
+    dir=/var/lib/postgresql/tdpf-$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)
+  fi
+  echo "$dir" > "$DEV/pgdata.path"
+  echo "$dir"
+}
+
+install_system() {
+  local missing=()
+  for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+      missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      "${missing[@]}" >"$LOGS/apt.log" 2>&1 || { tail -20 "$LOGS/apt.log"; die "apt-get failed"; }
+  fi
+}
+
+install_python() {
+  local stamp=$VENV/.tdpf-installed
+  local want
+  want=$(cat "$ROOT/requirements.txt" "$ROOT/dev-requirements.txt" "$ROOT/setup.py" | sha1sum)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "creating $VENV"
+    python3 -m venv "$VENV"
+  fi
+  say "installing Python packages (requirements.txt, dev-requirements.txt)"
+  "$VENV/bin/pip" install -q --upgrade pip==25.3
+  "$VENV/bin/pip" install -q -r "$ROOT/requirements.txt" -r "$ROOT/dev-requirements.txt"
+  "$VENV/bin/pip" install -q --no-deps -e "$ROOT"
+  echo "$want" > "$stamp"
+}
+
+build_solr() {
+  local newest
+  newest=$(find "$LAUNCHER_DIR/pom.xml" "$LAUNCHER_DIR/src" -newer "$LAUNCHER_JAR" 2>/dev/null | head -1)
+  if [ -f "$LAUNCHER_JAR" ] && [ -z "$newest" ]; then return; fi
+  say "building the Solr launcher with Maven (first run downloads Solr from Maven Central)"
+  (cd "$LAUNCHER_DIR" && mvn -B -q package) >"$LOGS/maven.log" 2>&1 ||
+    { tail -30 "$LOGS/maven.log"; die "Maven build of tools/solr-launcher failed"; }
+}
+
+install_all() {
+  mkdir -p "$DEV" "$LOGS"
+  install_system
+  install_python
+  build_solr
+}
+
+start_postgres() {
+  local data
+  data=$(pg_data_dir)
+  if [ ! -f "$data/PG_VERSION" ]; then
+    say "initializing PostgreSQL in $data"
+    as_root mkdir -p "$data"
+    as_root chown "$(pg_user)" "$data"
+    as_root chmod 700 "$data"
+    # Trust on loopback only: a single-user development cluster, no password to leak.
+    as_pg "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
+      >"$LOGS/initdb.log" 2>&1 || { cat "$LOGS/initdb.log"; die "initdb failed"; }
+  fi
+  if ! as_pg "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    port_open "$PG_PORT" && die "port $PG_PORT is taken by another PostgreSQL; stop it or set TDPF_PG_PORT"
+    say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+    as_pg "$PG_BIN/pg_ctl" -D "$data" -w -t 60 -l "$data/server.log" \
+      -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$data" start >/dev/null ||
+      { tail -20 "$data/server.log"; die "PostgreSQL did not start"; }
+  fi
+  local psql=("$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qtA)
+  if [ "$("${psql[@]}" -c "select 1 from pg_roles where rolname='ckan_default'")" != 1 ]; then
+    "${psql[@]}" -c "create role ckan_default login"
+  fi
+  for db in ckan_default ckan_test; do
+    if [ "$("${psql[@]}" -c "select 1 from pg_database where datname='$db'")" != 1 ]; then
+      "${psql[@]}" -c "create database $db owner ckan_default encoding 'UTF8' template template0"
+    fi
+  done
+}
+
+start_redis() {
+  if [ -f "$DEV/redis.pid" ] && kill -0 "$(cat "$DEV/redis.pid")" 2>/dev/null; then return; fi
+  port_open "$REDIS_PORT" && die "port $REDIS_PORT is taken by another Redis; stop it or set TDPF_REDIS_PORT"
+  say "starting Redis on 127.0.0.1:$REDIS_PORT"
+  mkdir -p "$DEV/redis"
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --dir "$DEV/redis" \
+    --pidfile "$DEV/redis.pid" --logfile "$LOGS/redis.log" --save 60 1000
+  for _ in $(seq 50); do port_open "$REDIS_PORT" && return; sleep 0.1; done
+  die "Redis did not start (see $LOGS/redis.log)"
+}
+
+start_solr() {
+  if [ -f "$DEV/solr.ready" ] && kill -0 "$(sed -n 2p "$DEV/solr.ready")" 2>/dev/null; then return; fi
+  rm -f "$DEV/solr.ready"
+  port_open "$SOLR_PORT" && die "port $SOLR_PORT is taken by another Solr; stop it or set TDPF_SOLR_PORT"
+  local schema
+  schema=$("$VENV/bin/python" -c \
+    "import ckan, os; print(os.path.join(os.path.dirname(ckan.__file__), 'config', 'solr', 'schema.xml'))")
+  say "starting Solr 9 on 127.0.0.1:$SOLR_PORT (cores ckan, ckan_test)"
+  nohup java -Xms256m -Xmx1g -XX:+UseParallelGC -jar "$LAUNCHER_JAR" --home "$DEV/solr" \
+    --schema "$schema" --port "$SOLR_PORT" --cores ckan,ckan_test \
+    --ready-file "$DEV/solr.ready" >"$LOGS/solr.log" 2>&1 </dev/null &
+  local pid=$!
+  for _ in $(seq 240); do
+    [ -f "$DEV/solr.ready" ] && return
+    kill -0 "$pid" 2>/dev/null || { tail -20 "$LOGS/solr.log"; die "Solr failed to start"; }
+    sleep 0.5
+  done
+  die "Solr did not become ready in 120 s (see $LOGS/solr.log)"
+}
+
+service_env() {
+  export CKAN_SQLALCHEMY_URL="postgresql://ckan_default@127.0.0.1:$PG_PORT/$1"
+  export CKAN_SOLR_URL="http://127.0.0.1:$SOLR_PORT/solr/$2"
+  export CKAN_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/$3"
+}
+
+up() {
+  install_all
+  start_postgres
+  start_redis
+  start_solr
+}
+
+ckan_dev() { "$VENV/bin/ckan" -c "$DEV/ckan.ini" "$@"; }
+
+write_config() {
+  local ini=$DEV/ckan.ini
+  if [ ! -f "$ini" ]; then
+    say "writing $ini"
+    "$VENV/bin/ckan" generate config "$ini" >/dev/null
+  fi
+  # Re-applied on every run so the file follows the repository's choices; secrets stay as
+  # `ckan generate config` made them.
+  "$VENV/bin/ckan" config-tool "$ini" \
+    "sqlalchemy.url=postgresql://ckan_default@127.0.0.1:$PG_PORT/ckan_default" \
+    "solr_url=http://127.0.0.1:$SOLR_PORT/solr/ckan" \
+    "ckan.redis.url=redis://127.0.0.1:$REDIS_PORT/0" \
+    "ckan.site_url=http://127.0.0.1:$CKAN_PORT" \
+    "ckan.site_title=東京データプラットフォーム" \
+    "ckan.site_id=tdpf-dev" \
+    "ckan.locale_default=ja" \
+    "ckan.locales_offered=ja en" \
+    "ckan.display_timezone=Asia/Tokyo" \
+    "ckan.storage_path=$DEV/storage" \
+    "ckan.plugins=$(cat "$ROOT/tools/plugins.txt")" \
+    "scheming.dataset_fallback=false" \
+    "ckan.harvest.mq.type=redis" \
+    "ckan.harvest.mq.hostname=127.0.0.1" \
+    "ckan.harvest.mq.port=$REDIS_PORT" \
+    "ckan.harvest.mq.redis_db=0" \
+    "ckan.auth.create_user_via_web=true" >/dev/null
+  mkdir -p "$DEV/storage"
+}
+
+migrate() {
+  say "migrating the database (CKAN core and every plugin)"
+  ckan_dev db upgrade >"$LOGS/db-upgrade.log" 2>&1 || { tail -30 "$LOGS/db-upgrade.log"; die "ckan db upgrade failed"; }
+}
+
+ensure_admin() {
+  if ! ckan_dev user show admin 2>/dev/null | grep -q "name=admin"; then
+    local password
+    password=$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 16)
+    say "creating the sysadmin 'admin'"
+    ckan_dev user add admin email=admin@example.invalid password="$password" >/dev/null
+    ckan_dev sysadmin add admin >/dev/null
+    umask 077
+    echo "$password" > "$DEV/admin-password"
+  fi
+  if [ ! -s "$DEV/admin-token" ] || ! curl -fsS -o /dev/null -H "Authorization: $(cat "$DEV/admin-token")" \
+      "http://127.0.0.1:$CKAN_PORT/api/3/action/dashboard_new_activities_count" 2>/dev/null; then
+    (umask 077; ckan_dev user token add admin tdpf-dev | tail -1 | tr -d '[:space:]' > "$DEV/admin-token")
+  fi
+}
+
+start_worker() {
+  if [ -f "$DEV/worker.pid" ] && kill -0 "$(cat "$DEV/worker.pid")" 2>/dev/null; then return; fi
+  say "starting the background job worker"
+  nohup "$VENV/bin/ckan" -c "$DEV/ckan.ini" jobs worker >"$LOGS/worker.log" 2>&1 </dev/null &
+  echo $! > "$DEV/worker.pid"
+}
+
+stop_pidfile() {
+  local file=$1
+  [ -f "$file" ] || return 0
+  local pid
+  pid=$(sed -n "${2:-1}p" "$file")
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -f "$file"
+}
+
+run() {
+  local started
+  started=$(date +%s)
+  up
+  unset CKAN_SQLALCHEMY_URL CKAN_SOLR_URL CKAN_REDIS_URL
+  write_config
+  migrate
+  start_worker
+  port_open "$CKAN_PORT" && die "port $CKAN_PORT is taken; stop the other server or set TDPF_CKAN_PORT"
+  say "starting CKAN on http://127.0.0.1:$CKAN_PORT"
+  "$VENV/bin/ckan" -c "$DEV/ckan.ini" run -H 127.0.0.1 -p "$CKAN_PORT" --disable-reloader \
+    >"$LOGS/ckan.log" 2>&1 &
+  local server=$!
+  trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; echo; say "CKAN stopped (make stop stops the services)"; exit 0' INT TERM
+  for _ in $(seq 240); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$CKAN_PORT/api/3/action/status_show" 2>/dev/null && break
+    kill -0 "$server" 2>/dev/null || { tail -30 "$LOGS/ckan.log"; die "CKAN failed to start"; }
+    sleep 0.5
+  done
+  ensure_admin
+  "$VENV/bin/python" "$ROOT/tools/demo_data.py" --url "http://127.0.0.1:$CKAN_PORT" \
+    --token-file "$DEV/admin-token" || die "loading the demo data failed"
+  cat <<EOF
+
+  東京データプラットフォーム (TDPF) is running: http://127.0.0.1:$CKAN_PORT
+  Log in as: admin / $(cat "$DEV/admin-password")   (API token: .dev/admin-token)
+  Logs: .dev/logs/   Ready in $(( $(date +%s) - started )) s.   Ctrl-C stops CKAN; 'make stop' stops the services.
+
+EOF
+  tail -n 0 -f "$LOGS/ckan.log" &
+  wait "$server"
+}
+
+run_tests() {
+  up
+  service_env ckan_test ckan_test 1
+  cd "$ROOT"
+  "$VENV/bin/python" -m pytest "$@"
+}
+
+stop() {
+  stop_pidfile "$DEV/worker.pid"
+  stop_pidfile "$DEV/solr.ready" 2
+  if [ -f "$DEV/redis.pid" ]; then stop_pidfile "$DEV/redis.pid"; fi
+  if [ -f "$DEV/pgdata.path" ]; then
+    local data
+    data=$(cat "$DEV/pgdata.path")
+    if [ -f "$data/postmaster.pid" ]; then as_pg "$PG_BIN/pg_ctl" -D "$data" -m fast stop >/dev/null || true; fi
+  fi
+  say "stopped"
+}
+
+status() {
+  local ok
+  for svc in "PostgreSQL:$PG_PORT" "Redis:$REDIS_PORT" "Solr:$SOLR_PORT" "CKAN:$CKAN_PORT"; do
+    ok=down; port_open "${svc#*:}" && ok=up
+    printf '%-11s 127.0.0.1:%-5s %s\n' "${svc%%:*}" "${svc#*:}" "$ok"
+  done
+}
+
+mkdir -p "$DEV" "$LOGS"
+cmd=${1:-run}
+shift || true
+case "$cmd" in
+  install) install_all ;;
+  up) up ;;
+  run) run ;;
+  test) run_tests "$@" ;;
+  stop) stop ;;
+  status) status ;;
+  *) die "unknown command: $cmd (install, up, run, test, stop, status)" ;;
+esac
