@@ -56,7 +56,6 @@ setup(
     ],
     entry_points={
         "ckan.plugins": PLUGINS,
-        "babel.extractors": ["ckan = ckan.lib.extract:extract_ckan"],
     },
     message_extractors={
         "ckanext": [

@@ -24,7 +24,7 @@ PG_BIN=/usr/lib/postgresql/15/bin
 LAUNCHER_DIR=$ROOT/tools/solr-launcher
 LAUNCHER_JAR=$LAUNCHER_DIR/target/ckan-solr-launcher-1.0.0.jar
 APT_PACKAGES=(postgresql-15 redis-server maven openjdk-17-jdk-headless chromium gettext
-  libpq-dev libmagic1 python3-dev build-essential curl)
+  libpq-dev libmagic1 python3-dev build-essential curl fonts-noto-cjk)
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -114,7 +114,7 @@ start_postgres() {
   if [ "$("${psql[@]}" -c "select 1 from pg_roles where rolname='ckan_default'")" != 1 ]; then
     "${psql[@]}" -c "create role ckan_default login"
   fi
-  for db in ckan_default ckan_test; do
+  for db in ckan_default ckan_test ckan_live_test; do
     if [ "$("${psql[@]}" -c "select 1 from pg_database where datname='$db'")" != 1 ]; then
       "${psql[@]}" -c "create database $db owner ckan_default encoding 'UTF8' template template0"
     fi
@@ -132,16 +132,28 @@ start_redis() {
   die "Redis did not start (see $LOGS/redis.log)"
 }
 
+SOLR_CORES=(ckan ckan_test ckan_live_test)
+
+solr_cores_answer() {
+  for core in "${SOLR_CORES[@]}"; do
+    curl -fsS -o /dev/null "http://127.0.0.1:$SOLR_PORT/solr/$core/admin/ping" 2>/dev/null || return 1
+  done
+}
+
 start_solr() {
-  if [ -f "$DEV/solr.ready" ] && kill -0 "$(sed -n 2p "$DEV/solr.ready")" 2>/dev/null; then return; fi
+  if [ -f "$DEV/solr.ready" ] && kill -0 "$(sed -n 2p "$DEV/solr.ready")" 2>/dev/null; then
+    solr_cores_answer && return
+    say "restarting Solr: a core is missing"
+    stop_pidfile "$DEV/solr.ready" 2
+  fi
   rm -f "$DEV/solr.ready"
   port_open "$SOLR_PORT" && die "port $SOLR_PORT is taken by another Solr; stop it or set TDPF_SOLR_PORT"
   local schema
   schema=$("$VENV/bin/python" -c \
     "import ckan, os; print(os.path.join(os.path.dirname(ckan.__file__), 'config', 'solr', 'schema.xml'))")
-  say "starting Solr 9 on 127.0.0.1:$SOLR_PORT (cores ckan, ckan_test)"
+  say "starting Solr 9 on 127.0.0.1:$SOLR_PORT (cores ${SOLR_CORES[*]})"
   nohup java -Xms256m -Xmx1g -XX:+UseParallelGC -jar "$LAUNCHER_JAR" --home "$DEV/solr" \
-    --schema "$schema" --port "$SOLR_PORT" --cores ckan,ckan_test \
+    --schema "$schema" --port "$SOLR_PORT" --cores "$(IFS=,; echo "${SOLR_CORES[*]}")" \
     --ready-file "$DEV/solr.ready" >"$LOGS/solr.log" 2>&1 </dev/null &
   local pid=$!
   for _ in $(seq 240); do
@@ -168,32 +180,12 @@ up() {
 ckan_dev() { "$VENV/bin/ckan" -c "$DEV/ckan.ini" "$@"; }
 
 write_config() {
-  local ini=$DEV/ckan.ini
-  if [ ! -f "$ini" ]; then
-    say "writing $ini"
-    "$VENV/bin/ckan" generate config "$ini" >/dev/null
-  fi
-  # Re-applied on every run so the file follows the repository's choices; secrets stay as
-  # `ckan generate config` made them.
-  "$VENV/bin/ckan" config-tool "$ini" \
-    "sqlalchemy.url=postgresql://ckan_default@127.0.0.1:$PG_PORT/ckan_default" \
-    "solr_url=http://127.0.0.1:$SOLR_PORT/solr/ckan" \
-    "ckan.redis.url=redis://127.0.0.1:$REDIS_PORT/0" \
-    "ckan.site_url=http://127.0.0.1:$CKAN_PORT" \
-    "ckan.site_title=東京データプラットフォーム" \
-    "ckan.site_id=tdpf-dev" \
-    "ckan.locale_default=ja" \
-    "ckan.locales_offered=ja en" \
-    "ckan.display_timezone=Asia/Tokyo" \
-    "ckan.storage_path=$DEV/storage" \
-    "ckan.plugins=$(cat "$ROOT/tools/plugins.txt")" \
-    "scheming.dataset_fallback=false" \
-    "ckan.harvest.mq.type=redis" \
-    "ckan.harvest.mq.hostname=127.0.0.1" \
-    "ckan.harvest.mq.port=$REDIS_PORT" \
-    "ckan.harvest.mq.redis_db=0" \
-    "ckan.auth.create_user_via_web=true" >/dev/null
-  mkdir -p "$DEV/storage"
+  [ -f "$DEV/ckan.ini" ] || say "writing $DEV/ckan.ini"
+  CKAN_SITE_URL="http://127.0.0.1:$CKAN_PORT" CKAN_SITE_ID=tdpf-dev CKAN_STORAGE_PATH="$DEV/storage" \
+    CKAN_SQLALCHEMY_URL="postgresql://ckan_default@127.0.0.1:$PG_PORT/ckan_default" \
+    CKAN_SOLR_URL="http://127.0.0.1:$SOLR_PORT/solr/ckan" CKAN_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
+    TDPF_EXTRA_CONFIG="ckan.auth.create_user_via_web=true" \
+    "$VENV/bin/python" "$ROOT/docker/ckan_config.py" "$DEV/ckan.ini"
 }
 
 migrate() {

@@ -1,0 +1,43 @@
+"""A real browser (Debian's Chromium, driven by Playwright) against a live CKAN server."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def tdpf_browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_home_and_dataset_pages_render_in_japanese(tdpf_live_site, tdpf_browser, tmp_path):
+    site = tdpf_live_site
+    org = site.action("organization_create", name="t131083", title="江東区")
+    site.action(
+        "package_create", name="koto-public-toilets", title="江東区 公衆トイレ一覧",
+        owner_org=org["id"], notes="区内の公衆トイレの所在地",
+        resources=[{"name": "公衆トイレ一覧", "url": "https://example.org/toilet.csv",
+                    "format": "CSV"}],
+    )
+    page = tdpf_browser.new_page(locale="ja-JP")
+
+    response = page.goto(site.url + "/")
+    assert response.status == 200
+    assert page.title().endswith("東京データプラットフォーム")
+    assert page.locator("html").get_attribute("lang") == "ja"
+    page.screenshot(path=str(tmp_path / "home.png"))
+
+    response = page.goto(site.url + "/dataset/koto-public-toilets")
+    assert response.status == 200
+    assert page.locator("h1").first.inner_text().strip() == "江東区 公衆トイレ一覧"
+    assert page.get_by_text("公衆トイレ一覧").count() >= 1
+    assert page.get_by_text("データとリソース").count() == 1
+    page.screenshot(path=str(tmp_path / "dataset.png"), full_page=True)

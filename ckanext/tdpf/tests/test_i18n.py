@@ -1,0 +1,68 @@
+"""The ja catalog is complete, current with the sources, compiled, and loaded by CKAN."""
+from __future__ import annotations
+
+import pathlib
+import subprocess
+import sys
+
+import polib
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+POT = ROOT / "i18n/ckanext-tdpf.pot"
+PO = ROOT / "i18n/ja/LC_MESSAGES/ckanext-tdpf.po"
+MO = ROOT / "i18n/ja/LC_MESSAGES/ckanext-tdpf.mo"
+BIN = pathlib.Path(sys.executable).parent
+
+
+def _ids(catalog) -> set[tuple[str | None, str]]:
+    return {(entry.msgctxt, entry.msgid) for entry in catalog if not entry.obsolete}
+
+
+def test_template_is_current_with_the_sources(tmp_path):
+    fresh = tmp_path / "fresh.pot"
+    subprocess.run(
+        [str(BIN / "pybabel"), "extract", "-F", str(ROOT / "i18n/babel.cfg"),
+         "-k", "_", "-k", "ngettext", "-k", "N_", "-o", str(fresh), "ckanext"],
+        cwd=ROOT, check=True, capture_output=True,
+    )
+    missing = _ids(polib.pofile(str(fresh))) - _ids(polib.pofile(str(POT)))
+    assert not missing, f"run `make i18n`: strings not in the template: {sorted(missing)[:10]}"
+
+
+def test_every_string_has_a_japanese_translation():
+    po = polib.pofile(str(PO))
+    assert _ids(polib.pofile(str(POT))) <= _ids(po)
+    untranslated = [entry.msgid for entry in po.untranslated_entries()]
+    fuzzy = [entry.msgid for entry in po.fuzzy_entries()]
+    assert not untranslated, f"untranslated: {untranslated[:10]}"
+    assert not fuzzy, f"fuzzy: {fuzzy[:10]}"
+
+
+def test_compiled_catalog_matches_the_po_file():
+    po = {(e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural.get(0) for e in polib.pofile(str(PO))
+          if not e.obsolete and e.msgid}
+    mo = {(e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural.get(0) for e in polib.mofile(str(MO))
+          if e.msgid}
+    assert mo == po, "run `make i18n` to recompile the catalog"
+
+
+def test_placeholders_agree_between_source_and_translation():
+    result = subprocess.run([str(BIN / "ckan"), "-c", str(ROOT / "test.ini"), "translation", "check-po",
+                             str(PO)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    problems = [line for line in result.stdout.splitlines() if line.strip()]
+    assert not problems, problems
+
+
+@pytest.mark.usefixtures("with_plugins")
+@pytest.mark.ckan_config("ckan.plugins", "tdpf_schema tdpf_harvest tdpf_access")
+def test_ckan_loads_the_suite_catalog():
+    import ckan.plugins as p
+
+    for plugin in ("tdpf_schema", "tdpf_harvest", "tdpf_access"):
+        translation = p.get_plugin(plugin)
+        assert pathlib.Path(translation.i18n_directory()) == MO.parents[2]
+        assert translation.i18n_domain() == "ckanext-tdpf"
+        assert "ja" in translation.i18n_locales()

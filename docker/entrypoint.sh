@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Container roles of the TDPF image: web | worker | cron | ckan ARGS...
+set -euo pipefail
+cd /srv/app
+python docker/ckan_config.py "$CKAN_INI"
+# The config (with the secrets `ckan generate config` made) lives on the shared config
+# volume: web writes it first (worker and cron wait for web), every replica reads the same.
+AS_CKAN=()
+if [ "$(id -u)" = 0 ]; then
+  chown -R ckan "$(dirname "$CKAN_INI")" "$CKAN_STORAGE_PATH"
+  AS_CKAN=(setpriv --reuid=ckan --regid=ckan --init-groups)
+fi
+
+case "${1:-web}" in
+  web)
+    # Migrations run here only: one writer, before the app serves.
+    ckan -c "$CKAN_INI" db upgrade
+    if [ -n "${CKAN_SYSADMIN_NAME:-}" ] && ! ckan -c "$CKAN_INI" user show "$CKAN_SYSADMIN_NAME" | grep -q "name=$CKAN_SYSADMIN_NAME"; then
+      ckan -c "$CKAN_INI" user add "$CKAN_SYSADMIN_NAME" email="$CKAN_SYSADMIN_EMAIL" password="$CKAN_SYSADMIN_PASSWORD"
+      ckan -c "$CKAN_INI" sysadmin add "$CKAN_SYSADMIN_NAME"
+    fi
+    exec "${AS_CKAN[@]}" gunicorn --chdir /srv/app/docker wsgi:application --bind 0.0.0.0:5000 \
+      --workers "${GUNICORN_WORKERS:-4}" --threads "${GUNICORN_THREADS:-2}" \
+      --timeout "${GUNICORN_TIMEOUT:-60}" --max-requests 2000 --max-requests-jitter 200 \
+      --access-logfile - --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+    ;;
+  worker)
+    # Background jobs (data rate, notifications) and the harvest queues; if one dies the
+    # container exits and Docker restarts it.
+    "${AS_CKAN[@]}" ckan -c "$CKAN_INI" jobs worker &
+    "${AS_CKAN[@]}" ckan -c "$CKAN_INI" harvester gather-consumer &
+    "${AS_CKAN[@]}" ckan -c "$CKAN_INI" harvester fetch-consumer &
+    wait -n
+    exit 1
+    ;;
+  cron)
+    # /etc/cron.d/tdpf-harvest runs `ckan harvester run` every 15 minutes.
+    exec cron -f
+    ;;
+  ckan)
+    shift
+    exec ckan -c "$CKAN_INI" "$@"
+    ;;
+  *)
+    exec "$@"
+    ;;
+esac
