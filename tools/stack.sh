@@ -76,9 +76,10 @@ install_python() {
 }
 
 build_solr() {
-  local newest
-  newest=$(find "$LAUNCHER_DIR/pom.xml" "$LAUNCHER_DIR/src" -newer "$LAUNCHER_JAR" 2>/dev/null | head -1)
-  if [ -f "$LAUNCHER_JAR" ] && [ -z "$newest" ]; then return; fi
+  if [ -f "$LAUNCHER_JAR" ] &&
+     [ -z "$(find "$LAUNCHER_DIR/pom.xml" "$LAUNCHER_DIR/src" -newer "$LAUNCHER_JAR" | head -1)" ]; then
+    return
+  fi
   say "building the Solr launcher with Maven (first run downloads Solr from Maven Central)"
   (cd "$LAUNCHER_DIR" && mvn -B -q package) >"$LOGS/maven.log" 2>&1 ||
     { tail -30 "$LOGS/maven.log"; die "Maven build of tools/solr-launcher failed"; }
