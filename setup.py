@@ -53,6 +53,8 @@ setup(
         "ckanext-harvest==1.6.3",
         "ckanapi==4.11",
         "requests==2.34.2",
+        "openpyxl==3.1.5",
+        "xlrd==2.0.2",
     ],
     entry_points={
         "ckan.plugins": PLUGINS,

@@ -1,0 +1,326 @@
+"""Turn a file's bytes into sheets of cells: format and encoding are sniffed from the content,
+never taken from the declared format (municipal catalogs label XLSX as ``xisx``, CSV as XLS)."""
+from __future__ import annotations
+
+import codecs
+import csv
+import dataclasses
+import datetime
+import io
+import html
+import json
+import re
+import zipfile
+from typing import Any
+
+import charset_normalizer
+
+MAX_ROWS = 50_000
+
+
+class UnreadableFile(Exception):
+    """The content is not what any reader understands; ``code`` says why."""
+
+    def __init__(self, code: str, detail: str = ""):
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+
+@dataclasses.dataclass
+class Sheet:
+    name: str
+    rows: list[list[Any]]
+    merged: list[str] = dataclasses.field(default_factory=list)
+    hidden_rows: list[int] = dataclasses.field(default_factory=list)
+    hidden_columns: list[str] = dataclasses.field(default_factory=list)
+    formulas: list[str] = dataclasses.field(default_factory=list)
+    highlighted: list[str] = dataclasses.field(default_factory=list)
+    hidden_sheet: bool = False
+
+
+@dataclasses.dataclass
+class Workbook:
+    kind: str  # csv | xlsx | xls
+    sheets: list[Sheet]
+    encoding: str | None = None
+    has_objects: bool | None = None
+    # CSV only: where a quoted value holds a line break (L1-14), where a row has more
+    # values than the header (an unquoted comma, L1-15), and parse errors.
+    quoted_newlines: list[str] = dataclasses.field(default_factory=list)
+    overlong_rows: list[int] = dataclasses.field(default_factory=list)
+    truncated: bool = False
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def cell_name(row: int, column: int) -> str:
+    return f"{column_letter(column)}{row + 1}"
+
+
+# --- sniffing -----------------------------------------------------------------------------
+
+def sniff(content: bytes) -> str:
+    """The file's real kind, from its first bytes."""
+    head = content[:4096]
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return _ole_kind(content)
+    if head.startswith(b"PK\x03\x04"):
+        return _zip_kind(content)
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"II*\x00",
+                        b"MM\x00*", b"BM")):
+        return "image"
+    if head.startswith(b"{\\rtf"):
+        return "document"
+    text = _text_head(head)
+    if text is None:
+        return "binary"
+    stripped = text.lstrip("\ufeff \t\r\n").lower()
+    if stripped.startswith(("<!doctype html", "<html", "<head", "<body")):
+        return "html"
+    if stripped.startswith("<?xml") or stripped.startswith("<rdf:") or stripped.startswith("<"):
+        return "rdf" if "rdf" in stripped[:2000] else "xml"
+    if stripped.startswith(("{", "[")):
+        return "json"
+    if stripped.startswith(("@prefix", "@base")):
+        return "rdf"
+    return "text"
+
+
+def _text_head(head: bytes) -> str | None:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return head.decode("utf-16", errors="ignore")
+    if head.count(b"\x00") > len(head) // 4 and len(head) > 8:
+        return head.decode("utf-16-le", errors="ignore")
+    if b"\x00" in head:
+        return None
+    for encoding in ("utf-8", "cp932"):
+        try:
+            return head.decode(encoding)
+        except UnicodeDecodeError as error:
+            if error.start > len(head) - 4:  # cut in the middle of a character
+                return head[: error.start].decode(encoding, errors="ignore")
+    return head.decode("latin-1")
+
+
+def _zip_kind(content: bytes) -> str:
+    try:
+        names = zipfile.ZipFile(io.BytesIO(content)).namelist()
+    except zipfile.BadZipFile:
+        return "binary"
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if "word/document.xml" in names or "ppt/presentation.xml" in names:
+        return "document"
+    if any(name.endswith("content.xml") for name in names):
+        return "ods"
+    return "zip"
+
+
+def _ole_kind(content: bytes) -> str:
+    # Excel 97–2003 workbooks name their stream "Workbook" (or "Book"), in UTF-16.
+    sample = content[: 1 << 20]
+    if "Workbook".encode("utf-16-le") in sample or "Book".encode("utf-16-le") in sample:
+        return "xls"
+    return "document"
+
+
+def detect_encoding(content: bytes) -> str:
+    if content.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = content[:8192]
+    if sample.count(b"\x00") > len(sample) // 4 and len(sample) > 8:
+        return "utf-16-le" if sample[1:2] == b"\x00" else "utf-16-be"
+    for encoding in ("utf-8", "cp932"):
+        try:
+            content.decode(encoding)
+            return encoding
+        except UnicodeDecodeError as error:
+            if error.start >= len(content) - 3:  # a sample cut inside a character
+                return encoding
+    guess = charset_normalizer.from_bytes(content[: 1 << 20]).best()
+    if guess is None:
+        raise UnreadableFile("unknown_encoding")
+    return guess.encoding
+
+
+# --- CSV ----------------------------------------------------------------------------------
+
+def read_csv(content: bytes) -> Workbook:
+    encoding = detect_encoding(content)
+    text = content.decode(encoding, errors="replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    sample = text[:65536]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    book = Workbook("csv", [], encoding=encoding)
+    rows: list[list[Any]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    header_width = None
+    try:
+        for index, row in enumerate(reader):
+            if index >= MAX_ROWS:
+                book.truncated = True
+                break
+            for column, value in enumerate(row):
+                if "\n" in value or "\r" in value:
+                    book.quoted_newlines.append(cell_name(index, column))
+            if header_width is None and any(row):
+                header_width = len(row)
+            elif header_width and len(row) > header_width and any(row[header_width:]):
+                book.overlong_rows.append(index + 1)
+            while row and row[-1] == "":
+                row.pop()
+            rows.append([value if value != "" else None for value in row])
+    except csv.Error as error:
+        raise UnreadableFile("malformed_csv", str(error)) from error
+    book.sheets.append(Sheet("CSV", rows))
+    return book
+
+
+# --- Excel --------------------------------------------------------------------------------
+
+def read_xlsx(content: bytes) -> Workbook:
+    import openpyxl
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        names = archive.namelist()
+        values = openpyxl.load_workbook(io.BytesIO(content), data_only=True)
+        formulas = _formula_cells(archive)
+    except Exception as error:  # openpyxl raises many kinds on broken files
+        raise UnreadableFile("malformed_excel", str(error)) from error
+    book = Workbook("xlsx", [], has_objects=any(
+        name.startswith(("xl/drawings/", "xl/charts/", "xl/media/", "xl/embeddings/"))
+        for name in names))
+    for sheet in values.worksheets:
+        rows: list[list[Any]] = []
+        highlighted: list[str] = []
+        for r_index, row in enumerate(sheet.iter_rows()):
+            if r_index >= MAX_ROWS:
+                book.truncated = True
+                break
+            values_row = []
+            for c_index, cell in enumerate(row):
+                value = cell.value
+                if isinstance(value, str) and value == "":
+                    value = None
+                values_row.append(value)
+                fill = cell.fill
+                if (value is not None and fill is not None and fill.patternType == "solid"
+                        and fill.fgColor is not None and fill.fgColor.type == "rgb"
+                        and fill.fgColor.rgb not in ("00000000", "FFFFFFFF")):
+                    highlighted.append(cell_name(r_index, c_index))
+            while values_row and values_row[-1] is None:
+                values_row.pop()
+            rows.append(values_row)
+        formula_cells = formulas.get(sheet.title, [])
+        book.sheets.append(Sheet(
+            sheet.title, rows,
+            merged=[str(merged) for merged in sheet.merged_cells.ranges],
+            hidden_rows=[index for index, dim in sheet.row_dimensions.items() if dim.hidden],
+            hidden_columns=[key for key, dim in sheet.column_dimensions.items() if dim.hidden],
+            formulas=formula_cells,
+            highlighted=highlighted,
+            hidden_sheet=sheet.sheet_state != "visible",
+        ))
+    return book
+
+
+_SHEET = re.compile(rb'<sheet [^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
+_RELATION = re.compile(rb'<Relationship [^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"')
+_RELATION_REVERSED = re.compile(rb'<Relationship [^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
+_FORMULA = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*>(?:<v>[^<]*</v>)?<f[ >/]')
+
+
+def _formula_cells(archive: zipfile.ZipFile) -> dict[str, list[str]]:
+    """Cells holding formulas, per sheet name, read from the sheet XML (openpyxl would
+    need a second full load of the workbook)."""
+    rels = archive.read("xl/_rels/workbook.xml.rels")
+    targets = dict(_RELATION.findall(rels))
+    targets.update({rid: target for target, rid in _RELATION_REVERSED.findall(rels)})
+    found: dict[str, list[str]] = {}
+    for name, rid in _SHEET.findall(archive.read("xl/workbook.xml")):
+        target = targets.get(rid, b"").decode().lstrip("/")
+        path = target if target.startswith("xl/") else f"xl/{target}"
+        if path in archive.namelist():
+            cells = [ref.decode() for ref in _FORMULA.findall(archive.read(path))]
+            found[html.unescape(name.decode("utf-8"))] = cells
+    return found
+
+
+def read_xls(content: bytes) -> Workbook:
+    import xlrd
+
+    try:
+        workbook = xlrd.open_workbook(file_contents=content, formatting_info=True,
+                                      on_demand=True)
+    except Exception as error:  # xlrd raises XLRDError and struct errors alike
+        raise UnreadableFile("malformed_excel", str(error)) from error
+    book = Workbook("xls", [], has_objects=None)
+    for sheet in workbook.sheets():
+        rows: list[list[Any]] = []
+        for r_index in range(min(sheet.nrows, MAX_ROWS)):
+            row = []
+            for c_index, cell in enumerate(sheet.row(r_index)):
+                row.append(_xls_value(cell, workbook.datemode))
+            while row and row[-1] is None:
+                row.pop()
+            rows.append(row)
+        merged = [
+            f"{cell_name(rlo, clo)}:{cell_name(rhi - 1, chi - 1)}"
+            for rlo, rhi, clo, chi in sheet.merged_cells
+        ]
+        book.sheets.append(Sheet(
+            sheet.name, rows, merged=merged,
+            hidden_rows=[r + 1 for r, info in sheet.rowinfo_map.items() if info.hidden],
+            hidden_columns=[column_letter(c) for c, info in sheet.colinfo_map.items()
+                            if info.hidden],
+            hidden_sheet=sheet.visibility != 0,
+        ))
+    return book
+
+
+def _xls_value(cell, datemode: int) -> Any:
+    import xlrd
+
+    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+        return None
+    if cell.ctype == xlrd.XL_CELL_TEXT:
+        return cell.value if cell.value != "" else None
+    if cell.ctype == xlrd.XL_CELL_NUMBER:
+        return int(cell.value) if float(cell.value).is_integer() else cell.value
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        try:
+            return xlrd.xldate.xldate_as_datetime(cell.value, datemode)
+        except (ValueError, OverflowError):
+            return cell.value
+    if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+        return bool(cell.value)
+    return None  # error cells
+
+
+def parse_json(content: bytes) -> Any:
+    try:
+        return json.loads(content.decode(detect_encoding(content)))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise UnreadableFile("malformed_json", str(error)) from error
+
+
+def is_date(value: Any) -> bool:
+    return isinstance(value, (datetime.date, datetime.datetime))
