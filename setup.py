@@ -4,7 +4,7 @@ The dataset schemas (``schemas/``) and the translations (``i18n/``) live at the 
 repository so translators and schema editors find them; they are packaged as
 ``ckanext.tdpf.schemas`` and ``ckanext.tdpf.i18n`` so a wheel carries both.
 """
-from setuptools import setup
+from setuptools import find_packages, setup
 
 PLUGINS = [
     "tdpf_schema = ckanext.tdpf.schema.plugin:SchemaPlugin",
@@ -12,16 +12,9 @@ PLUGINS = [
     "tdpf_access = ckanext.tdpf.access.plugin:AccessPlugin",
 ]
 
-PACKAGES = [
-    "ckanext",
-    "ckanext.tdpf",
-    "ckanext.tdpf.lib",
-    "ckanext.tdpf.schema",
-    "ckanext.tdpf.harvest",
-    "ckanext.tdpf.access",
-    "ckanext.tdpf.schemas",
-    "ckanext.tdpf.i18n",
-]
+# Code packages, without tests; the schemas and translations come from the top level.
+PACKAGES = find_packages(include=["ckanext", "ckanext.*"], exclude=["*.tests", "*.tests.*"])
+PACKAGES += ["ckanext.tdpf.schemas", "ckanext.tdpf.i18n"]
 
 setup(
     name="ckanext-tdpf",
@@ -38,6 +31,9 @@ setup(
     },
     package_data={
         "ckanext.tdpf.schema": ["config_declaration.yaml", "templates/**/*", "assets/**/*"],
+        "ckanext.tdpf.migration": ["*/*.py", "*/alembic.ini", "*/script.py.mako",
+                                   "*/versions/*.py"],
+        "ckanext.tdpf.lib": ["data/*"],
         "ckanext.tdpf.harvest": ["config_declaration.yaml", "templates/**/*", "assets/**/*"],
         "ckanext.tdpf.access": ["config_declaration.yaml", "templates/**/*", "assets/**/*"],
         "ckanext.tdpf.schemas": ["*.yaml", "*.csv"],

@@ -1,9 +1,9 @@
 """Load the recorded real Tokyo catalog records into a running CKAN as demo data.
 
-Goes through the action API with the admin's token, like any API client. Organizations keep
-the Tokyo catalog's names (``t`` + municipality code); datasets keep their names, so a re-run
-skips what is already there. Unreadable records (the sample holds a real 0-byte response) are
-reported and skipped.
+Goes through the action API with the admin's token, like any API client, and maps records
+with the harvester's mapping. Organizations keep the Tokyo catalog's names (``t`` +
+municipality code); datasets keep their names, so a re-run skips what is already there.
+Unreadable records (the sample holds a real 0-byte response) are reported and skipped.
 """
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ import sys
 
 import ckanapi
 
+from ckanext.tdpf.harvest.mapping import dataset_from_remote, organization_from_remote
+
 DATA = pathlib.Path(__file__).resolve().parent.parent / "ckanext/tdpf/tests/data/tokyo-catalog"
-RESOURCE_FIELDS = ("name", "url", "format", "description", "size")
 
 
 def read_records(folder: pathlib.Path):
@@ -24,23 +25,6 @@ def read_records(folder: pathlib.Path):
             yield path.name, json.loads(path.read_text(encoding="utf-8"))["result"]
         except (ValueError, KeyError) as error:
             yield path.name, error
-
-
-def dataset_from_record(record: dict) -> dict:
-    return {
-        "name": record["name"],
-        "title": record["title"],
-        "notes": record.get("notes") or "",
-        "owner_org": record["organization"]["name"],
-        "license_id": record.get("license_id") or "notspecified",
-        "url": record.get("url") or "",
-        "maintainer": record.get("maintainer") or "",
-        "tags": [{"name": tag["name"]} for tag in record.get("tags", [])],
-        "resources": [
-            {key: resource[key] for key in RESOURCE_FIELDS if resource.get(key) is not None}
-            for resource in record.get("resources", [])
-        ],
-    }
 
 
 def main() -> int:
@@ -64,14 +48,13 @@ def main() -> int:
         if record["name"] in existing:
             skipped += 1
             continue
-        org = record["organization"]
+        org = organization_from_remote(record["organization"])
         if org["name"] not in organizations:
-            ckan.action.organization_create(
-                name=org["name"], title=org["title"], description=org.get("description") or ""
-            )
+            ckan.action.organization_create(**org)
             organizations.add(org["name"])
         try:
-            ckan.action.package_create(**dataset_from_record(record))
+            ckan.action.package_create(**dataset_from_remote(
+                record, name=record["name"], owner_org=org["name"]))
             added += 1
         except ckanapi.ValidationError as error:
             failed += 1

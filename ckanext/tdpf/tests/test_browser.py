@@ -20,10 +20,11 @@ def tdpf_browser():
 
 def test_home_and_dataset_pages_render_in_japanese(tdpf_live_site, tdpf_browser, tmp_path):
     site = tdpf_live_site
-    org = site.action("organization_create", name="t131083", title="江東区")
+    org = site.action("organization_create", name="t131083", title="江東区",
+                      tdpf_provider_type="municipality", municipality_code="131083")
     site.action(
         "package_create", name="koto-public-toilets", title="江東区 公衆トイレ一覧",
-        owner_org=org["id"], notes="区内の公衆トイレの所在地",
+        owner_org=org["id"], notes="区内の公衆トイレの所在地", tdpf_theme=["daily_life"],
         resources=[{"name": "公衆トイレ一覧", "url": "https://example.org/toilet.csv",
                     "format": "CSV"}],
     )

@@ -1,0 +1,8 @@
+"""The contract between the harvester and the schema for provenance fields (SPEC §3).
+
+Provenance is read-only for every caller except a harvest run, which marks its context
+with ``CONTEXT_KEY``. A context is never built from a request, so no API caller can set it.
+"""
+CONTEXT_KEY = "tdpf_provenance"
+FIELDS = ("tdpf_source_url", "tdpf_source_id", "tdpf_source_modified", "tdpf_harvested_at",
+          "tdpf_source_hash")

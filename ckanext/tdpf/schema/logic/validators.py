@@ -1,0 +1,418 @@
+"""Validators of the TDPF schema. Every message names the problem in Japanese and English
+(``lib.i18n.bilingual``); navl keys each error by its field."""
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
+from ckanext.scheming.validation import scheming_validator
+
+from ckanext.tdpf.lib import municipalities, provenance
+from ckanext.tdpf.lib import vocabularies as vocab
+from ckanext.tdpf.lib.i18n import N_, bilingual
+
+__all__ = [
+    "tdpf_schema_required", "tdpf_schema_text", "tdpf_schema_url", "tdpf_schema_boolean",
+    "tdpf_schema_choice", "tdpf_schema_choices", "tdpf_schema_default_list",
+    "tdpf_schema_frequency", "tdpf_schema_license_tier", "tdpf_schema_from_organization",
+    "tdpf_schema_price", "tdpf_schema_warranty_record", "tdpf_schema_server_managed",
+    "tdpf_schema_format", "tdpf_schema_dataset_rules", "tdpf_schema_provider_type",
+    "tdpf_schema_municipality_code", "tdpf_schema_operator_only",
+]
+
+Invalid = tk.Invalid
+missing = tk.missing
+StopOnError = tk.StopOnError
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+TRUE = {True, "true", "True", "on", "1", 1, "yes"}
+FALSE = {False, "false", "False", "off", "0", 0, "no", "", None}
+
+
+def vocabulary(name: str) -> dict[str, tuple[str, str]]:
+    """The vocabulary a schema field names with ``tdpf_vocabulary``."""
+    if name == "licenses":
+        return {entry["id"]: (entry["title"], entry["title"]) for entry in vocab.licenses()}
+    return {
+        "provider_types": vocab.PROVIDER_TYPES, "themes": vocab.THEMES,
+        "frequencies": vocab.FREQUENCIES, "distributions": vocab.DISTRIBUTIONS,
+        "license_tiers": vocab.LICENSE_TIERS, "price_units": vocab.PRICE_UNITS,
+        "user_types": vocab.USER_TYPES, "purposes": vocab.PURPOSES,
+        "personal_data": vocab.PERSONAL_DATA, "storage_locations": vocab.STORAGE_LOCATIONS,
+    }[name]
+
+
+def _empty(value: Any) -> bool:
+    return value is missing or value is None or (isinstance(value, str) and not value.strip())
+
+
+def _drop(key: FlattenKey, data: FlattenDataDict) -> None:
+    data.pop(key, None)
+    raise StopOnError
+
+
+def _add_error(errors: FlattenErrorDict, field: str, message: str, **params: Any) -> None:
+    errors.setdefault((field,), []).append(bilingual(message, **params))
+
+
+def tdpf_schema_required(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                         context: Context) -> None:
+    if _empty(data.get(key)):
+        _required(key, data, errors)
+
+
+def _required(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict) -> None:
+    errors[key].append(bilingual(N_("Missing value")))
+    raise StopOnError
+
+
+@scheming_validator
+def tdpf_schema_text(field: dict, schema: dict):
+    """Text only (not lists, numbers or objects), within the field's length, no control
+    characters: what a careless or hostile caller sends is refused, not stored."""
+    limit = int(field.get("max_length", 1000))
+
+    def validator(value: Any) -> Any:
+        if value is missing or value is None:
+            return value
+        if not isinstance(value, str):
+            raise Invalid(bilingual(N_("Must be text, not {kind}."), kind=type(value).__name__))
+        if len(value) > limit:
+            raise Invalid(bilingual(N_("Must be at most {limit} characters (got {length})."),
+                                    limit=limit, length=len(value)))
+        if CONTROL.search(value):
+            raise Invalid(bilingual(N_("Must not contain control characters.")))
+        return value
+
+    return validator
+
+
+def tdpf_schema_url(value: Any) -> Any:
+    if isinstance(value, str) and value and not re.match(r"^https?://[^\s/$.?#].\S*$", value):
+        raise Invalid(bilingual(N_("Must be a web address starting with http:// or https://.")))
+    return value
+
+
+def tdpf_schema_boolean(value: Any) -> Any:
+    if value in TRUE:
+        return True
+    if value in FALSE or value is missing:
+        return False
+    raise Invalid(bilingual(N_("Must be true or false.")))
+
+
+def _allowed(values: dict) -> str:
+    return ", ".join(list(values)[:16])
+
+
+@scheming_validator
+def tdpf_schema_choice(field: dict, schema: dict):
+    """One value of the field's vocabulary."""
+    values = vocabulary(field["tdpf_vocabulary"])
+
+    def validator(value: Any) -> Any:
+        if _empty(value):
+            return value
+        if not isinstance(value, str):
+            raise Invalid(bilingual(N_("Must be one value, not {kind}."),
+                                    kind=type(value).__name__))
+        if value not in values:
+            raise Invalid(bilingual(N_("Unknown value \"{value}\"; allowed: {allowed}."),
+                                    value=value[:100], allowed=_allowed(values)))
+        return value
+
+    return validator
+
+
+@scheming_validator
+def tdpf_schema_choices(field: dict, schema: dict):
+    """Zero or more values of the field's vocabulary (one or more if required), stored as a
+    JSON list in vocabulary order, as ckanext-scheming does."""
+    values = vocabulary(field["tdpf_vocabulary"])
+    required = bool(field.get("required"))
+
+    def validator(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                  context: Context) -> None:
+        value = data.get(key)
+        if isinstance(value, str) and value.startswith("["):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass
+        if _empty(value) or value == []:
+            value = []
+        elif isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            errors[key].append(bilingual(N_("Must be a list of values.")))
+            raise StopOnError
+        unknown = [v for v in value if v not in values]
+        if unknown:
+            errors[key].append(bilingual(N_("Unknown values: {values}; allowed: {allowed}."),
+                                         values=", ".join(v[:50] for v in unknown[:5]),
+                                         allowed=_allowed(values)))
+            raise StopOnError
+        if required and not value:
+            _required(key, data, errors)
+        data[key] = json.dumps([v for v in values if v in set(value)])
+
+    return validator
+
+
+def tdpf_schema_default_list(*defaults: str):
+    def validator(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                  context: Context) -> None:
+        if _empty(data.get(key)):
+            data[key] = list(defaults)
+
+    return validator
+
+
+def tdpf_schema_frequency(value: Any) -> Any:
+    """Free text such as 「年１回（３月頃）」 is normalized onto the vocabulary."""
+    if _empty(value):
+        return value
+    if not isinstance(value, str):
+        raise Invalid(bilingual(N_("Must be text, not {kind}."), kind=type(value).__name__))
+    normalized = vocab.normalize_frequency(value[:200])
+    if normalized is None:
+        raise Invalid(bilingual(N_("Unknown update frequency \"{value}\"; allowed: {allowed}."),
+                                value=value[:100], allowed=_allowed(vocab.FREQUENCIES)))
+    return normalized
+
+
+def tdpf_schema_license_tier(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                             context: Context) -> None:
+    """Derived from the licence; what the caller sends is ignored."""
+    license_id = data.get(("license_id",))
+    tier = vocab.LICENSE_TIER.get(license_id) if isinstance(license_id, str) else None
+    if tier is None:
+        _drop(key, data)
+    data[key] = tier
+
+
+def organization(value: Any) -> model.Group | None:
+    if not isinstance(value, str) or not value:
+        return None
+    group = model.Group.get(value)
+    return group if group is not None and group.is_organization else None
+
+
+def tdpf_schema_from_organization(key: FlattenKey, data: FlattenDataDict,
+                                  errors: FlattenErrorDict, context: Context) -> None:
+    """Provider type and municipality code come from the organization, never the caller."""
+    org = organization(data.get(("owner_org",)))
+    value = org.extras.get(key[-1]) if org is not None else None
+    if not value:
+        _drop(key, data)
+    data[key] = value
+
+
+def tdpf_schema_price(value: Any) -> Any:
+    if _empty(value):
+        return missing
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise Invalid(bilingual(N_("Must be a whole number of yen.")))
+    text = value.strip().replace(",", "") if isinstance(value, str) else value
+    try:
+        number = int(text)
+    except ValueError:
+        raise Invalid(bilingual(N_("Must be a whole number of yen."))) from None
+    if number < 0 or number > 10**10:
+        raise Invalid(bilingual(N_("Must be between 0 and 10,000,000,000 yen.")))
+    return number
+
+
+def _previous_extra(context: Context, name: str) -> Any:
+    package = context.get("package")
+    if package is None:
+        return None
+    return package.extras.get(name)
+
+
+def tdpf_schema_warranty_record(key: FlattenKey, data: FlattenDataDict,
+                                errors: FlattenErrorDict, context: Context) -> None:
+    """Who warranted, when, and which text version: recorded here, never taken from the
+    client. A warranty kept across updates keeps its original record."""
+    if data.get(("tdpf_warranty",)) is not True:
+        _drop(key, data)
+    record = context.get("tdpf_schema_warranty")
+    if record is None:
+        version = tk.config["ckanext.tdpf.schema.warranty_version"]
+        previous = {name: _previous_extra(context, f"tdpf_warranty_{name}")
+                    for name in ("by", "at", "version")}
+        if previous["version"] == version and previous["by"] and previous["at"]:
+            record = previous
+        else:
+            user = context.get("user") or ""
+            record = {"by": user, "version": version,
+                      "at": datetime.datetime.now(datetime.timezone.utc).isoformat()}
+        context["tdpf_schema_warranty"] = record  # type: ignore[typeddict-unknown-key]
+    data[key] = record[key[-1].rsplit("_", 1)[-1]]
+
+
+def tdpf_schema_server_managed(key: FlattenKey, data: FlattenDataDict,
+                               errors: FlattenErrorDict, context: Context) -> None:
+    """Harvest provenance: set by a harvest run, kept as it was for everyone else."""
+    if context.get(provenance.CONTEXT_KEY):
+        value = data.get(key)
+        if _empty(value):
+            _drop(key, data)
+        if not isinstance(value, str) or len(value) > 2000:
+            errors[key].append(bilingual(N_("Must be text of at most 2000 characters.")))
+            raise StopOnError
+        return
+    previous = _previous_extra(context, key[-1])
+    if previous is None:
+        _drop(key, data)
+    data[key] = previous
+
+
+def tdpf_schema_format(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                       context: Context) -> None:
+    value = data.get(key)
+    url = data.get(key[:-1] + ("url",))
+    if value is not missing and value is not None and not isinstance(value, str):
+        errors[key].append(bilingual(N_("Must be text, not {kind}."), kind=type(value).__name__))
+        raise StopOnError
+    normalized = vocab.normalize_format(value if isinstance(value, str) else None,
+                                        url if isinstance(url, str) else None)
+    data[key] = normalized[:100]
+
+
+def _listed(data: FlattenDataDict, name: str) -> list[str]:
+    value = data.get((name,))
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return [value]
+    return value if isinstance(value, list) else []
+
+
+def tdpf_schema_dataset_rules(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                              context: Context) -> None:
+    """The rules that tie fields together (SPEC §1); each error names the field to fix."""
+    def get(name: str) -> Any:
+        value = data.get((name,))
+        return None if value is missing else value
+
+    def clean(*names: str) -> bool:
+        return not any(errors.get((name,)) for name in names)
+
+    org = organization(get("owner_org"))
+    provider_type = org.extras.get("tdpf_provider_type") if org is not None else None
+    if org is not None and clean("owner_org"):
+        accepted = tk.config["ckanext.tdpf.schema.accepted_provider_types"]
+        if not provider_type:
+            _add_error(errors, "owner_org", N_("The organization has no provider type; an "
+                                               "operator must set it before it can publish."))
+        elif provider_type not in accepted:
+            label = vocab.PROVIDER_TYPES[provider_type]
+            _add_error(errors, "owner_org",
+                       N_("Data from providers of type \"{type}\" is not accepted yet."),
+                       type=f"{label[0]} ({label[1]})")
+
+    distribution, tier = get("tdpf_distribution"), get("tdpf_license_tier")
+    if distribution in vocab.TIERS_BY_DISTRIBUTION and tier and clean("license_id"):
+        if tier not in vocab.TIERS_BY_DISTRIBUTION[distribution]:
+            if distribution == "open":
+                _add_error(errors, "license_id", N_("Open data needs an open or restricted "
+                                                    "licence, not the TDPF shared or paid "
+                                                    "terms."))
+            else:
+                _add_error(errors, "license_id", N_("Shared data needs the TDPF shared "
+                                                    "(tdpf-shared) or paid (tdpf-paid) terms."))
+    if tier == "paid" and clean("tdpf_price_jpy"):
+        price = get("tdpf_price_jpy")
+        if not isinstance(price, int) or price <= 0:
+            _add_error(errors, "tdpf_price_jpy",
+                       N_("Paid data needs a price of more than 0 yen."))
+    if tier == "paid" and not get("tdpf_price_unit") and clean("tdpf_price_unit"):
+        _add_error(errors, "tdpf_price_unit", N_("Paid data needs a price unit."))
+
+    if distribution == "shared":
+        if not _listed(data, "tdpf_permitted_purposes") and clean("tdpf_permitted_purposes"):
+            _add_error(errors, "tdpf_permitted_purposes",
+                       N_("Shared data needs at least one permitted purpose."))
+        if not get("tdpf_storage_location") and clean("tdpf_storage_location"):
+            _add_error(errors, "tdpf_storage_location",
+                       N_("Shared data must be stored in Japan or an equivalent country."))
+
+    personal = get("tdpf_personal_data")
+    if personal in vocab.PERSONAL_DATA_STAGE and clean("tdpf_personal_data"):
+        limit = tk.config["ckanext.tdpf.schema.max_personal_data_stage"]
+        if vocab.PERSONAL_DATA_STAGE[personal] > limit:
+            _add_error(errors, "tdpf_personal_data",
+                       N_("TDPF does not handle personal information yet (personal-data "
+                          "stage {stage}; the platform accepts stage {limit} at most)."),
+                       stage=vocab.PERSONAL_DATA_STAGE[personal], limit=limit)
+
+    reasons = []
+    if distribution == "shared":
+        reasons.append(N_("it is shared data"))
+    if provider_type and provider_type not in vocab.GOVERNMENT_PROVIDER_TYPES:
+        reasons.append(N_("the provider is not a government body"))
+    if personal and personal != "none":
+        reasons.append(N_("it is about individuals"))
+    if reasons and get("tdpf_warranty") is not True and clean("tdpf_warranty"):
+        _add_error(errors, "tdpf_warranty",
+                   N_("The provider's warranty is required because {reasons}."),
+                   reasons=", ".join(bilingual(reason) for reason in reasons))
+
+
+# --- organizations -------------------------------------------------------------------------
+
+def tdpf_schema_provider_type(value: Any) -> Any:
+    if _empty(value):
+        raise Invalid(bilingual(N_("Missing value")))
+    if not isinstance(value, str) or value not in vocab.PROVIDER_TYPES:
+        raise Invalid(bilingual(N_("Unknown value \"{value}\"; allowed: {allowed}."),
+                                value=str(value)[:100], allowed=_allowed(vocab.PROVIDER_TYPES)))
+    if value not in tk.config["ckanext.tdpf.schema.accepted_provider_types"]:
+        label = vocab.PROVIDER_TYPES[value]
+        raise Invalid(bilingual(N_("Data from providers of type \"{type}\" is not accepted "
+                                   "yet."), type=f"{label[0]} ({label[1]})"))
+    return value
+
+
+def tdpf_schema_municipality_code(key: FlattenKey, data: FlattenDataDict,
+                                  errors: FlattenErrorDict, context: Context) -> None:
+    """全国地方公共団体コード: 6 digits, a valid check digit, in the national list;
+    required for municipalities."""
+    value = data.get(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = f"{value:06d}"
+    if _empty(value):
+        if data.get(("tdpf_provider_type",)) == "municipality":
+            errors[key].append(bilingual(N_("Municipalities need their municipality code.")))
+            raise StopOnError
+        _drop(key, data)
+    if not isinstance(value, str) or not re.fullmatch(r"\d{6}", value.strip()):
+        errors[key].append(bilingual(N_("Must be the 6-digit municipality code, e.g. 131016.")))
+        raise StopOnError
+    value = value.strip()
+    if not municipalities.has_valid_check_digit(value):
+        errors[key].append(bilingual(N_("The check digit of {code} is wrong."), code=value))
+        raise StopOnError
+    if municipalities.lookup(value) is None:
+        errors[key].append(bilingual(N_("{code} is not in the national list of local "
+                                        "governments."), code=value))
+        raise StopOnError
+    data[key] = value
+
+
+def tdpf_schema_operator_only(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                              context: Context) -> None:
+    """Only operators (sysadmins) set it; for anyone else it keeps its stored value."""
+    user = model.User.get(context.get("user") or "")
+    if user is not None and user.sysadmin:
+        data[key] = tdpf_schema_boolean(data.get(key))
+        return
+    group = context.get("group")
+    previous = group.extras.get(key[-1]) if group is not None else None
+    data[key] = previous if previous is not None else False

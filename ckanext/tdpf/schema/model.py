@@ -1,0 +1,52 @@
+"""Ratings live in their own table, not in the dataset: they are computed, never edited, and
+writing them must not create dataset revisions, activities or another rating job."""
+from __future__ import annotations
+
+import datetime
+from typing import Any, Optional
+
+from sqlalchemy import BigInteger, DateTime, Integer, UnicodeText
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+
+
+class ResourceRating(tk.BaseModel):  # type: ignore[misc]
+    __tablename__ = "tdpf_schema_resource_rating"
+
+    resource_id: Mapped[str] = mapped_column(UnicodeText, primary_key=True)
+    package_id: Mapped[str] = mapped_column(UnicodeText)
+    stage: Mapped[Optional[int]] = mapped_column(Integer)
+    content_stage: Mapped[Optional[int]] = mapped_column(Integer)
+    l1: Mapped[Optional[int]] = mapped_column(Integer)
+    l2: Mapped[Optional[int]] = mapped_column(Integer)
+    l3: Mapped[Optional[int]] = mapped_column(Integer)
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    columns: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    detected_format: Mapped[Optional[str]] = mapped_column(UnicodeText)
+    encoding: Mapped[Optional[str]] = mapped_column(UnicodeText)
+    error: Mapped[Optional[str]] = mapped_column(UnicodeText)
+    size: Mapped[Optional[int]] = mapped_column(BigInteger)
+    sha256: Mapped[Optional[str]] = mapped_column(UnicodeText)
+    fingerprint: Mapped[Optional[str]] = mapped_column(UnicodeText)
+    checked_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+
+    @classmethod
+    def for_package(cls, package_id: str) -> dict[str, "ResourceRating"]:
+        rows = model.Session.query(cls).filter(cls.package_id == package_id)
+        return {row.resource_id: row for row in rows}
+
+    def as_resource_fields(self) -> dict[str, Any]:
+        return {
+            "tdpf_mr_stage": self.stage,
+            "tdpf_mr_l1": self.l1,
+            "tdpf_mr_l2": self.l2,
+            "tdpf_mr_l3": self.l3,
+            "tdpf_mr_findings": self.findings or [],
+            "tdpf_mr_checked_at": self.checked_at.isoformat() if self.checked_at else None,
+            "tdpf_mr_error": self.error,
+            "tdpf_mr_format": self.detected_format,
+            "tdpf_mr_encoding": self.encoding,
+        }
