@@ -48,7 +48,7 @@ class Workbook:
     # CSV only: where a quoted value holds a line break (L1-14), where a row has more
     # values than the header (an unquoted comma, L1-15), and parse errors.
     quoted_newlines: list[str] = dataclasses.field(default_factory=list)
-    overlong_rows: list[int] = dataclasses.field(default_factory=list)
+    field_counts: list[int] = dataclasses.field(default_factory=list)
     truncated: bool = False
 
 
@@ -100,7 +100,7 @@ def _text_head(head: bytes) -> str | None:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return head.decode("utf-16", errors="ignore")
     if head.count(b"\x00") > len(head) // 4 and len(head) > 8:
-        return head.decode("utf-16-le", errors="ignore")
+        return head.decode(_utf16_byte_order(head), errors="ignore")
     if b"\x00" in head:
         return None
     for encoding in ("utf-8", "cp932"):
@@ -110,6 +110,14 @@ def _text_head(head: bytes) -> str | None:
             if error.start > len(head) - 4:  # cut in the middle of a character
                 return head[: error.start].decode(encoding, errors="ignore")
     return head.decode("latin-1")
+
+
+def _utf16_byte_order(sample: bytes) -> str:
+    """ASCII characters (delimiters, digits) have a zero high byte: after them in
+    little-endian order, before them in big-endian."""
+    odd = sample[1::2].count(0)
+    even = sample[0::2].count(0)
+    return "utf-16-le" if odd >= even else "utf-16-be"
 
 
 def _zip_kind(content: bytes) -> str:
@@ -141,7 +149,7 @@ def detect_encoding(content: bytes) -> str:
         return "utf-16"
     sample = content[:8192]
     if sample.count(b"\x00") > len(sample) // 4 and len(sample) > 8:
-        return "utf-16-le" if sample[1:2] == b"\x00" else "utf-16-be"
+        return _utf16_byte_order(sample)
     for encoding in ("utf-8", "cp932"):
         try:
             content.decode(encoding)
@@ -171,7 +179,6 @@ def read_csv(content: bytes) -> Workbook:
     book = Workbook("csv", [], encoding=encoding)
     rows: list[list[Any]] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
-    header_width = None
     try:
         for index, row in enumerate(reader):
             if index >= MAX_ROWS:
@@ -180,10 +187,7 @@ def read_csv(content: bytes) -> Workbook:
             for column, value in enumerate(row):
                 if "\n" in value or "\r" in value:
                     book.quoted_newlines.append(cell_name(index, column))
-            if header_width is None and any(row):
-                header_width = len(row)
-            elif header_width and len(row) > header_width and any(row[header_width:]):
-                book.overlong_rows.append(index + 1)
+            book.field_counts.append(len(row))
             while row and row[-1] == "":
                 row.pop()
             rows.append([value if value != "" else None for value in row])

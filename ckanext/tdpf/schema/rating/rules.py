@@ -391,7 +391,9 @@ def l1_14_newlines(table: Table) -> list[Violation]:
 
 
 def l1_15_quoting(table: Table) -> list[Violation]:
-    rows = table.book.overlong_rows
+    """More non-empty values than the header has fields: a comma that was not quoted."""
+    width = table.book.field_counts[table.header_rows[0]]
+    rows = [r + 1 for r in table.body if len(table.rows[r]) > width]
     return _violation(N_("Rows with more values than the header ({count} rows): values "
                          "containing commas must be quoted."),
                       [f"row {r}" for r in rows]) if rows else []

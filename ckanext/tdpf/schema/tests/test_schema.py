@@ -14,7 +14,7 @@ from ckanext.tdpf.schema.tests.conftest import PLUGINS
 
 pytestmark = [
     pytest.mark.ckan_config("ckan.plugins", PLUGINS),
-    pytest.mark.ckan_config("ckanext.tdpf.schema.rating.enabled", "false"),
+    pytest.mark.ckan_config("ckanext.tdpf.schema.rating.enabled", False),
     pytest.mark.usefixtures("with_plugins", "clean_db"),
 ]
 
@@ -220,7 +220,7 @@ class TestBadInput:
         (message,) = errors["tdpf_personal_data"]
         assert "個人情報" in message and "personal information" in message
 
-    @pytest.mark.ckan_config("ckanext.tdpf.schema.max_personal_data_stage", "3")
+    @pytest.mark.ckan_config("ckanext.tdpf.schema.max_personal_data_stage", 3)
     def test_stage_3_allowed_when_the_operator_raises_the_limit(self, tdpf_org, tdpf_sysadmin):
         tdpf_org()
         create(tdpf_sysadmin, **valid(tdpf_personal_data="personal_information",
@@ -250,7 +250,7 @@ class TestBadInput:
 
 class TestProviders:
     @pytest.mark.ckan_config("ckanext.tdpf.schema.accepted_provider_types",
-                             "metropolitan_government municipality")
+                             ["metropolitan_government", "municipality"])
     def test_provider_types_not_yet_accepted_are_refused(self, tdpf_org, tdpf_sysadmin):
         with pytest.raises(tk.ValidationError) as error:
             tdpf_org(name="acme", title="ACME", tdpf_provider_type="private_company",

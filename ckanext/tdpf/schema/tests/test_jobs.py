@@ -1,0 +1,244 @@
+"""The rating job, the CLI and data-rate search, against real files served over HTTP."""
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+from werkzeug.datastructures import FileStorage
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.tests import helpers
+
+from ckanext.tdpf.schema import jobs
+from ckanext.tdpf.schema.cli import tdpf_schema
+from ckanext.tdpf.schema.model import ResourceRating
+from ckanext.tdpf.schema.tests.conftest import DATAFILES, PLUGINS
+from ckanext.tdpf.schema.tests.test_schema import create, valid
+
+ROOT = pathlib.Path(__file__).resolve().parents[4]
+
+# ckan_config marks on a module win over marks on its tests, so each class sets its own.
+pytestmark = [
+    pytest.mark.ckan_config("ckan.plugins", PLUGINS),
+    pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index"),
+]
+RATING_OFF = pytest.mark.ckan_config("ckanext.tdpf.schema.rating.enabled", False)
+LOCAL_FILES = pytest.mark.ckan_config("ckanext.tdpf.schema.rating.allow_private_addresses",
+                                      True)
+
+
+def dataset_with(user, server, *files, **fields):
+    resources = [{"url": f"{server}/{name}", "name": name} for name in files]
+    return create(user, **valid(resources=resources, **fields))
+
+
+def shown(dataset_id: str) -> dict:
+    model.Session.remove()
+    return helpers.call_action("package_show", id=dataset_id)
+
+
+@RATING_OFF
+@LOCAL_FILES
+class TestRatingJob:
+    def test_rates_every_resource_from_its_content(self, tdpf_org, tdpf_sysadmin,
+                                                   tdpf_file_server):
+        tdpf_org()
+        dataset = dataset_with(tdpf_sysadmin, tdpf_file_server,
+                               "chiba-ichikawa_122033_108_aed.csv",
+                               "hyogo-kobe_201706okunaihinanjo.csv",
+                               "hyogo-kobe_20160501_school_basic_survey.xlsx")
+        summary = jobs.rate_dataset(dataset["id"])
+        assert summary == {"rated": 3, "skipped": 0, "removed": 0}
+        result = shown(dataset["id"])
+        aed, shelters, schools = result["resources"]
+        # a 自治体標準オープンデータセット with complete metadata
+        assert (aed["tdpf_mr_stage"], aed["tdpf_mr_encoding"]) == (4, "cp932")
+        assert (shelters["tdpf_mr_stage"], shelters["tdpf_mr_l1"]) == (2, 0)
+        assert schools["tdpf_mr_format"] == "XLSX"
+        assert {f["rule"] for f in schools["tdpf_mr_findings"]} >= {"L1-12", "L3-01"}
+        assert aed["tdpf_mr_checked_at"] and aed["tdpf_mr_error"] is None
+        assert result["tdpf_data_rate"] == 4
+        assert result["tdpf_data_rate_l1"] == round((aed["tdpf_mr_l1"] + 0 +
+                                                     schools["tdpf_mr_l1"]) / 3)
+
+    def test_standard_dataset_with_complete_metadata_is_stage_4(self, tdpf_org, tdpf_sysadmin,
+                                                                tdpf_file_server):
+        tdpf_org()
+        dataset = dataset_with(tdpf_sysadmin, tdpf_file_server,
+                               "tokyo-koto_131083_public_toilet.TRANSCODED.csv")
+        jobs.rate_dataset(dataset["id"])
+        assert shown(dataset["id"])["tdpf_data_rate"] == 4
+        incomplete = dataset_with(tdpf_sysadmin, tdpf_file_server,
+                                  "tokyo-koto_131083_public_toilet.TRANSCODED.csv",
+                                  name="koto-no-frequency", update_frequency="")
+        jobs.rate_dataset(incomplete["id"])
+        assert shown(incomplete["id"])["tdpf_data_rate"] == 3
+
+    def test_unchanged_files_are_not_fetched_again(self, tdpf_org, tdpf_sysadmin,
+                                                   tdpf_file_server):
+        tdpf_org()
+        dataset = dataset_with(tdpf_sysadmin, tdpf_file_server,
+                               "shizuoka-yaizu_222127_library.csv")
+        jobs.rate_dataset(dataset["id"])
+        assert jobs.rate_dataset(dataset["id"]) == {"rated": 0, "skipped": 1, "removed": 0}
+        assert jobs.rate_dataset(dataset["id"], force=True)["rated"] == 1
+        resource = dataset["resources"][0]
+        helpers.call_action("resource_patch", context={"user": tdpf_sysadmin["name"]},
+                            id=resource["id"],
+                            url=f"{tdpf_file_server}/shizuoka-yaizu_222127_aed.csv")
+        assert jobs.rate_dataset(dataset["id"])["rated"] == 1
+        helpers.call_action("resource_delete", context={"user": tdpf_sysadmin["name"]},
+                            id=resource["id"])
+        assert jobs.rate_dataset(dataset["id"])["removed"] == 1
+        assert model.Session.query(ResourceRating).count() == 0
+
+    def test_unreachable_files_are_reported_not_scored(self, tdpf_org, tdpf_sysadmin,
+                                                       tdpf_file_server):
+        tdpf_org()
+        dataset = dataset_with(tdpf_sysadmin, tdpf_file_server, "no-such-file.csv")
+        jobs.rate_dataset(dataset["id"])
+        resource = shown(dataset["id"])["resources"][0]
+        assert resource["tdpf_mr_error"] == "unreachable"
+        assert resource["tdpf_mr_stage"] is None and resource["tdpf_mr_l1"] is None
+        assert shown(dataset["id"])["tdpf_data_rate"] is None
+
+    @pytest.mark.ckan_config("ckanext.tdpf.schema.rating.max_bytes", 1000)
+    def test_files_over_the_size_limit(self, tdpf_org, tdpf_sysadmin, tdpf_file_server):
+        tdpf_org()
+        dataset = dataset_with(tdpf_sysadmin, tdpf_file_server,
+                               "chiba-ichikawa_122033_108_aed.csv")
+        jobs.rate_dataset(dataset["id"])
+        assert shown(dataset["id"])["resources"][0]["tdpf_mr_error"] == "too_large"
+
+    def test_uploaded_files_are_read_from_storage(self, tdpf_org, tdpf_sysadmin):
+        tdpf_org()
+        dataset = create(tdpf_sysadmin, **valid())
+        path = DATAFILES / "kagawa-takamatsu_public_toilet.xlsx"
+        with open(path, "rb") as stream:
+            helpers.call_action(
+                "resource_create", context={"user": tdpf_sysadmin["name"]},
+                package_id=dataset["id"], name="公衆トイレ", url="",
+                upload=FileStorage(stream, filename="data.xlsx"))
+        jobs.rate_dataset(dataset["id"])
+        resource = shown(dataset["id"])["resources"][0]
+        assert resource["url_type"] == "upload"
+        assert (resource["tdpf_mr_format"], resource["tdpf_mr_stage"]) == ("XLSX", 4)
+
+
+@RATING_OFF
+@pytest.mark.ckan_config("ckanext.tdpf.schema.rating.allow_private_addresses", False)
+class TestPrivateAddresses:
+    def test_private_addresses_are_not_fetched(self, tdpf_org, tdpf_sysadmin,
+                                               tdpf_file_server):
+        """A resource URL is user input: the worker must not reach internal services."""
+        tdpf_org()
+        dataset = dataset_with(tdpf_sysadmin, tdpf_file_server,
+                               "shizuoka-yaizu_222127_library.csv")
+        jobs.rate_dataset(dataset["id"])
+        assert shown(dataset["id"])["resources"][0]["tdpf_mr_error"] == "forbidden_address"
+
+
+@RATING_OFF
+@LOCAL_FILES
+class TestSearch:
+    def test_data_rate_facet_and_sort(self, tdpf_org, tdpf_sysadmin, tdpf_file_server):
+        tdpf_org()
+        good = dataset_with(tdpf_sysadmin, tdpf_file_server, "shizuoka-yaizu_222127_library.csv",
+                            name="good", update_frequency="")
+        poor = dataset_with(tdpf_sysadmin, tdpf_file_server, "hyogo-kobe_201706okunaihinanjo.csv",
+                            name="poor")
+        dataset_with(tdpf_sysadmin, tdpf_file_server, name="unrated")
+        jobs.rate_dataset(good["id"])
+        jobs.rate_dataset(poor["id"])
+        result = helpers.call_action("package_search", sort="tdpf_data_rate desc",
+                                     **{"facet.field": ["tdpf_data_rate"]})
+        assert [d["name"] for d in result["results"]] == ["good", "poor", "unrated"]
+        assert result["facets"]["tdpf_data_rate"] == {"3": 1, "2": 1}
+        assert result["results"][0]["tdpf_data_rate"] == 3
+        ascending = helpers.call_action("package_search", sort="tdpf_data_rate asc",
+                                        fq="tdpf_data_rate:[* TO *]")
+        assert [d["name"] for d in ascending["results"]] == ["poor", "good"]
+
+
+@LOCAL_FILES
+@pytest.mark.ckan_config("ckanext.tdpf.schema.rating.enabled", True)
+@pytest.mark.usefixtures("clean_queues")
+class TestEnqueuing:
+    def test_saving_enqueues_a_rating_that_a_real_worker_runs(self, tdpf_org, tdpf_sysadmin,
+                                                              tdpf_file_server, tmp_path):
+        tdpf_org()
+        dataset = dataset_with(tdpf_sysadmin, tdpf_file_server,
+                               "shizuoka-yaizu_222127_aed.csv", update_frequency="")
+        queued = [job for job in helpers.call_action("job_list")
+                  if job["title"].startswith("tdpf data rate")]
+        assert len(queued) == 1
+        ini = tmp_path / "worker.ini"
+        ini.write_text("[app:main]\n"
+                       f"use = config:{ROOT / 'test.ini'}\n"
+                       f"ckan.plugins = {PLUGINS}\n"
+                       "ckanext.tdpf.schema.rating.allow_private_addresses = true\n")
+        worker = subprocess.run(
+            [str(pathlib.Path(sys.executable).with_name("ckan")), "-c", str(ini),
+             "jobs", "worker", "--burst"],
+            env=os.environ.copy(), capture_output=True, text=True, timeout=300)
+        assert worker.returncode == 0, worker.stderr[-2000:]
+        assert shown(dataset["id"])["resources"][0]["tdpf_mr_stage"] == 3
+
+
+@RATING_OFF
+@pytest.mark.usefixtures("clean_queues")
+class TestSwitchedOff:
+    def test_can_be_switched_off(self, tdpf_org, tdpf_sysadmin):
+        tdpf_org()
+        create(tdpf_sysadmin, **valid())
+        assert helpers.call_action("job_list") == []
+
+
+@RATING_OFF
+@LOCAL_FILES
+class TestCli:
+    """The command's logic, invoked in this process; its registration with the ``ckan``
+    command is checked through a real ``ckan`` process."""
+    def test_rescore_one_dataset_with_a_summary(self, cli, tdpf_org, tdpf_sysadmin,
+                                                tdpf_file_server):
+        tdpf_org()
+        dataset = dataset_with(tdpf_sysadmin, tdpf_file_server,
+                               "shizuoka-yaizu_222127_library.csv", "no-such-file.csv")
+        result = cli.invoke(tdpf_schema, ["rescore", "--dataset",
+                                           dataset["name"]])
+        assert result.exit_code == 0, result.output
+        assert "resources rated: 2" in result.output
+        assert shown(dataset["id"])["tdpf_data_rate"] == 4
+
+    def test_rescore_an_organization_and_everything(self, cli, tdpf_org, tdpf_sysadmin,
+                                                    tdpf_file_server):
+        tdpf_org()
+        dataset_with(tdpf_sysadmin, tdpf_file_server, "shizuoka-yaizu_222127_library.csv",
+                     name="one")
+        dataset_with(tdpf_sysadmin, tdpf_file_server, "shizuoka-yaizu_222127_aed.csv",
+                     name="two")
+        by_org = cli.invoke(tdpf_schema, ["rescore", "--org", "t131083"])
+        assert "datasets: 2, resources rated: 2" in by_org.output
+        everything = cli.invoke(tdpf_schema, ["rescore", "--all"])
+        assert "datasets: 2, resources rated: 0, unchanged: 2" in everything.output
+
+    @pytest.mark.parametrize("args", [[], ["--all", "--org", "x"], ["--org", "nowhere"],
+                                      ["--dataset", "nothing-here"]])
+    def test_bad_arguments_are_refused(self, cli, args):
+        result = cli.invoke(tdpf_schema, ["rescore", *args])
+        assert result.exit_code == 2, result.output
+
+
+def test_the_ckan_command_offers_rescore(tmp_path):
+    ini = tmp_path / "cli.ini"
+    ini.write_text(f"[app:main]\nuse = config:{ROOT / 'test.ini'}\nckan.plugins = {PLUGINS}\n")
+    result = subprocess.run(
+        [str(pathlib.Path(sys.executable).with_name("ckan")), "-c", str(ini), "tdpf-schema",
+         "rescore", "--help"], env=os.environ.copy(), capture_output=True, text=True,
+        timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "--org" in result.stdout and "--dataset" in result.stdout
