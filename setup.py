@@ -54,6 +54,7 @@ setup(
     ],
     entry_points={
         "ckan.plugins": PLUGINS,
+        "ckan.rdf.profiles": ["tdpf = ckanext.tdpf.schema.dcat:TDPFProfile"],
     },
     message_extractors={
         "ckanext": [
