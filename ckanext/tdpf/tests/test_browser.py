@@ -1,23 +1,6 @@
 """A real browser (Debian's Chromium, driven by Playwright) against a live CKAN server."""
 from __future__ import annotations
 
-import pytest
-from playwright.sync_api import sync_playwright
-
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def tdpf_browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def test_home_and_dataset_pages_render_in_japanese(tdpf_live_site, tdpf_browser, tmp_path):
     site = tdpf_live_site
     org = site.action("organization_create", name="t131083", title="江東区",

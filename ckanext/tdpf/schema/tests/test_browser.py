@@ -1,0 +1,84 @@
+"""Municipal staff publish a dataset in the web UI, in Japanese, with a real browser."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+STAFF, PASSWORD = "shibuya_staff", "shibuya-staff-password-1"
+
+
+@pytest.fixture(scope="module")
+def staff_site(tdpf_live_site):
+    site = tdpf_live_site
+    site.action("organization_create", name="t131130", title="渋谷区",
+                tdpf_provider_type="municipality", municipality_code="131130")
+    site.ckan("user", "add", STAFF, "email=staff@city.shibuya.example", f"password={PASSWORD}")
+    site.action("organization_member_create", id="t131130", username=STAFF, role="editor")
+    return site
+
+
+def log_in(page, site):
+    page.goto(site.url + "/user/login")
+    page.fill("#field-login", STAFF)
+    page.fill("#field-password", PASSWORD)
+    page.press("#field-password", "Enter")
+    expect(page.locator("body")).to_contain_text("ダッシュボード")
+
+
+def test_staff_fill_the_form_see_errors_fix_them_and_publish(staff_site, tdpf_browser,
+                                                             tmp_path):
+    site = staff_site
+    page = tdpf_browser.new_page(locale="ja-JP")
+    log_in(page, site)
+    page.goto(site.url + "/dataset/new")
+    expect(page.locator("label[for=field-title]")).to_contain_text("タイトル")
+
+    # Fields that apply only to paid or shared data are hidden for open data.
+    price = page.locator("#field-tdpf_price_jpy")
+    expect(price).to_be_hidden()
+    page.select_option("#field-license_id", "tdpf-paid")
+    expect(price).to_be_visible()
+    page.select_option("#field-license_id", "CC-BY-4.0")
+    expect(price).to_be_hidden()
+
+    # First attempt: no theme, and a frequency nobody can parse.
+    page.fill("#field-title", "渋谷区 公衆トイレ一覧")
+    page.locator(".slug-preview button").click()  # Japanese titles make no URL by themselves
+    page.fill("#field-name", "shibuya-public-toilets")
+    page.fill("#field-notes", "区内の公衆トイレの所在地と設備")
+    page.select_option("#field-organizations", label="渋谷区")
+    page.select_option("#field-private", "False")  # 公開
+    expect(page.locator("#field-tdpf_distribution-open")).to_be_checked()
+    page.screenshot(path=str(tmp_path / "form.png"), full_page=True)
+    page.locator("button[name=save]").click()
+
+    errors = page.locator(".error-explanation")
+    expect(errors).to_be_visible()
+    expect(errors).to_contain_text("分野")
+    expect(errors).to_contain_text("必須項目です")
+    page.screenshot(path=str(tmp_path / "errors.png"), full_page=True)
+
+    # Fix: choose themes and a frequency, then go on to add the data.
+    page.check("input[name=tdpf_theme][value=daily_life]")
+    page.check("input[name=tdpf_theme][value=urban_development]")
+    page.select_option("#field-update_frequency", "annual")
+    page.locator("button[name=save]").click()
+    expect(page).to_have_url(re.compile(r"/dataset/shibuya-public-toilets/resource/new"))
+
+    page.click("#resource-link-button")
+    page.fill("#field-resource-url", "https://www.city.shibuya.tokyo.jp/opendata/131130_public_toilet.csv")
+    page.fill("#field-name", "公衆トイレ一覧（CSV）")
+    page.locator("button[name=save][value=go-metadata]").click()
+    expect(page).to_have_url(re.compile(r"/dataset/shibuya-public-toilets$"))
+    expect(page.locator("h1").first).to_contain_text("渋谷区 公衆トイレ一覧")
+
+    dataset = site.action("package_show", id="shibuya-public-toilets")
+    assert dataset["state"] == "active" and dataset["private"] is False
+    assert dataset["tdpf_distribution"] == "open"
+    assert dataset["tdpf_theme"] == ["urban_development", "daily_life"]
+    assert dataset["update_frequency"] == "annual"
+    assert dataset["municipality_code"] == "131130"
+    assert dataset["resources"][0]["format"] == "CSV"
+    page.screenshot(path=str(tmp_path / "published.png"), full_page=True)
