@@ -1,6 +1,6 @@
 # The developer contract (README): `make run` serves the whole stack with demo data on
 # http://127.0.0.1:5000, `make test` runs the whole suite against real services.
-.PHONY: run test stop status install i18n
+.PHONY: run test stop status install bench i18n
 
 run:
 	tools/stack.sh run
@@ -16,6 +16,9 @@ status:
 
 install:
 	tools/stack.sh install
+
+bench:
+	tools/stack.sh install && .venv/bin/python bench/run.py
 
 # Extract strings into the template, merge them into the ja catalog, compile it.
 i18n:

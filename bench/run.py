@@ -1,0 +1,44 @@
+"""``make bench``: run every benchmark, write bench/results.json and print a table.
+
+Each metric: ``{"name", "value", "unit", "target", "holds"}``; ``target`` is None for
+metrics that are reported, not judged (SPEC §7).
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+import platform
+import sys
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import data_rate  # noqa: E402
+
+BENCHMARKS = [("data rate scoring", lambda: data_rate.measure(10.0))]
+
+
+def main() -> int:
+    metrics: list[dict] = []
+    for title, run in BENCHMARKS:
+        print(f"== {title}", flush=True)
+        metrics += run()
+    results = {"machine": {"python": platform.python_version(), "cpus": _cpus(),
+                           "platform": platform.platform()},
+               "metrics": metrics}
+    (HERE / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    print(f"\n{'metric':40} {'value':>12} {'unit':10} {'target':>10} holds")
+    for m in metrics:
+        target = "" if m["target"] is None else m["target"]
+        holds = "" if m["holds"] is None else ("yes" if m["holds"] else "NO")
+        print(f"{m['name']:40} {m['value']:>12} {m['unit']:10} {target!s:>10} {holds}")
+    return 0 if all(m["holds"] is not False for m in metrics) else 1
+
+
+def _cpus() -> int:
+    import os
+    return os.cpu_count() or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
