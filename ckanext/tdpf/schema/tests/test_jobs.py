@@ -242,3 +242,10 @@ def test_the_ckan_command_offers_rescore(tmp_path):
         timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "--org" in result.stdout and "--dataset" in result.stdout
+
+
+@RATING_OFF
+def test_search_page_offers_sorting_by_data_rate(app):
+    page = app.get("/dataset/", headers={"Accept-Language": "ja"})
+    assert 'value="tdpf_data_rate desc, score desc"' in page.body
+    assert "データレート（高い順）" in page.body
