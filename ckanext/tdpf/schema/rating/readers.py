@@ -13,7 +13,7 @@ import re
 import zipfile
 from typing import Any
 
-import charset_normalizer
+from ckanext.tdpf.lib import encoding as encodings
 
 MAX_ROWS = 50_000
 
@@ -99,8 +99,8 @@ def sniff(content: bytes) -> str:
 def _text_head(head: bytes) -> str | None:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return head.decode("utf-16", errors="ignore")
-    if head.count(b"\x00") > len(head) // 4 and len(head) > 8:
-        return head.decode(_utf16_byte_order(head), errors="ignore")
+    if encodings.looks_like_utf16(head):
+        return head.decode(encodings.utf16_byte_order(head), errors="ignore")
     if b"\x00" in head:
         return None
     for encoding in ("utf-8", "cp932"):
@@ -110,14 +110,6 @@ def _text_head(head: bytes) -> str | None:
             if error.start > len(head) - 4:  # cut in the middle of a character
                 return head[: error.start].decode(encoding, errors="ignore")
     return head.decode("latin-1")
-
-
-def _utf16_byte_order(sample: bytes) -> str:
-    """ASCII characters (delimiters, digits) have a zero high byte: after them in
-    little-endian order, before them in big-endian."""
-    odd = sample[1::2].count(0)
-    even = sample[0::2].count(0)
-    return "utf-16-le" if odd >= even else "utf-16-be"
 
 
 def _zip_kind(content: bytes) -> str:
@@ -143,31 +135,17 @@ def _ole_kind(content: bytes) -> str:
 
 
 def detect_encoding(content: bytes) -> str:
-    if content.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    sample = content[:8192]
-    if sample.count(b"\x00") > len(sample) // 4 and len(sample) > 8:
-        return _utf16_byte_order(sample)
-    for encoding in ("utf-8", "cp932"):
-        try:
-            content.decode(encoding)
-            return encoding
-        except UnicodeDecodeError as error:
-            if error.start >= len(content) - 3:  # a sample cut inside a character
-                return encoding
-    guess = charset_normalizer.from_bytes(content[: 1 << 20]).best()
-    if guess is None:
-        raise UnreadableFile("unknown_encoding")
-    return guess.encoding
+    try:
+        return encodings.detect(content)
+    except encodings.UnknownEncoding:
+        raise UnreadableFile("unknown_encoding") from None
 
 
 # --- CSV ----------------------------------------------------------------------------------
 
 def read_csv(content: bytes) -> Workbook:
-    encoding = detect_encoding(content)
-    text = content.decode(encoding, errors="replace")
+    detected = detect_encoding(content)
+    text = content.decode(detected, errors="replace")
     if text.startswith("\ufeff"):
         text = text[1:]
     sample = text[:65536]
@@ -176,7 +154,7 @@ def read_csv(content: bytes) -> Workbook:
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    book = Workbook("csv", [], encoding=encoding)
+    book = Workbook("csv", [], encoding=detected)
     rows: list[list[Any]] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     try:
