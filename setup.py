@@ -9,6 +9,9 @@ from setuptools import find_packages, setup
 PLUGINS = [
     "tdpf_schema = ckanext.tdpf.schema.plugin:SchemaPlugin",
     "tdpf_harvest = ckanext.tdpf.harvest.plugin:HarvestPlugin",
+    "tdpf_ckan_harvester = ckanext.tdpf.harvest.harvesters.ckan:CKANHarvester",
+    "tdpf_dcat_harvester = ckanext.tdpf.harvest.harvesters.dcat:DCATHarvester",
+    "tdpf_csv_list_harvester = ckanext.tdpf.harvest.harvesters.csv_list:CSVListHarvester",
     "tdpf_access = ckanext.tdpf.access.plugin:AccessPlugin",
 ]
 

@@ -24,7 +24,7 @@ def wheel(tmp_path_factory) -> zipfile.ZipFile:
     return zipfile.ZipFile(path)
 
 
-def test_wheel_registers_the_three_plugins(wheel):
+def test_wheel_registers_the_plugins_and_the_dcat_profile(wheel):
     (name,) = [n for n in wheel.namelist() if n.endswith(".dist-info/entry_points.txt")]
     entry_points = configparser.ConfigParser()
     entry_points.read_string(wheel.read(name).decode())
@@ -32,7 +32,12 @@ def test_wheel_registers_the_three_plugins(wheel):
         "tdpf_schema": "ckanext.tdpf.schema.plugin:SchemaPlugin",
         "tdpf_harvest": "ckanext.tdpf.harvest.plugin:HarvestPlugin",
         "tdpf_access": "ckanext.tdpf.access.plugin:AccessPlugin",
+        "tdpf_ckan_harvester": "ckanext.tdpf.harvest.harvesters.ckan:CKANHarvester",
+        "tdpf_dcat_harvester": "ckanext.tdpf.harvest.harvesters.dcat:DCATHarvester",
+        "tdpf_csv_list_harvester": "ckanext.tdpf.harvest.harvesters.csv_list:CSVListHarvester",
     }
+    assert dict(entry_points["ckan.rdf.profiles"]) == {
+        "tdpf": "ckanext.tdpf.schema.dcat:TDPFProfile"}
 
 
 def test_wheel_carries_the_compiled_japanese_catalog(wheel):

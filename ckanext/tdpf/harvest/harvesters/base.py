@@ -1,0 +1,344 @@
+"""What every TDPF harvester shares, on ckanext-harvest's stages.
+
+A harvester only says how to list a source's records (``records``). Here:
+
+- gather: stream the listing page by page; map each record onto the TDPF schema and hash
+  it; records whose hash is unchanged are counted and skipped (no object, no write);
+  new and changed ones become harvest objects carrying their mapped dataset; records gone
+  from the source are withdrawn, but never after an incomplete or empty listing, nor when
+  more than ``max_delete_ratio`` of the source would go;
+- fetch: nothing left to fetch, the content came with the listing;
+- import: organizations are matched or created, the dataset created or updated with its
+  provenance, or withdrawn. Every fault is an error on its own object; the job goes on.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import logging
+import urllib.parse
+from typing import Any, Iterator
+
+from sqlalchemy import and_
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckanext.harvest.harvesters.base import HarvesterBase
+from ckanext.harvest.model import (HarvestGatherError, HarvestJob, HarvestObject,
+                                   HarvestObjectError, HarvestObjectExtra)
+
+from ckanext.tdpf.lib import provenance
+from ckanext.tdpf.lib.i18n import N_, bilingual
+
+from .. import config as source_config
+from ..http import Client, FetchFailed
+from ..mapping import content_hash, organization_from_remote, stable_name
+from ..model import JobSummary
+
+log = logging.getLogger(__name__)
+FLUSH_EVERY = 200
+
+
+class ListingFailed(Exception):
+    """The listing stopped before its end; what came before it is still imported."""
+
+
+@dataclasses.dataclass
+class Record:
+    remote_id: str
+    dataset: dict[str, Any]          # mapped onto the TDPF schema, without name and owner
+    organization: dict[str, Any]     # a local organization spec (name, title, type, code)
+    url: str = ""                    # the record's page at the source
+    modified: str = ""               # metadata_modified at the source
+
+
+@dataclasses.dataclass
+class Decision:
+    action: str   # new | change | unchanged | delete | error | incomplete | refused
+    guid: str = ""
+    payload: dict[str, Any] | None = None
+    package_id: str | None = None
+    message: str = ""
+
+
+class TDPFHarvester(HarvesterBase):
+    source_type = ""
+    title = ""
+    description = ""
+
+    # IHarvester
+
+    def info(self) -> dict[str, str]:
+        return {"name": self.source_type, "title": self.title,
+                "description": self.description, "form_config_interface": "Text"}
+
+    def validate_config(self, config: str | None) -> str | None:
+        source_config.parse(config)
+        return config
+
+    def records(self, source_url: str, config: dict[str, Any], client: Client
+                ) -> Iterator[Record | Exception]:
+        """Yield the source's records, or an exception for a record that cannot be read;
+        raise ``ListingFailed`` if the listing cannot go on."""
+        raise NotImplementedError
+
+    def decisions(self, source: Any, config: dict[str, Any], force: bool = False
+                  ) -> Iterator[Decision]:
+        """What to do with each listed record, then with each record gone from the source.
+        Shared by the gather stage and ``ckan tdpf-harvest run --dry-run``."""
+        existing = self._existing(source.id)
+        seen: set[str] = set()
+        complete = True
+        try:
+            for item in self.records(source.url, config, Client(config)):
+                if isinstance(item, Exception):
+                    yield Decision("error", message=bilingual(
+                        N_("Record skipped: {error}"), error=str(item)))
+                    continue
+                if item.remote_id in seen:
+                    yield Decision("error", message=bilingual(
+                        N_("Duplicate record {id} in the listing; only the first is "
+                           "harvested."), id=item.remote_id))
+                    continue
+                seen.add(item.remote_id)
+                payload = {"dataset": item.dataset, "organization": item.organization,
+                           "url": item.url, "modified": item.modified,
+                           "hash": content_hash([item.dataset, item.organization])}
+                previous = existing.get(item.remote_id)
+                if previous and previous[1] == payload["hash"] and not force:
+                    yield Decision("unchanged", guid=item.remote_id)
+                else:
+                    yield Decision("change" if previous else "new", guid=item.remote_id,
+                                   payload=payload,
+                                   package_id=previous[0] if previous else None)
+        except ListingFailed as error:
+            complete = False
+            yield Decision("incomplete", message=bilingual(
+                N_("The listing stopped early: {error}"), error=str(error)))
+        refusal = self._withdrawal_refusal(complete, len(seen), existing, seen, config)
+        if refusal:
+            yield Decision("refused", message=refusal)
+            return
+        for guid, (package_id, _hash) in existing.items():
+            if guid not in seen:
+                yield Decision("delete", guid=guid, package_id=package_id)
+
+    def gather_stage(self, harvest_job: HarvestJob) -> list[str]:
+        summary = JobSummary(job_id=harvest_job.id, listed=0, unchanged=0, gather_errors=0,
+                             listing_complete=True,
+                             created=datetime.datetime.now(datetime.timezone.utc))
+        model.Session.add(summary)
+        try:
+            config = source_config.parse(harvest_job.source.config)
+        except source_config.ConfigError as error:
+            summary.gather_errors += 1
+            summary.listing_complete = False
+            HarvestGatherError(message=str(error), job=harvest_job).save()
+            return []
+        object_ids: list[str] = []
+        batch: list[HarvestObject] = []
+
+        def flush() -> None:
+            """Commit a page of objects and let them go: memory stays flat."""
+            model.Session.commit()
+            object_ids.extend(obj.id for obj in batch)
+            for obj in batch:
+                model.Session.expunge(obj)
+            batch.clear()
+
+        force = bool(getattr(harvest_job, "force_import", False))
+        for decision in self.decisions(harvest_job.source, config, force):
+            if decision.action in ("error", "incomplete", "refused"):
+                summary.gather_errors += 1
+                if decision.action == "refused":
+                    summary.withdrawal_refused = decision.message
+                if decision.action == "incomplete":
+                    summary.listing_complete = False
+                HarvestGatherError(message=decision.message, job=harvest_job).save()
+                continue
+            if decision.action != "delete":
+                summary.listed += 1
+            if decision.action == "unchanged":
+                summary.unchanged += 1
+                continue
+            content = (json.dumps(decision.payload, ensure_ascii=False)
+                       if decision.payload else None)
+            batch.append(HarvestObject(
+                guid=decision.guid, job=harvest_job, content=content,
+                package_id=decision.package_id,
+                extras=[HarvestObjectExtra(key="status", value=decision.action)]))
+            model.Session.add(batch[-1])
+            if len(batch) >= FLUSH_EVERY:
+                flush()
+        flush()
+        return object_ids
+
+    @staticmethod
+    def _withdrawal_refusal(complete: bool, listed: int, existing: dict, seen: set,
+                            config: dict[str, Any]) -> str | None:
+        gone = [guid for guid in existing if guid not in seen]
+        if not gone:
+            return None
+        if not complete:
+            return bilingual(N_("The listing was incomplete, so no dataset was withdrawn "
+                                "({count} missing from it)."), count=len(gone))
+        if listed == 0:
+            return bilingual(N_("The source listed no records; refusing to withdraw its "
+                                "{count} datasets."), count=len(gone))
+        ratio = len(gone) / len(existing)
+        if ratio > config["max_delete_ratio"]:
+            return bilingual(N_("{count} of {total} datasets are gone from the source, more "
+                                "than max_delete_ratio {ratio}; none was withdrawn."),
+                             count=len(gone), total=len(existing),
+                             ratio=config["max_delete_ratio"])
+        return None
+
+    @staticmethod
+    def _existing(source_id: str) -> dict[str, tuple[str, str | None]]:
+        """remote id → (local dataset id, content hash) of what this source harvested."""
+        rows = (model.Session.query(HarvestObject.guid, HarvestObject.package_id,
+                                    model.Package.extras["tdpf_source_hash"].astext)
+                .join(model.Package, and_(model.Package.id == HarvestObject.package_id,
+                                          model.Package.state == "active"))
+                .filter(HarvestObject.current.is_(True),
+                        HarvestObject.harvest_source_id == source_id))
+        return {guid: (package_id, digest) for guid, package_id, digest in rows}
+
+    def fetch_stage(self, harvest_object: HarvestObject) -> bool:
+        return True
+
+    def import_stage(self, harvest_object: HarvestObject) -> bool | str:
+        status = next((extra.value for extra in harvest_object.extras
+                       if extra.key == "status"), "new")
+        context = {"user": self._get_user_name(), "ignore_auth": True,
+                   provenance.CONTEXT_KEY: True}
+        previous = (model.Session.query(HarvestObject)
+                    .filter(HarvestObject.guid == harvest_object.guid,
+                            HarvestObject.harvest_source_id ==
+                            harvest_object.harvest_source_id,
+                            HarvestObject.current.is_(True),
+                            HarvestObject.id != harvest_object.id).all())
+        try:
+            if status == "delete":
+                tk.get_action("package_delete")(context, {"id": harvest_object.package_id})
+                for obj in previous:
+                    obj.current = False
+                harvest_object.current = False
+                harvest_object.save()
+                return True
+            package_id = self._save_dataset(harvest_object, context, previous)
+        except tk.ValidationError as error:
+            self._object_error(harvest_object, bilingual(
+                N_("The record does not fit the TDPF schema: {errors}"),
+                errors=_describe(error.error_dict)))
+            return False
+        except tk.ObjectNotFound:
+            if status == "delete":  # already gone locally: nothing to withdraw
+                harvest_object.current = False
+                harvest_object.save()
+                return True
+            self._object_error(harvest_object, bilingual(N_("The local dataset is missing.")))
+            return False
+        except DuplicateName as error:
+            self._object_error(harvest_object, str(error))
+            return False
+        for obj in previous:
+            obj.current = False
+        harvest_object.package_id = package_id
+        harvest_object.current = True
+        harvest_object.save()
+        return True
+
+    def _save_dataset(self, harvest_object: HarvestObject, context: dict,
+                      previous: list[HarvestObject]) -> str:
+        payload = json.loads(harvest_object.content)
+        source = harvest_object.source
+        dataset = dict(payload["dataset"])
+        dataset["owner_org"] = self._organization(payload["organization"], context)
+        dataset["name"] = stable_name(source.url, harvest_object.guid)
+        dataset.update({
+            "tdpf_source_url": payload.get("url") or source.url,
+            "tdpf_source_id": harvest_object.guid,
+            "tdpf_source_modified": payload.get("modified") or "",
+            "tdpf_harvested_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+            "tdpf_source_hash": payload["hash"],
+        })
+        current = previous[0].package_id if previous else harvest_object.package_id
+        holder = model.Package.get(dataset["name"])
+        if holder is not None and holder.id != current and holder.state != "deleted":
+            raise DuplicateName(bilingual(
+                N_("The name {name} is already used by another dataset."), name=dataset["name"]))
+        if current and model.Package.get(current) is not None:
+            dataset["id"] = current
+            package = tk.get_action("package_update")(dict(context), dataset)
+        elif holder is not None:  # withdrawn earlier and back at the source
+            dataset["id"] = holder.id
+            dataset["state"] = "active"
+            package = tk.get_action("package_update")(dict(context), dataset)
+        else:
+            package = tk.get_action("package_create")(dict(context), dataset)
+        return package["id"]
+
+    def _organization(self, spec: dict[str, Any], context: dict) -> str:
+        """The local organization for a spec, matched by name; created when missing."""
+        existing = model.Group.get(spec["name"])
+        if existing is not None and existing.is_organization:
+            if existing.state != "active":
+                existing.state = "active"
+                model.Session.commit()
+            return existing.id
+        created = tk.get_action("organization_create")(dict(context), {
+            key: value for key, value in spec.items() if value not in (None, "")})
+        return created["id"]
+
+    @staticmethod
+    def _object_error(harvest_object: HarvestObject, message: str) -> None:
+        log.warning("harvest object %s: %s", harvest_object.guid, message)
+        HarvestObjectError(message=message, object=harvest_object, stage="Import").save()
+
+
+class DuplicateName(Exception):
+    pass
+
+
+def _describe(error_dict: dict) -> str:
+    parts = []
+    for field, messages in error_dict.items():
+        if isinstance(messages, list):
+            text = "; ".join(m if isinstance(m, str) else json.dumps(m, ensure_ascii=False)
+                             for m in messages)
+        else:
+            text = json.dumps(messages, ensure_ascii=False)
+        parts.append(f"{field}: {text}")
+    return " | ".join(parts)[:2000]
+
+
+def organization_spec(remote: dict[str, Any] | None, config: dict[str, Any],
+                      source_url: str) -> dict[str, Any]:
+    """The local organization for a record: the source config's map or its one
+    organization first; else the Tokyo naming convention (``t`` + code), else the remote
+    name scoped to the source's host."""
+    name = (remote or {}).get("name") or ""
+    if name in config["organization_map"]:
+        return _local_spec(config["organization_map"][name])
+    if config["organization"]:
+        return _local_spec(config["organization"])
+    spec = organization_from_remote(remote or {}, {"provider_type": config["provider_type"]})
+    if not spec.get("name"):
+        raise ValueError("the record has no organization and the source config names none")
+    if not spec.get("municipality_code") and not spec["name"].startswith("t0"):
+        host = (urllib.parse.urlsplit(source_url).hostname or "source").split(".")[0]
+        spec["name"] = f"{host}-{spec['name']}"[:100]
+    if not spec.get("tdpf_provider_type"):
+        raise ValueError(f"no provider type for the organization {name!r}; set provider_type,"
+                         " organization or organization_map in the source config")
+    return spec
+
+
+def _local_spec(configured: dict[str, Any]) -> dict[str, Any]:
+    """A source config's organization spec in the organization schema's terms."""
+    spec = {"name": configured["name"], "title": configured.get("title") or configured["name"],
+            "tdpf_provider_type": configured.get("provider_type"),
+            "municipality_code": configured.get("municipality_code")}
+    return {key: value for key, value in spec.items() if value}

@@ -1,0 +1,72 @@
+"""The harvest job's API output carries the TDPF summary (SPEC §3)."""
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.types import Context, DataDict
+from ckanext.harvest.model import HarvestGatherError, HarvestObject, HarvestObjectError
+from sqlalchemy import func
+
+from ..model import JobSummary
+
+__all__ = ["harvest_job_show", "harvest_source_create"]
+
+
+def job_summary(job_id: str) -> dict[str, Any] | None:
+    """added / updated / unchanged / withdrawn / errors of one job."""
+    summary = JobSummary.get(job_id)
+    if summary is None:
+        return None
+    statuses = dict(model.Session.query(HarvestObject.report_status, func.count())
+                    .filter(HarvestObject.harvest_job_id == job_id)
+                    .group_by(HarvestObject.report_status).all())
+    object_errors = (model.Session.query(func.count(HarvestObjectError.id))
+                     .join(HarvestObject, HarvestObject.id == HarvestObjectError.harvest_object_id)
+                     .filter(HarvestObject.harvest_job_id == job_id).scalar())
+    gather_errors = (model.Session.query(func.count(HarvestGatherError.id))
+                     .filter(HarvestGatherError.harvest_job_id == job_id).scalar())
+    return {
+        "listed": summary.listed,
+        "added": statuses.get("added", 0),
+        "updated": statuses.get("updated", 0),
+        "unchanged": summary.unchanged,
+        "withdrawn": statuses.get("deleted", 0),
+        "errors": int(object_errors or 0) + int(gather_errors or 0),
+        "listing_complete": summary.listing_complete,
+        "withdrawal_refused": summary.withdrawal_refused,
+    }
+
+
+@tk.chained_action
+@tk.side_effect_free
+def harvest_job_show(original_action, context: Context, data_dict: DataDict) -> dict:
+    job = original_action(context, data_dict)
+    summary = job_summary(job["id"])
+    if summary is not None:
+        job["tdpf_summary"] = summary
+    return job
+
+
+@tk.chained_action
+def harvest_source_create(original_action, context: Context, data_dict: DataDict) -> dict:
+    """Sources without an organization belong to the platform operator's organization
+    (datasets, sources included, are never unowned on TDPF)."""
+    tk.check_access("harvest_source_create", context, data_dict)
+    if not data_dict.get("owner_org"):
+        data_dict = dict(data_dict, owner_org=_operator_organization())
+    return original_action(context, data_dict)
+
+
+def _operator_organization() -> str:
+    name = tk.config["ckanext.tdpf.harvest.source_organization"]
+    existing = model.Group.get(name)
+    if existing is not None and existing.is_organization:
+        return existing.id
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    created = tk.get_action("organization_create")(
+        {"user": site_user, "ignore_auth": True},
+        {"name": name, "title": tk.config["ckanext.tdpf.harvest.source_organization_title"],
+         "tdpf_provider_type": "public_agency"})
+    return created["id"]
