@@ -144,14 +144,41 @@ _LICENSE_ALIASES = {
 
 
 def normalize_license(value: str | None) -> str | None:
-    """A register id for what a catalog calls its licence, or None when unknown."""
+    """A register id for what a catalog calls its licence (an id, a URL or a Japanese
+    title such as 「クリエイティブ・コモンズ 表示（CC BY）」), or None when unknown."""
     if not value:
         return None
     if value in LICENSE_TIER:
         return value
     key = unicodedata.normalize("NFKC", value).strip().lower().replace("_", "-")
     key = re.sub(r"\s+", " ", key)
-    return _LICENSE_ALIASES.get(key) or _LICENSE_ALIASES.get(key.replace(" ", "-"))
+    found = _LICENSE_ALIASES.get(key) or _LICENSE_ALIASES.get(key.replace(" ", "-"))
+    return found or _license_from_title(key)
+
+
+def _license_from_title(text: str) -> str | None:
+    if "cc0" in text or "publicdomain/zero" in text or "パブリック・ドメイン" in text:
+        return "CC0-1.0"
+    if "公共データ利用規約" in text or re.search(r"\bpdl", text):
+        return "PDL-1.0"
+    if "政府標準利用規約" in text:
+        return "GSTOU-2.0"
+    if "odbl" in text or "open database license" in text:
+        return "ODbL-1.0"
+    if not re.search(r"creative ?commons|クリエイティブ・?コモンズ|\bcc[ -]?by|licenses/by", text):
+        return None
+    nc = bool(re.search(r"非営利|\bnc\b|-nc", text))
+    nd = bool(re.search(r"改変禁止|\bnd\b|-nd", text))
+    sa = bool(re.search(r"継承|\bsa\b|-sa", text))
+    if nc and nd:
+        return "CC-BY-NC-ND-4.0"
+    if nc:
+        return "CC-BY-NC-SA-4.0" if sa else "CC-BY-NC-4.0"
+    if nd:
+        return "CC-BY-ND-4.0"
+    if sa:
+        return "CC-BY-SA-4.0"
+    return "CC-BY-2.1-JP" if "2.1" in text else "CC-BY-4.0"
 
 
 _FORMAT_ALIASES = {

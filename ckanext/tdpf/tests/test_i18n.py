@@ -57,7 +57,7 @@ def test_placeholders_agree_between_source_and_translation():
 
 
 @pytest.mark.usefixtures("with_plugins")
-@pytest.mark.ckan_config("ckan.plugins", "tdpf_schema tdpf_harvest tdpf_access")
+@pytest.mark.ckan_config("ckan.plugins", "tdpf_schema tdpf_harvest tdpf_access scheming_datasets harvest")
 def test_ckan_loads_the_suite_catalog():
     import ckan.plugins as p
 

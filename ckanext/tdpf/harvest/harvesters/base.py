@@ -243,6 +243,12 @@ class TDPFHarvester(HarvesterBase):
         except DuplicateName as error:
             self._object_error(harvest_object, str(error))
             return False
+        except Exception as error:  # anything else is this object's error, not the job's
+            log.exception("import of %s failed", harvest_object.guid)
+            model.Session.rollback()
+            self._object_error(harvest_object, bilingual(
+                N_("The record could not be imported: {error}"), error=repr(error)[:500]))
+            return False
         for obj in previous:
             obj.current = False
         harvest_object.package_id = package_id

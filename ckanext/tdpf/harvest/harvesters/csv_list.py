@@ -53,13 +53,14 @@ class CSVListHarvester(TDPFHarvester, p.SingletonPlugin):
             text = encoding.decode(content, config["encoding"])
         except encoding.UnknownEncoding as error:
             raise ListingFailed(str(error)) from None
-        rows = list(csv.DictReader(io.StringIO(text, newline="")))
-        if not rows:
-            return
-        columns = self._columns(list(rows[0].keys()), config["columns"])
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        header = [name.strip() for name in reader.fieldnames or []]
+        columns = self._columns(header, config["columns"])
         if not columns.get("title") or not columns.get("url"):
             raise ListingFailed("the list has no title or URL column "
-                                f"(columns: {', '.join(rows[0].keys())})")
+                                f"(columns: {', '.join(header)[:300]})")
+        reader.fieldnames = header
+        rows = list(reader)
         key = (lambda r: self._value(r, columns, "id") or self._value(r, columns, "title"))
         for dataset_key, group in itertools.groupby(rows, key=key):
             yield self._record(dataset_key, list(group), columns, config, source_url)
@@ -84,7 +85,7 @@ class CSVListHarvester(TDPFHarvester, p.SingletonPlugin):
             if not dataset_key or not value("title"):
                 raise ValueError("a row without a title")
             code = value("code").zfill(6) if value("code") else ""
-            organization = self._organization(code, value("publisher"), config)
+            organization = self._organization_for(code, value("publisher"), config)
             themes = [theme for theme in (config["theme_map"].get(t.strip()) for t in
                       value("theme").replace("、", ",").split(",")) if theme]
             dataset = {
@@ -115,7 +116,7 @@ class CSVListHarvester(TDPFHarvester, p.SingletonPlugin):
             return ValueError(f"{dataset_key or '?'}: {error}")
 
     @staticmethod
-    def _organization(code: str, publisher: str, config: dict[str, Any]) -> dict[str, Any]:
+    def _organization_for(code: str, publisher: str, config: dict[str, Any]) -> dict[str, Any]:
         if config["organization"]:
             spec = config["organization"]
             return {key: value for key, value in {

@@ -50,7 +50,7 @@ class DCATHarvester(TDPFHarvester, p.SingletonPlugin):
             parser = RDFParser(profiles=PROFILES)
             try:
                 parser.parse(text, _format=rdf_format(text))
-            except RDFParserException as error:
+            except (RDFParserException, ValueError, SyntaxError) as error:
                 raise ListingFailed(f"the catalog at {url} is not valid RDF: {error}") from None
             for parsed in parser.datasets():
                 yield self._record(parsed, config, source_url)
@@ -59,6 +59,9 @@ class DCATHarvester(TDPFHarvester, p.SingletonPlugin):
     @staticmethod
     def _record(parsed: dict[str, Any], config: dict[str, Any], source_url: str
                 ) -> Record | Exception:
+        extras = {extra.get("key"): extra.get("value") for extra in parsed.get("extras") or []
+                  if isinstance(extra, dict)}
+        parsed = {**extras, **parsed}
         remote_id = parsed.get("uri") or parsed.get("identifier")
         try:
             if not remote_id:
