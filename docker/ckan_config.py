@@ -42,6 +42,7 @@ def settings(env: dict[str, str]) -> list[str]:
         "ckan.plugins": plugins,
         "scheming.dataset_fallback": "false",
         "ckanext.dcat.rdf.profiles": "euro_dcat_ap_3 tdpf",
+        "ckan.views.default_views": "image_view text_view",
         # ckanext-harvest reads its queue from its own keys, not from ckan.redis.url
         "ckan.harvest.mq.type": "redis",
         "ckan.harvest.mq.hostname": redis.hostname or "127.0.0.1",

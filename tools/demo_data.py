@@ -1,68 +1,55 @@
-"""Load the recorded real Tokyo catalog records into a running CKAN as demo data.
+"""Demo data for ``make run``: the recorded real Tokyo catalog records, harvested.
 
-Goes through the action API with the admin's token, like any API client, and maps records
-with the harvester's mapping. Organizations keep the Tokyo catalog's names (``t`` +
-municipality code); datasets keep their names, so a re-run skips what is already there.
-Unreadable records (the sample holds a real 0-byte response) are reported and skipped.
+A local replay of the Tokyo catalog's CKAN API serves the records; a ``tdpf_ckan`` harvest
+source points at it and ``ckan tdpf-harvest run`` harvests it, as cron would. Re-running
+finds every record unchanged and writes nothing.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import pathlib
+import subprocess
 import sys
 
 import ckanapi
 
-from ckanext.tdpf.harvest.mapping import dataset_from_remote, organization_from_remote
+from ckanext.tdpf.harvest.tests import replay
 
-DATA = pathlib.Path(__file__).resolve().parent.parent / "ckanext/tdpf/tests/data/tokyo-catalog"
-
-
-def read_records(folder: pathlib.Path):
-    for path in sorted(folder.glob("*.json")):
-        try:
-            yield path.name, json.loads(path.read_text(encoding="utf-8"))["result"]
-        except (ValueError, KeyError) as error:
-            yield path.name, error
+SOURCE = "tokyo-catalog-demo"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--url", required=True)
+    parser.add_argument("--url", required=True, help="the CKAN site")
     parser.add_argument("--token-file", required=True)
-    parser.add_argument("--data", default=str(DATA / "package_show"))
+    parser.add_argument("--config", required=True, help="the site's ckan.ini")
+    parser.add_argument("--replay-port", type=int, default=8900)
+    parser.add_argument("--log", help="where the harvest run's log goes (default: stderr)")
     args = parser.parse_args()
 
-    token = pathlib.Path(args.token_file).read_text().strip()
-    ckan = ckanapi.RemoteCKAN(args.url, apikey=token, user_agent="tdpf-demo-loader")
-    existing = set(ckan.action.package_list())
-    organizations = set(ckan.action.organization_list())
-    records = list(read_records(pathlib.Path(args.data)))
-    added = skipped = failed = 0
-    for number, (filename, record) in enumerate(records, 1):
-        if isinstance(record, Exception):
-            failed += 1
-            print(f"  [{number}/{len(records)}] {filename}: unreadable record ({record})")
-            continue
-        if record["name"] in existing:
-            skipped += 1
-            continue
-        org = organization_from_remote(record["organization"])
-        if org["name"] not in organizations:
-            ckan.action.organization_create(**org)
-            organizations.add(org["name"])
+    server, _catalog = replay.serve(replay.recorded_records(), port=args.replay_port)
+    catalog_url = f"http://127.0.0.1:{args.replay_port}/"
+    try:
+        token = pathlib.Path(args.token_file).read_text().strip()
+        site = ckanapi.RemoteCKAN(args.url, apikey=token, user_agent="tdpf-demo-loader")
         try:
-            ckan.action.package_create(**dataset_from_remote(
-                record, name=record["name"], owner_org=org["name"]))
-            added += 1
-        except ckanapi.ValidationError as error:
-            failed += 1
-            print(f"  [{number}/{len(records)}] {record['name']}: {error.error_dict}")
-        if number % 20 == 0 or number == len(records):
-            print(f"  demo data: {number}/{len(records)} records", flush=True)
-    print(f"demo data: {added} added, {skipped} already there, {failed} skipped as invalid")
-    return 0 if added + skipped > 0 else 1
+            site.action.harvest_source_show(id=SOURCE)
+        except ckanapi.NotFound:
+            site.action.harvest_source_create(
+                name=SOURCE, title="東京都オープンデータカタログ（記録した実データ）",
+                notes="東京都オープンデータカタログサイトの実データ200件（2021-12・2022-08に記録）を"
+                      "ローカルで再生したものです。",
+                url=catalog_url, source_type="tdpf_ckan", frequency="MANUAL", config="{}")
+        ckan = pathlib.Path(sys.executable).with_name("ckan")
+        log = open(args.log, "a") if args.log else None
+        try:
+            return subprocess.run([str(ckan), "-c", args.config, "tdpf-harvest", "run", SOURCE],
+                                  check=False, stderr=log).returncode
+        finally:
+            if log:
+                log.close()
+    finally:
+        server.shutdown()
 
 
 if __name__ == "__main__":

@@ -210,11 +210,19 @@ ensure_admin() {
   fi
 }
 
-start_worker() {
-  if [ -f "$DEV/worker.pid" ] && kill -0 "$(cat "$DEV/worker.pid")" 2>/dev/null; then return; fi
-  say "starting the background job worker"
-  nohup "$VENV/bin/ckan" -c "$DEV/ckan.ini" jobs worker >"$LOGS/worker.log" 2>&1 </dev/null &
-  echo $! > "$DEV/worker.pid"
+# Background processes of the dev site: the job worker (data rate) and ckanext-harvest's
+# gather and fetch consumers (jobs started from the harvest pages).
+WORKERS=("worker:jobs worker" "gather:harvester gather-consumer" "fetch:harvester fetch-consumer")
+
+start_workers() {
+  for entry in "${WORKERS[@]}"; do
+    local name=${entry%%:*} command=${entry#*:}
+    if [ -f "$DEV/$name.pid" ] && kill -0 "$(cat "$DEV/$name.pid")" 2>/dev/null; then continue; fi
+    # shellcheck disable=SC2086
+    nohup "$VENV/bin/ckan" -c "$DEV/ckan.ini" $command >"$LOGS/$name.log" 2>&1 </dev/null &
+    echo $! > "$DEV/$name.pid"
+  done
+  say "started the job worker and the harvest consumers"
 }
 
 stop_pidfile() {
@@ -236,7 +244,7 @@ run() {
   unset CKAN_SQLALCHEMY_URL CKAN_SOLR_URL CKAN_REDIS_URL
   write_config
   migrate
-  start_worker
+  start_workers
   port_open "$CKAN_PORT" && die "port $CKAN_PORT is taken; stop the other server or set TDPF_CKAN_PORT"
   say "starting CKAN on http://127.0.0.1:$CKAN_PORT"
   "$VENV/bin/ckan" -c "$DEV/ckan.ini" run -H 127.0.0.1 -p "$CKAN_PORT" --disable-reloader \
@@ -249,8 +257,10 @@ run() {
     sleep 0.5
   done
   ensure_admin
+  say "loading the demo data: harvesting the recorded Tokyo catalog from a local replay"
   "$VENV/bin/python" "$ROOT/tools/demo_data.py" --url "http://127.0.0.1:$CKAN_PORT" \
-    --token-file "$DEV/admin-token" || die "loading the demo data failed"
+    --token-file "$DEV/admin-token" --config "$DEV/ckan.ini" --log "$LOGS/demo-harvest.log" ||
+    die "loading the demo data failed (see the harvest summary above)"
   cat <<EOF
 
   東京データプラットフォーム (TDPF) is running: http://127.0.0.1:$CKAN_PORT
@@ -270,7 +280,7 @@ run_tests() {
 }
 
 stop() {
-  stop_pidfile "$DEV/worker.pid"
+  for entry in "${WORKERS[@]}"; do stop_pidfile "$DEV/${entry%%:*}.pid"; done
   stop_pidfile "$DEV/solr.ready" 2
   if [ -f "$DEV/redis.pid" ]; then stop_pidfile "$DEV/redis.pid"; fi
   if [ -f "$DEV/pgdata.path" ]; then

@@ -204,10 +204,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-def serve(records: list[dict[str, Any]]) -> tuple[http.server.ThreadingHTTPServer, Catalog]:
+def serve(records: list[dict[str, Any]], port: int = 0
+          ) -> tuple[http.server.ThreadingHTTPServer, Catalog]:
     catalog = Catalog(copy.deepcopy(records))
     handler = type("CatalogHandler", (Handler,), {"catalog": catalog})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, catalog
