@@ -27,7 +27,7 @@ case "${1:-web}" in
   worker)
     # Background jobs (data rate, notifications) and the harvest queues; if one dies the
     # container exits and Docker restarts it.
-    "${AS_CKAN[@]}" ckan -c "$CKAN_INI" jobs worker &
+    "${AS_CKAN[@]}" ckan -c "$CKAN_INI" jobs worker default tdpf_bulk &
     "${AS_CKAN[@]}" ckan -c "$CKAN_INI" harvester gather-consumer &
     "${AS_CKAN[@]}" ckan -c "$CKAN_INI" harvester fetch-consumer &
     wait -n

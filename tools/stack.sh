@@ -212,7 +212,7 @@ ensure_admin() {
 
 # Background processes of the dev site: the job worker (data rate) and ckanext-harvest's
 # gather and fetch consumers (jobs started from the harvest pages).
-WORKERS=("worker:jobs worker" "gather:harvester gather-consumer" "fetch:harvester fetch-consumer")
+WORKERS=("worker:jobs worker default tdpf_bulk" "gather:harvester gather-consumer" "fetch:harvester fetch-consumer")
 
 start_workers() {
   for entry in "${WORKERS[@]}"; do

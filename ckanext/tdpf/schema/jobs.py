@@ -75,10 +75,20 @@ def _header(book_rating: rating.Rating, content: bytes | None) -> list[str]:
     return [table.header(c) for c in range(table.width)][:300] if table else []
 
 
-def rate_resource(resource: dict) -> tuple[rating.Rating, list[str]]:
+def rate_resource(resource: dict, failed_hosts: dict[str, str] | None = None
+                  ) -> tuple[rating.Rating, list[str]]:
+    """Fetch and rate one file. A host that failed for another resource of the same
+    dataset is not tried again (one dead server must not hold the queue for each file)."""
+    host = urllib.parse.urlsplit(resource.get("url") or "").hostname
+    failed_hosts = {} if failed_hosts is None else failed_hosts
+    if resource.get("url_type") != "upload" and host in failed_hosts:
+        return rating.failed(failed_hosts[host]), []
     try:
         content = fetch(resource)
     except FetchError as error:
+        if host and error.code in ("unreachable", "timeout") and \
+                resource.get("url_type") != "upload":
+            failed_hosts[host] = error.code
         return rating.failed(error.code), []
     result = rating.rate(content)
     return result, _header(result, content)
@@ -95,11 +105,12 @@ def rate_dataset(package_id: str, force: bool = False) -> dict[str, Any]:
     now = datetime.datetime.now(datetime.timezone.utc)
     complete = metadata_complete(dataset)
     rated = skipped = 0
+    failed_hosts: dict[str, str] = {}
     for resource in dataset.get("resources", []):
         row = existing.pop(resource["id"], None)
         mark = fingerprint(resource)
         if row is None or force or row.fingerprint != mark:
-            result, columns = rate_resource(resource)
+            result, columns = rate_resource(resource, failed_hosts)
             row = row or ResourceRating(resource_id=resource["id"], package_id=dataset["id"])
             row.content_stage, row.l1, row.l2, row.l3 = result.stage, result.l1, result.l2, \
                 result.l3

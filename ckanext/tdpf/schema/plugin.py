@@ -14,7 +14,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.common import CKANConfig
 
-from ckanext.tdpf.lib import municipalities
+from ckanext.tdpf.lib import municipalities, provenance
 from ckanext.tdpf.lib import vocabularies as vocab
 from ckanext.tdpf.lib.i18n import TranslationMixin
 
@@ -53,15 +53,19 @@ class SchemaPlugin(TranslationMixin, p.SingletonPlugin):
     # IPackageController
 
     def after_dataset_create(self, context: Any, pkg_dict: dict) -> None:
-        self._enqueue_rating(pkg_dict)
+        self._enqueue_rating(context, pkg_dict)
 
     def after_dataset_update(self, context: Any, pkg_dict: dict) -> None:
-        self._enqueue_rating(pkg_dict)
+        self._enqueue_rating(context, pkg_dict)
 
-    def _enqueue_rating(self, pkg_dict: dict) -> None:
+    def _enqueue_rating(self, context: Any, pkg_dict: dict) -> None:
+        """Ratings of what staff just saved go first; a harvest's thousands wait in their
+        own queue, which workers serve after the default one."""
         if not tk.config["ckanext.tdpf.schema.rating.enabled"] or not pkg_dict.get("id"):
             return
-        tk.enqueue_job(jobs.rate_dataset, [pkg_dict["id"]],
+        queue = (tk.config["ckanext.tdpf.schema.rating.bulk_queue"]
+                 if context.get(provenance.CONTEXT_KEY) else "default")
+        tk.enqueue_job(jobs.rate_dataset, [pkg_dict["id"]], queue=queue,
                        title=f"tdpf data rate {pkg_dict.get('name', pkg_dict['id'])}")
 
     def after_dataset_show(self, context: Any, pkg_dict: dict) -> None:

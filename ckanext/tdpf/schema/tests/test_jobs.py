@@ -1,10 +1,12 @@
 """The rating job, the CLI and data-rate search, against real files served over HTTP."""
 from __future__ import annotations
 
+import http.server
 import os
 import pathlib
 import subprocess
 import sys
+import threading
 
 import pytest
 from werkzeug.datastructures import FileStorage
@@ -13,6 +15,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.tests import helpers
 
+from ckanext.tdpf.lib import provenance
 from ckanext.tdpf.schema import jobs
 from ckanext.tdpf.schema.cli import tdpf_schema
 from ckanext.tdpf.schema.model import ResourceRating
@@ -187,6 +190,43 @@ class TestEnqueuing:
             env=os.environ.copy(), capture_output=True, text=True, timeout=300)
         assert worker.returncode == 0, worker.stderr[-2000:]
         assert shown(dataset["id"])["resources"][0]["tdpf_mr_stage"] == 3
+
+
+    def test_harvested_datasets_wait_in_the_bulk_queue(self, tdpf_org, tdpf_sysadmin):
+        tdpf_org()
+        context = {"user": tdpf_sysadmin["name"], provenance.CONTEXT_KEY: True}
+        helpers.call_action("package_create", context=context, **valid(name="harvested"))
+        create(tdpf_sysadmin, **valid(name="by-staff"))
+        queues = {job["title"].rsplit(" ", 1)[-1]: job["queue"]
+                  for job in helpers.call_action("job_list", queues=["default", "tdpf_bulk"])}
+        assert queues == {"harvested": "tdpf_bulk", "by-staff": "default"}
+
+
+@RATING_OFF
+@LOCAL_FILES
+def test_a_failing_host_is_tried_once_per_dataset(tdpf_org, tdpf_sysadmin):
+    requests_seen = []
+
+    class Failing(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            requests_seen.append(self.path)
+            self.send_response(503)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        tdpf_org()
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        dataset = dataset_with(tdpf_sysadmin, base, "a.csv", "b.csv", "c.csv")
+        jobs.rate_dataset(dataset["id"])
+    finally:
+        server.shutdown()
+    assert len(requests_seen) == 1
+    assert [r["tdpf_mr_error"] for r in shown(dataset["id"])["resources"]] == ["unreachable"] * 3
 
 
 @RATING_OFF
