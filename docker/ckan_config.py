@@ -43,6 +43,9 @@ def settings(env: dict[str, str]) -> list[str]:
         "scheming.dataset_fallback": "false",
         "ckanext.dcat.rdf.profiles": "euro_dcat_ap_3 tdpf",
         "ckan.views.default_views": "image_view text_view",
+        # Users apply for organizations; operators verify and create them (SPEC §4).
+        "ckan.auth.user_create_organizations": "false",
+        "ckan.auth.public_user_details": "false",
         # ckanext-harvest reads its queue from its own keys, not from ckan.redis.url
         "ckan.harvest.mq.type": "redis",
         "ckan.harvest.mq.hostname": redis.hostname or "127.0.0.1",

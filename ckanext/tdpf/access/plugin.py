@@ -1,10 +1,64 @@
-"""Plugin ``tdpf_access``: shared and paid data: access requests, grants, usage and charges."""
+"""Plugin ``tdpf_access``: shared and paid data: access requests, grants, usage and charges.
+
+Metadata of every public dataset stays searchable; the files of shared datasets reach only
+their organization, sysadmins and holders of an active grant. The one entitlement check
+(``entitlement.entitled``) is applied on every read path: dataset and resource reads
+(after_dataset_show), the search index (before_dataset_index: nothing secret is indexed,
+so results, ``fl``, facets and ``fq`` have nothing to leak), activity records, resource
+views and downloads.
+"""
 from __future__ import annotations
 
+from typing import Any
+
 import ckan.plugins as p
+import ckan.plugins.toolkit as tk
+from ckan.common import CKANConfig
 
 from ckanext.tdpf.lib.i18n import TranslationMixin
 
+from . import entitlement, gate
+from .logic import action, activity, auth, chained
 
+
+@tk.blanket.config_declarations
 class AccessPlugin(TranslationMixin, p.SingletonPlugin):
     p.implements(p.ITranslation)
+    p.implements(p.IConfigurer)
+    p.implements(p.IActions)
+    p.implements(p.IAuthFunctions)
+    p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IMiddleware, inherit=True)
+
+    # IActions, IAuthFunctions: ours, the core ones we narrow, and the activity plugin's
+    # when it is enabled (tdpf_access needs neither it nor the other TDPF plugins).
+
+    def get_actions(self) -> dict[str, Any]:
+        found = {name: getattr(action, name) for name in action.__all__}
+        found.update(chained.ACTIONS)
+        if p.plugin_loaded("activity"):
+            found.update(activity.actions())
+        return found
+
+    def get_auth_functions(self) -> dict[str, Any]:
+        found = {name: getattr(auth, name) for name in auth.__all__}
+        found.update(chained.AUTH)
+        return found
+
+    def update_config(self, config: CKANConfig) -> None:
+        tk.add_template_directory(config, "templates")
+
+    # IPackageController
+
+    def after_dataset_show(self, context: Any, pkg_dict: dict) -> None:
+        entitlement.filter_dataset_for(context, pkg_dict)
+
+    def before_dataset_index(self, pkg_dict: dict) -> dict:
+        return entitlement.redact_index(pkg_dict)
+
+    # IMiddleware
+
+    def make_middleware(self, app: Any, config: CKANConfig) -> Any:
+        if hasattr(app, "before_request"):  # the Flask app
+            app.before_request(gate.check_file_access)
+        return app

@@ -1,0 +1,129 @@
+"""Who may have a shared dataset's files, and what everyone else sees instead.
+
+One check (``entitled``) decides for every read path: sysadmins, members of the owning
+organization and holders of an active grant. Everyone else gets ``redacted`` resources:
+name, format, size and data rate stay; URLs, upload paths and anything drawn from the
+file's content go, replaced by the address of the request page.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import ckan.authz as authz
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+
+from .model import Grant
+
+RESTRICTED = "restricted"
+# Resource keys that stay visible to everyone (metadata, not data).
+PUBLIC_RESOURCE_KEYS = {
+    "id", "package_id", "name", "description", "format", "size", "position", "created",
+    "metadata_modified", "last_modified", "resource_type", "mimetype", "state",
+    "tdpf_mr_stage", "tdpf_mr_l1", "tdpf_mr_l2", "tdpf_mr_l3", "tdpf_mr_checked_at",
+    "tdpf_mr_error", "tdpf_mr_format", "name_translated", "description_translated",
+}
+
+
+def is_shared(dataset: dict[str, Any] | model.Package | None) -> bool:
+    if dataset is None:
+        return False
+    if isinstance(dataset, model.Package):
+        return (dataset.extras or {}).get("tdpf_distribution") == "shared"
+    return dataset.get("tdpf_distribution") == "shared"
+
+
+def user_of(context: dict[str, Any]) -> model.User | None:
+    user = context.get("auth_user_obj")
+    if isinstance(user, model.User):
+        return user
+    name = context.get("user")
+    return model.User.get(name) if name else None
+
+
+def entitled(user: model.User | None, package_id: str, owner_org: str | None) -> bool:
+    if user is None or user.state != "active":
+        return False
+    if user.sysadmin:
+        return True
+    if owner_org and authz.users_role_for_group_or_org(owner_org, user.name):
+        return True
+    return Grant.active_for(user.id, package_id) is not None
+
+
+def request_page(dataset: dict[str, Any]) -> str:
+    site = tk.config["ckan.site_url"].rstrip("/")
+    return f"{site}/dataset/{dataset.get('name') or dataset.get('id')}/access"
+
+
+def redact_resource(resource: dict[str, Any], page: str) -> dict[str, Any]:
+    kept = {key: value for key, value in resource.items() if key in PUBLIC_RESOURCE_KEYS}
+    kept["url"] = page
+    kept["url_type"] = None
+    kept["tdpf_access"] = RESTRICTED
+    # The rule list stays; messages and locations quote the file (column names, cells).
+    kept["tdpf_mr_findings"] = [
+        {key: finding.get(key) for key in ("rule", "level", "severity", "title", "count")}
+        for finding in resource.get("tdpf_mr_findings") or [] if isinstance(finding, dict)]
+    return kept
+
+
+def redact_dataset(dataset: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a shared dataset as anyone without access sees it."""
+    page = request_page(dataset)
+    redacted = dict(dataset)
+    redacted["resources"] = [redact_resource(r, page) for r in dataset.get("resources") or []]
+    return redacted
+
+
+def restore_resources(dataset: dict[str, Any]) -> None:
+    """For the entitled: resources read back from the search index were stored redacted;
+    put back their addresses from the database."""
+    if not any(r.get("tdpf_access") == RESTRICTED for r in dataset.get("resources") or []):
+        return
+    rows = {row.id: row for row in model.Session.query(model.Resource).filter(
+        model.Resource.package_id == dataset["id"])}
+    for resource in dataset.get("resources") or []:
+        row = rows.get(resource.get("id"))
+        if row is not None and resource.get("tdpf_access") == RESTRICTED:
+            resource.update({"url": row.url, "url_type": row.url_type})
+            resource.pop("tdpf_access", None)
+
+
+def filter_dataset_for(context: dict[str, Any], dataset: dict[str, Any]) -> None:
+    """In place: what this caller may see of a (possibly shared) dataset."""
+    if not is_shared(dataset):
+        return
+    if entitled(user_of(context), dataset["id"], dataset.get("owner_org")):
+        restore_resources(dataset)
+        return
+    dataset.update(redact_dataset(dataset))
+
+
+def redact_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
+    """Nothing secret of a shared dataset reaches the search index: not the results, nor
+    what ``fl``, facets or ``fq`` could reach."""
+    if not is_shared(model.Package.get(pkg_dict.get("id") or "")):
+        return pkg_dict
+    for key in ("validated_data_dict", "data_dict"):
+        if pkg_dict.get(key):
+            pkg_dict[key] = json.dumps(redact_dataset(json.loads(pkg_dict[key])))
+    page = request_page(pkg_dict)
+    if "res_url" in pkg_dict:
+        pkg_dict["res_url"] = [page for _ in pkg_dict["res_url"]]
+    for key in [k for k in pkg_dict if k.startswith("res_extras_")]:
+        del pkg_dict[key]
+    return pkg_dict
+
+
+def redact_activity(context: dict[str, Any], activity: dict[str, Any]) -> dict[str, Any]:
+    """Activity snapshots are taken with full rights; filter them like a dataset."""
+    data = activity.get("data")
+    package = data.get("package") if isinstance(data, dict) else None
+    if isinstance(package, dict) and is_shared(package) and not entitled(
+            user_of(context), package.get("id", ""), package.get("owner_org")):
+        activity = copy.deepcopy(activity)
+        activity["data"]["package"] = redact_dataset(package)
+    return activity

@@ -1,0 +1,104 @@
+"""Core actions and auth functions the access layer narrows."""
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.types import AuthResult, Context, DataDict
+
+from ckanext.tdpf.lib.i18n import N_, bilingual
+
+from .. import entitlement
+from ..model import OrganizationApplication
+
+
+def _package_of_resource(resource_id: str) -> model.Package | None:
+    resource = model.Resource.get(resource_id or "")
+    return resource.package if resource is not None else None
+
+
+def _blocked(context: Context, package: model.Package | None) -> bool:
+    return (package is not None and entitlement.is_shared(package) and not
+            entitlement.entitled(entitlement.user_of(context), package.id, package.owner_org))
+
+
+@tk.chained_action
+@tk.side_effect_free
+def resource_view_list(original_action, context: Context, data_dict: DataDict) -> Any:
+    """Views render a file's content: none for callers without access."""
+    if _blocked(context, _package_of_resource(data_dict.get("id"))):
+        tk.check_access("resource_view_list", context, data_dict)
+        return []
+    return original_action(context, data_dict)
+
+
+@tk.chained_action
+@tk.side_effect_free
+def resource_view_show(original_action, context: Context, data_dict: DataDict) -> Any:
+    view = model.ResourceView.get(data_dict.get("id") or "")
+    if view is not None and _blocked(context, _package_of_resource(view.resource_id)):
+        raise tk.NotAuthorized(bilingual(N_("The files of this shared dataset are available "
+                                            "only with an approved access request.")))
+    return original_action(context, data_dict)
+
+
+@tk.chained_action
+@tk.side_effect_free
+def resource_search(original_action, context: Context, data_dict: DataDict) -> Any:
+    """Resources of shared datasets are left out for callers without access: a query on
+    their URL must find nothing, not even a count."""
+    result = original_action(context, data_dict)
+    kept = [r for r in result.get("results", [])
+            if not _blocked(context, model.Package.get(r.get("package_id") or ""))]
+    removed = len(result.get("results", [])) - len(kept)
+    return dict(result, results=kept, count=max(0, result.get("count", 0) - removed))
+
+
+def _verified(org_id: str | None) -> bool:
+    group = model.Group.get(org_id or "")
+    if group is None:
+        return False
+    if str((group.extras or {}).get("tdpf_verified", "")).lower() == "true":
+        return True
+    return model.Session.query(OrganizationApplication).filter(
+        OrganizationApplication.organization_id == group.id,
+        OrganizationApplication.state == "approved").count() > 0
+
+
+def _require_verified(data_dict: DataDict) -> None:
+    if data_dict.get("tdpf_distribution") == "shared" and not _verified(
+            data_dict.get("owner_org")):
+        raise tk.ValidationError({"owner_org": [bilingual(N_(
+            "Only organizations verified by the operator can publish shared data."))]})
+
+
+@tk.chained_action
+def package_create(original_action, context: Context, data_dict: DataDict) -> Any:
+    _require_verified(data_dict)
+    return original_action(context, data_dict)
+
+
+@tk.chained_action
+def package_update(original_action, context: Context, data_dict: DataDict) -> Any:
+    if data_dict.get("tdpf_distribution") == "shared" and not data_dict.get("owner_org"):
+        existing = model.Package.get(data_dict.get("id") or data_dict.get("name") or "")
+        data_dict = dict(data_dict, owner_org=existing.owner_org if existing else None)
+    _require_verified(data_dict)
+    return original_action(context, data_dict)
+
+
+@tk.chained_auth_function
+def organization_create(next_auth, context: Context, data_dict: DataDict) -> AuthResult:
+    """Users apply for an organization (tdpf_access_org_apply); operators create them."""
+    user = entitlement.user_of(context)
+    if user is None or not user.sysadmin:
+        return {"success": False, "msg": tk._("Apply for an organization; operators "
+                                              "verify and create it.")}
+    return next_auth(context, data_dict)
+
+
+ACTIONS = {"resource_view_list": resource_view_list, "resource_view_show": resource_view_show,
+           "resource_search": resource_search, "package_create": package_create,
+           "package_update": package_update}
+AUTH = {"organization_create": organization_create}
