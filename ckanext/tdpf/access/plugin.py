@@ -17,11 +17,12 @@ from ckan.common import CKANConfig
 
 from ckanext.tdpf.lib.i18n import TranslationMixin
 
-from . import entitlement, gate
+from . import entitlement, gate, views
 from .logic import action, activity, auth, chained
 
 
 @tk.blanket.config_declarations
+@tk.blanket.helpers
 class AccessPlugin(TranslationMixin, p.SingletonPlugin):
     p.implements(p.ITranslation)
     p.implements(p.IConfigurer)
@@ -29,6 +30,7 @@ class AccessPlugin(TranslationMixin, p.SingletonPlugin):
     p.implements(p.IAuthFunctions)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IMiddleware, inherit=True)
+    p.implements(p.IBlueprint)
 
     # IActions, IAuthFunctions: ours, the core ones we narrow, and the activity plugin's
     # when it is enabled (tdpf_access needs neither it nor the other TDPF plugins).
@@ -47,6 +49,7 @@ class AccessPlugin(TranslationMixin, p.SingletonPlugin):
 
     def update_config(self, config: CKANConfig) -> None:
         tk.add_template_directory(config, "templates")
+        tk.add_resource("assets", "tdpf_access")
 
     # IPackageController
 
@@ -55,6 +58,9 @@ class AccessPlugin(TranslationMixin, p.SingletonPlugin):
 
     def before_dataset_index(self, pkg_dict: dict) -> dict:
         return entitlement.redact_index(pkg_dict)
+
+    def get_blueprint(self) -> Any:
+        return views.tdpf_access
 
     # IMiddleware
 
