@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-import json
 from typing import Any
 
 from sqlalchemy import func
@@ -13,6 +12,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
+from ckanext.tdpf.lib import validation
 from ckanext.tdpf.lib import vocabularies as vocab
 from ckanext.tdpf.lib.i18n import N_, bilingual
 
@@ -48,13 +48,7 @@ def _current_user(context: Context) -> model.User:
     return user
 
 
-def _listed(value: Any) -> list[str]:
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return [value]
-    return value if isinstance(value, list) else []
+_listed = validation.as_list
 
 
 def _shared_package(package_id: str) -> dict:

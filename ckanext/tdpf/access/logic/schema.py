@@ -7,6 +7,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan.types import Schema
 
+from ckanext.tdpf.lib import validation
 from ckanext.tdpf.lib import vocabularies as vocab
 from ckanext.tdpf.lib.i18n import N_, bilingual
 
@@ -14,23 +15,13 @@ Invalid = tk.Invalid
 missing = tk.missing
 
 
-def required(key, data, errors, context) -> None:
-    value = data.get(key)
-    if value is missing or value is None or (isinstance(value, str) and not value.strip()):
-        errors[key].append(bilingual(N_("Missing value")))
-        raise tk.StopOnError
+required = validation.required
 
 
 def text(limit: int):
     def validator(value: Any) -> Any:
-        if value is missing or value is None:
-            return value
-        if not isinstance(value, str):
-            raise Invalid(bilingual(N_("Must be text, not {kind}."), kind=type(value).__name__))
-        if len(value) > limit:
-            raise Invalid(bilingual(N_("Must be at most {limit} characters (got {length})."),
-                                    limit=limit, length=len(value)))
-        return value.strip()
+        value = validation.check_text(value, limit)
+        return value.strip() if isinstance(value, str) else value
     return validator
 
 

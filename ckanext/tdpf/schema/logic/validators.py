@@ -12,7 +12,7 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 from ckanext.scheming.validation import scheming_validator
 
-from ckanext.tdpf.lib import municipalities, provenance
+from ckanext.tdpf.lib import municipalities, provenance, validation
 from ckanext.tdpf.lib import vocabularies as vocab
 from ckanext.tdpf.lib.i18n import N_, bilingual
 
@@ -46,8 +46,7 @@ def vocabulary(name: str) -> dict[str, tuple[str, str]]:
     }[name]
 
 
-def _empty(value: Any) -> bool:
-    return value is missing or value is None or (isinstance(value, str) and not value.strip())
+_empty = validation.is_empty
 
 
 def _drop(key: FlattenKey, data: FlattenDataDict) -> None:
@@ -59,15 +58,7 @@ def _add_error(errors: FlattenErrorDict, field: str, message: str, **params: Any
     errors.setdefault((field,), []).append(bilingual(message, **params))
 
 
-def tdpf_schema_required(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
-                         context: Context) -> None:
-    if _empty(data.get(key)):
-        _required(key, data, errors)
-
-
-def _required(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict) -> None:
-    errors[key].append(bilingual(N_("Missing value")))
-    raise StopOnError
+tdpf_schema_required = validation.required
 
 
 @scheming_validator
@@ -77,13 +68,9 @@ def tdpf_schema_text(field: dict, schema: dict):
     limit = int(field.get("max_length", 1000))
 
     def validator(value: Any) -> Any:
-        if value is missing or value is None:
-            return value
+        value = validation.check_text(value, limit)
         if not isinstance(value, str):
-            raise Invalid(bilingual(N_("Must be text, not {kind}."), kind=type(value).__name__))
-        if len(value) > limit:
-            raise Invalid(bilingual(N_("Must be at most {limit} characters (got {length})."),
-                                    limit=limit, length=len(value)))
+            return value
         if CONTROL.search(value):
             raise Invalid(bilingual(N_("Must not contain control characters.")))
         return value
@@ -157,7 +144,8 @@ def tdpf_schema_choices(field: dict, schema: dict):
                                          allowed=_allowed(values)))
             raise StopOnError
         if required and not value:
-            _required(key, data, errors)
+            errors[key].append(bilingual(N_("Missing value")))
+            raise StopOnError
         data[key] = json.dumps([v for v in values if v in set(value)])
 
     return validator
@@ -285,13 +273,7 @@ def tdpf_schema_format(key: FlattenKey, data: FlattenDataDict, errors: FlattenEr
 
 
 def _listed(data: FlattenDataDict, name: str) -> list[str]:
-    value = data.get((name,))
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return [value]
-    return value if isinstance(value, list) else []
+    return validation.as_list(data.get((name,)))
 
 
 def tdpf_schema_dataset_rules(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
