@@ -5,7 +5,7 @@ for the local stack. ``ckan generate config`` makes the file once (with fresh se
 every later run re-applies the settings below, so the file follows the environment.
 
 Required: CKAN_SITE_URL, CKAN_SQLALCHEMY_URL, CKAN_SOLR_URL, CKAN_REDIS_URL.
-Optional: CKAN_STORAGE_PATH, CKAN_SITE_ID, CKAN_PLUGINS (default: tools/plugins.txt),
+Optional: CKAN_DATASTORE_WRITE_URL and CKAN_DATASTORE_READ_URL (the DataStore), CKAN_STORAGE_PATH, CKAN_SITE_ID, CKAN_PLUGINS (default: tools/plugins.txt),
 TDPF_EXTRA_CONFIG (``key=value`` lines applied last).
 """
 from __future__ import annotations
@@ -30,6 +30,8 @@ def settings(env: dict[str, str]) -> list[str]:
     plugins = env.get("CKAN_PLUGINS") or PLUGINS_FILE.read_text().strip()
     values = {
         "sqlalchemy.url": env["CKAN_SQLALCHEMY_URL"],
+        "ckan.datastore.write_url": env.get("CKAN_DATASTORE_WRITE_URL", ""),
+        "ckan.datastore.read_url": env.get("CKAN_DATASTORE_READ_URL", ""),
         "solr_url": env["CKAN_SOLR_URL"],
         "ckan.redis.url": env["CKAN_REDIS_URL"],
         "ckan.site_url": env["CKAN_SITE_URL"],

@@ -112,14 +112,35 @@ start_postgres() {
       { tail -20 "$data/server.log"; die "PostgreSQL did not start"; }
   fi
   local psql=("$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qtA)
-  if [ "$("${psql[@]}" -c "select 1 from pg_roles where rolname='ckan_default'")" != 1 ]; then
-    "${psql[@]}" -c "create role ckan_default login"
-  fi
-  for db in ckan_default ckan_test ckan_live_test; do
+  for role in ckan_default datastore_default; do
+    if [ "$("${psql[@]}" -c "select 1 from pg_roles where rolname='$role'")" != 1 ]; then
+      "${psql[@]}" -c "create role $role login"
+    fi
+  done
+  for db in ckan_default ckan_test ckan_live_test $DATASTORE_DBS; do
     if [ "$("${psql[@]}" -c "select 1 from pg_database where datname='$db'")" != 1 ]; then
       "${psql[@]}" -c "create database $db owner ckan_default encoding 'UTF8' template template0"
     fi
   done
+}
+
+DATASTORE_DBS="datastore_default datastore_test datastore_live_test"
+
+# The DataStore's read-only user may only read: CKAN writes the grants for a config.
+datastore_permissions() {
+  local stamp=$DEV/datastore-permissions.done
+  [ -f "$stamp" ] && return
+  local ini=$DEV/datastore-permissions.ini
+  printf '[app:main]\nuse = config:%s\nckan.plugins = datastore\n' "$ROOT/test.ini" > "$ini"
+  for db in $DATASTORE_DBS; do
+    CKAN_SQLALCHEMY_URL="postgresql://ckan_default@127.0.0.1:$PG_PORT/ckan_test" \
+      CKAN_DATASTORE_WRITE_URL="postgresql://ckan_default@127.0.0.1:$PG_PORT/$db" \
+      CKAN_DATASTORE_READ_URL="postgresql://datastore_default@127.0.0.1:$PG_PORT/$db" \
+      "$VENV/bin/ckan" -c "$ini" datastore set-permissions 2>/dev/null |
+      "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "$db" -q --set ON_ERROR_STOP=1 \
+        >/dev/null || die "setting the DataStore permissions of $db failed"
+  done
+  touch "$stamp"
 }
 
 start_redis() {
@@ -167,6 +188,8 @@ start_solr() {
 
 service_env() {
   export CKAN_SQLALCHEMY_URL="postgresql://ckan_default@127.0.0.1:$PG_PORT/$1"
+  export CKAN_DATASTORE_WRITE_URL="postgresql://ckan_default@127.0.0.1:$PG_PORT/datastore_test"
+  export CKAN_DATASTORE_READ_URL="postgresql://datastore_default@127.0.0.1:$PG_PORT/datastore_test"
   export CKAN_SOLR_URL="http://127.0.0.1:$SOLR_PORT/solr/$2"
   export CKAN_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/$3"
 }
@@ -174,6 +197,7 @@ service_env() {
 up() {
   install_all
   start_postgres
+  datastore_permissions
   start_redis
   start_solr
 }
@@ -185,6 +209,8 @@ write_config() {
   CKAN_SITE_URL="http://127.0.0.1:$CKAN_PORT" CKAN_SITE_ID=tdpf-dev CKAN_STORAGE_PATH="$DEV/storage" \
     CKAN_SQLALCHEMY_URL="postgresql://ckan_default@127.0.0.1:$PG_PORT/ckan_default" \
     CKAN_SOLR_URL="http://127.0.0.1:$SOLR_PORT/solr/ckan" CKAN_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
+    CKAN_DATASTORE_WRITE_URL="postgresql://ckan_default@127.0.0.1:$PG_PORT/datastore_default" \
+    CKAN_DATASTORE_READ_URL="postgresql://datastore_default@127.0.0.1:$PG_PORT/datastore_default" \
     TDPF_EXTRA_CONFIG="ckan.auth.create_user_via_web=true" \
     "$VENV/bin/python" "$ROOT/docker/ckan_config.py" "$DEV/ckan.ini"
 }
@@ -241,7 +267,7 @@ run() {
   local started
   started=$(date +%s)
   up
-  unset CKAN_SQLALCHEMY_URL CKAN_SOLR_URL CKAN_REDIS_URL
+  unset CKAN_SQLALCHEMY_URL CKAN_SOLR_URL CKAN_REDIS_URL CKAN_DATASTORE_WRITE_URL CKAN_DATASTORE_READ_URL
   write_config
   migrate
   start_workers

@@ -45,6 +45,8 @@ class AccessPlugin(TranslationMixin, p.SingletonPlugin):
     def get_auth_functions(self) -> dict[str, Any]:
         found = {name: getattr(auth, name) for name in auth.__all__}
         found.update(chained.AUTH)
+        if p.plugin_loaded("datastore"):
+            found.update(chained.DATASTORE_AUTH)
         return found
 
     def update_config(self, config: CKANConfig) -> None:

@@ -39,6 +39,9 @@ def service_env(database: str, core: str, redis_db: int) -> dict[str, str]:
     env["CKAN_SQLALCHEMY_URL"] = db._replace(path=f"/{database}").geturl()
     env["CKAN_SOLR_URL"] = solr._replace(path=f"/solr/{core}").geturl()
     env["CKAN_REDIS_URL"] = redis._replace(path=f"/{redis_db}").geturl()
+    datastore_db = "datastore_" + database.removeprefix("ckan_")
+    for key in ("CKAN_DATASTORE_WRITE_URL", "CKAN_DATASTORE_READ_URL"):
+        env[key] = urllib.parse.urlsplit(env[key])._replace(path=f"/{datastore_db}").geturl()
     env["TDPF_REDIS_DB"] = str(redis_db)
     return env
 

@@ -98,6 +98,31 @@ def organization_create(next_auth, context: Context, data_dict: DataDict) -> Aut
     return next_auth(context, data_dict)
 
 
+def _datastore_auth(name: str):
+    """The DataStore serves a file's rows: gate it like the file itself."""
+    def auth(next_auth, context: Context, data_dict: DataDict) -> AuthResult:
+        resource_id = data_dict.get("resource_id") or data_dict.get("id")
+        if resource_id and _blocked(context, _package_of_resource(resource_id)):
+            return {"success": False, "msg": bilingual(N_(
+                "The files of this shared dataset are available only with an approved "
+                "access request."))}
+        if name == "datastore_search_sql" and not _sql_allowed(context):
+            return {"success": False, "msg": tk._("Only sysadmins may query the DataStore "
+                                                  "with SQL on this site.")}
+        return next_auth(context, data_dict)
+    auth.__name__ = name
+    return tk.chained_auth_function(auth)
+
+
+def _sql_allowed(context: Context) -> bool:
+    """SQL can join any table, shared ones included: sysadmins only."""
+    user = entitlement.user_of(context)
+    return user is not None and user.sysadmin
+
+
+DATASTORE_AUTH = {name: _datastore_auth(name) for name in
+                  ("datastore_search", "datastore_info", "datastore_search_sql")}
+
 ACTIONS = {"resource_view_list": resource_view_list, "resource_view_show": resource_view_show,
            "resource_search": resource_search, "package_create": package_create,
            "package_update": package_update}

@@ -11,7 +11,7 @@ import ckan.model as model
 from ckan.tests import factories, helpers
 
 PLUGINS = ("tdpf_schema tdpf_access scheming_datasets scheming_organizations activity dcat "
-           "image_view")
+           "datastore image_view")
 SECRET_URL = "https://files.example.org/secret/koto-care-records-9f3a.csv"
 SECRET_BYTES = b"secret-bytes-7c1d,only,for,grantees\r\n"
 
@@ -19,6 +19,11 @@ SECRET_BYTES = b"secret-bytes-7c1d,only,for,grantees\r\n"
 @pytest.fixture
 def clean_db(reset_db, migrate_db_for, with_plugins):
     reset_db()
+    import ckanext.datastore.tests.helpers as datastore_helpers
+    from sqlalchemy import orm
+
+    engine = datastore_helpers.db.get_write_engine()
+    datastore_helpers.rebuild_all_dbs(orm.scoped_session(orm.sessionmaker(bind=engine)))
     for plugin in ("activity", "tdpf_schema", "tdpf_access"):
         migrate_db_for(plugin)
 
@@ -49,6 +54,9 @@ class World:
                                     upload=FileStorage(stream, filename="secret.csv"))
         self.dataset = helpers.call_action("package_show", id=self.dataset["id"])
         self.linked = self.dataset["resources"][0]
+        self.call("datastore_create", self.provider_admin, resource_id=self.linked["id"],
+                  force=True, fields=[{"id": "code", "type": "text"}],
+                  records=[{"code": SECRET_BYTES.decode()}])
 
     def call(self, action: str, caller: dict, /, **data: Any) -> Any:
         return helpers.call_action(action, context={"user": caller["name"],

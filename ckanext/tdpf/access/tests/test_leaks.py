@@ -107,6 +107,14 @@ PATHS: dict[str, Callable[..., str]] = {
                                                   f"{w.linked['id']}/download"),
     "download upload": lambda w, c, a: page(a, c, f"/dataset/koto-care/resource/"
                                                   f"{w.upload['id']}/download/secret.csv"),
+    "datastore_info": lambda w, c, a: api(w, c, "datastore_info", id=w.linked["id"]),
+    "datastore_search": lambda w, c, a: api(w, c, "datastore_search",
+                                            resource_id=w.linked["id"]),
+    "datastore_search q": lambda w, c, a: api(w, c, "datastore_search",
+                                              resource_id=w.linked["id"], q="secret"),
+    "datastore_search_sql": lambda w, c, a: api(
+        w, c, "datastore_search_sql", sql=f'SELECT * FROM "{w.linked["id"]}"'),
+    "datastore dump": lambda w, c, a: page(a, c, f"/datastore/dump/{w.linked['id']}"),
     "DCAT dataset ttl": lambda w, c, a: page(a, c, "/dataset/koto-care.ttl"),
     "DCAT dataset jsonld": lambda w, c, a: page(a, c, "/dataset/koto-care.jsonld"),
     "DCAT catalog": lambda w, c, a: page(a, c, "/catalog.ttl"),
@@ -143,7 +151,7 @@ def test_no_read_path_leaks_to_callers_without_access(tdpf_world, app, kind):
         if found:
             leaking[path] = found
     assert leaking == {}
-    assert len(PATHS) >= 28
+    assert len(PATHS) >= 33
 
 
 @pytest.mark.parametrize("kind", ENTITLED)
@@ -154,6 +162,8 @@ def test_callers_with_access_get_the_url_and_the_bytes(tdpf_world, app, kind):
     download = page(app, caller, f"/dataset/koto-care/resource/{tdpf_world.upload['id']}"
                                  "/download/secret.csv")
     assert download.startswith("200") and SECRET_BYTES.decode() in download
+    rows = api(tdpf_world, caller, "datastore_search", resource_id=tdpf_world.linked["id"])
+    assert SECRET_BYTES.decode().strip() in json.loads(rows)["records"][0]["code"]
 
 
 def test_metadata_stays_visible_with_a_request_link(tdpf_world):
