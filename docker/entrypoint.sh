@@ -15,6 +15,12 @@ case "${1:-web}" in
   web)
     # Migrations run here only: one writer, before the app serves.
     ckan -c "$CKAN_INI" db upgrade
+    # The DataStore's read-only user may only read (idempotent grants).
+    ckan -c "$CKAN_INI" datastore set-permissions | python -c '
+import os, sys, psycopg2
+with psycopg2.connect(os.environ["CKAN_DATASTORE_WRITE_URL"]) as connection:
+    connection.cursor().execute(sys.stdin.read())
+'
     if [ -n "${CKAN_SYSADMIN_NAME:-}" ] && ! ckan -c "$CKAN_INI" user show "$CKAN_SYSADMIN_NAME" | grep -q "name=$CKAN_SYSADMIN_NAME"; then
       ckan -c "$CKAN_INI" user add "$CKAN_SYSADMIN_NAME" email="$CKAN_SYSADMIN_EMAIL" password="$CKAN_SYSADMIN_PASSWORD"
       ckan -c "$CKAN_INI" sysadmin add "$CKAN_SYSADMIN_NAME"

@@ -54,6 +54,10 @@ class TestCompose:
         assert "@db:5432/" in env["CKAN_SQLALCHEMY_URL"]
         assert env["CKAN_SOLR_URL"] == "http://solr:8983/solr/ckan"
         assert env["CKAN_REDIS_URL"].startswith("redis://redis:6379/")
+        assert env["CKAN_DATASTORE_WRITE_URL"].endswith("@db:5432/datastore")
+        assert env["CKAN_DATASTORE_READ_URL"].startswith("postgresql://datastore_ro:")
+        init = compose["services"]["db"]["volumes"][1].split(":")[0]
+        assert (DOCKER / init).is_file()
         assert compose["services"]["db"]["environment"]["POSTGRES_PASSWORD"].startswith(
             "${POSTGRES_PASSWORD:?")
 
