@@ -18,7 +18,7 @@ install:
 	tools/stack.sh install
 
 bench:
-	tools/stack.sh install && .venv/bin/python bench/run.py
+	tools/stack.sh up && .venv/bin/python bench/run.py
 
 # Extract strings into the template, merge them into the ja catalog, compile it.
 i18n:

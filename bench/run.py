@@ -13,9 +13,13 @@ import sys
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import access  # noqa: E402
 import data_rate  # noqa: E402
 
-BENCHMARKS = [("data rate scoring", lambda: data_rate.measure(10.0))]
+BENCHMARKS = [
+    ("data rate scoring", lambda: data_rate.measure(10.0)),
+    ("entitlement check on gated downloads", access.measure),
+]
 
 
 def main() -> int:

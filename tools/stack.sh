@@ -117,7 +117,7 @@ start_postgres() {
       "${psql[@]}" -c "create role $role login"
     fi
   done
-  for db in ckan_default ckan_test ckan_live_test $DATASTORE_DBS; do
+  for db in ckan_default ckan_test ckan_live_test ckan_bench $DATASTORE_DBS; do
     if [ "$("${psql[@]}" -c "select 1 from pg_database where datname='$db'")" != 1 ]; then
       "${psql[@]}" -c "create database $db owner ckan_default encoding 'UTF8' template template0"
     fi
@@ -154,7 +154,7 @@ start_redis() {
   die "Redis did not start (see $LOGS/redis.log)"
 }
 
-SOLR_CORES=(ckan ckan_test ckan_live_test)
+SOLR_CORES=(ckan ckan_test ckan_live_test ckan_bench)
 
 solr_cores_answer() {
   for core in "${SOLR_CORES[@]}"; do

@@ -11,6 +11,8 @@ import copy
 import json
 from typing import Any
 
+from flask import g, has_request_context
+
 import ckan.authz as authz
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -44,8 +46,19 @@ def user_of(context: dict[str, Any]) -> model.User | None:
 
 
 def entitled(user: model.User | None, package_id: str, owner_org: str | None) -> bool:
+    """Memoized for the request: one download asks it on the gate and again on show."""
     if user is None or user.state != "active":
         return False
+    if not has_request_context():
+        return _entitled(user, package_id, owner_org)
+    cache = g.setdefault("tdpf_access_entitled", {})
+    key = (user.id, package_id)
+    if key not in cache:
+        cache[key] = _entitled(user, package_id, owner_org)
+    return cache[key]
+
+
+def _entitled(user: model.User, package_id: str, owner_org: str | None) -> bool:
     if user.sysadmin:
         return True
     if owner_org and authz.users_role_for_group_or_org(owner_org, user.name):

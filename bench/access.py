@@ -1,0 +1,98 @@
+"""Entitlement check on a gated download (SPEC §7): the p95 it adds, at 0, 100 and
+10,000 grants per user, measured against the same download of an open dataset.
+
+Each round downloads an uploaded file of a shared dataset (checked, recorded as usage)
+and the same file of an open dataset (no check), alternating, through CKAN's WSGI app in
+this process, so HTTP and Solr noise do not enter the difference.
+"""
+from __future__ import annotations
+
+import datetime
+import io
+import time
+import uuid
+
+from bench_site import build, percentile
+
+PLUGINS = "tdpf_schema tdpf_access scheming_datasets scheming_organizations"
+ROUNDS = 300
+
+
+def _dataset(call, admin, name: str, shared: bool) -> tuple[str, str]:
+    from werkzeug.datastructures import FileStorage
+
+    fields = {"name": name, "title": name, "owner_org": "bench-org", "tdpf_theme": ["other"]}
+    if shared:
+        fields.update(tdpf_distribution="shared", license_id="tdpf-shared",
+                      tdpf_permitted_purposes=["research"], tdpf_storage_location="japan",
+                      tdpf_warranty=True)
+    dataset = call("package_create", admin, **fields)
+    resource = call("resource_create", admin, package_id=dataset["id"], name="data", url="",
+                    upload=FileStorage(io.BytesIO(b"a,b\r\n1,2\r\n"), filename="data.csv"))
+    return dataset["id"], f"/dataset/{name}/resource/{resource['id']}/download/data.csv"
+
+
+def measure() -> list[dict]:
+    app = build(PLUGINS)
+    client = app.test_client()
+    import ckan.model as model
+    import ckan.plugins.toolkit as tk
+    from ckanext.tdpf.access.model import Grant
+
+    def call(action, caller, /, **data):
+        return tk.get_action(action)({"user": caller, "ignore_auth": True}, data)
+
+    far = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=365)
+    with app.test_request_context():
+        site = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+        call("organization_create", site, name="bench-org", title="Bench",
+             tdpf_provider_type="metropolitan_government", municipality_code="130001",
+             tdpf_verified=True)
+        user = call("user_create", site, name="bench_user", email="b@example.invalid",
+                    password="bench-password-123")
+        token = call("api_token_create", "bench_user", user="bench_user", name="b")["token"]
+        shared_id, shared_path = _dataset(call, site, "bench-shared", True)
+        _open_id, open_path = _dataset(call, site, "bench-open", False)
+        model.Session.add(Grant(package_id=shared_id, user_id=user["id"], valid_until=far,
+                                terms_version="bench", granted_by=site))
+        model.Session.commit()
+        model.Session.remove()
+
+    results = {}
+    existing = 0
+    headers = {"Authorization": token}
+    for grants in (0, 100, 10_000):
+        rows = [{"id": str(uuid.uuid4()), "package_id": str(uuid.uuid4()),
+                 "user_id": user["id"], "valid_from": far - datetime.timedelta(days=400),
+                 "valid_until": far, "terms_version": "bench", "granted_by": site,
+                 "revoke_reason": "", "created": far}
+                for _ in range(grants - existing)]
+        if rows:
+            with app.app_context():
+                model.Session.execute(Grant.__table__.insert(), rows)
+                model.Session.commit()
+                model.Session.remove()
+        existing = grants
+        for _ in range(20):  # warm-up
+            client.get(shared_path, headers=headers)
+            client.get(open_path, headers=headers)
+        shared_ms, open_ms = [], []
+        for _ in range(ROUNDS):
+            for path, sink in ((shared_path, shared_ms), (open_path, open_ms)):
+                started = time.perf_counter()
+                response = client.get(path, headers=headers)
+                sink.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, (path, response.status_code)
+        results[grants] = max(0.0, percentile(shared_ms, 0.95) - percentile(open_ms, 0.95))
+    flat = results[10_000] <= max(1.0, 2 * results[0] + 1.0)
+    return [
+        {"name": f"download_check_p95_ms_{label}_grants", "value": round(results[count], 2),
+         "unit": "ms", "target": 5.0 if count == 10_000 else None,
+         "holds": (results[count] <= 5.0 and flat) if count == 10_000 else None}
+        for count, label in ((0, "0"), (100, "100"), (10_000, "10k"))
+    ]
+
+
+if __name__ == "__main__":
+    import json
+    print(json.dumps(measure(), indent=1))

@@ -1,0 +1,51 @@
+"""A CKAN site for benchmarks: its own database and Solr core (``ckan_bench``), built from
+test.ini with the plugins a benchmark asks for, in this process."""
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+CKAN = str(pathlib.Path(sys.executable).with_name("ckan"))
+
+
+def environment() -> dict[str, str]:
+    pg, solr, redis = (os.environ.get("TDPF_PG_PORT", "5432"),
+                       os.environ.get("TDPF_SOLR_PORT", "8983"),
+                       os.environ.get("TDPF_REDIS_PORT", "6379"))
+    return dict(os.environ,
+                CKAN_SQLALCHEMY_URL=f"postgresql://ckan_default@127.0.0.1:{pg}/ckan_bench",
+                CKAN_SOLR_URL=f"http://127.0.0.1:{solr}/solr/ckan_bench",
+                CKAN_REDIS_URL=f"redis://127.0.0.1:{redis}/3",
+                CKAN_DATASTORE_WRITE_URL=f"postgresql://ckan_default@127.0.0.1:{pg}/datastore_test",
+                CKAN_DATASTORE_READ_URL=f"postgresql://datastore_default@127.0.0.1:{pg}/datastore_test")
+
+
+def build(plugins: str, extra: str = ""):
+    """A fresh bench site; returns the Flask app (call it inside ``app.app_context()``)."""
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="tdpf-bench-"))
+    ini = folder / "bench.ini"
+    ini.write_text("[app:main]\n"
+                   f"use = config:{ROOT / 'test.ini'}\n"
+                   f"ckan.plugins = {plugins}\n"
+                   f"ckan.storage_path = {folder / 'storage'}\n"
+                   "ckanext.tdpf.schema.rating.enabled = false\n"
+                   "ckan.site_url = http://bench.invalid\n" + extra)
+    env = environment()
+    os.environ.update(env)
+    for args in (["db", "clean", "--yes"], ["db", "upgrade"], ["search-index", "clear"]):
+        subprocess.run([CKAN, "-c", str(ini), *args], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    from ckan.cli import CKANConfigLoader
+    from ckan.config.middleware import make_app
+
+    app = make_app(CKANConfigLoader(str(ini)).get_config())
+    return app._wsgi_app
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
