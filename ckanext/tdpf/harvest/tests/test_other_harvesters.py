@@ -81,3 +81,14 @@ class TestDCAT:
         result = tdpf_harvest_run(source["name"])
         assert result.exit_code == 1
         assert "not valid RDF" in result.output
+
+
+class TestSourceForm:
+    def test_the_source_form_is_in_japanese_with_the_tdpf_types(self, app):
+        from ckan.tests import factories
+        admin = factories.SysadminWithToken()
+        page = app.get("/harvest/new", headers={"Authorization": admin["token"]})
+        body = page.get_data(as_text=True)
+        for text in ("カタログのURL", "収集元の種類", "設定（JSON）", "max_delete_ratio",
+                     "TDPF: CKAN API", "TDPF: CSV データセット一覧", "TDPF: DCAT"):
+            assert text in body, text
