@@ -118,7 +118,10 @@ def filter_dataset_for(context: dict[str, Any], dataset: dict[str, Any]) -> None
 def redact_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     """Nothing secret of a shared dataset reaches the search index: not the results, nor
     what ``fl``, facets or ``fq`` could reach."""
-    if not is_shared(model.Package.get(pkg_dict.get("id") or "")):
+    validated = pkg_dict.get("validated_data_dict")
+    shared = (is_shared(json.loads(validated)) if validated else
+              is_shared(model.Package.get(pkg_dict.get("id") or "")))
+    if not shared:  # open data: indexed as it is, at no cost
         return pkg_dict
     for key in ("validated_data_dict", "data_dict"):
         if pkg_dict.get(key):
