@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import logging
 import zipfile
 from typing import Any
 
@@ -20,6 +21,7 @@ from ckanext.tdpf.lib.i18n import N_, english, japanese
 from . import readers
 from .rules import DEDUCTIONS, FATAL, RULE_TITLES, RULES, Table, Violation, locate
 
+log = logging.getLogger(__name__)
 TABULAR = {"csv", "xlsx", "xls"}
 STRUCTURED = {"json", "geojson", "rdf", "xml", "ods"}
 DOCUMENT = {"document", "text"}
@@ -93,8 +95,15 @@ def level_score(results: list[tuple[str, list[Violation]]], level: int) -> int |
 def rate_table_book(book: readers.Workbook) -> Rating:
     """Run every applicable rule on each sheet with data; the file's level score is the
     worst sheet's (a workbook is as machine-readable as its weakest table)."""
-    sheets = [(sheet, locate(book, sheet)) for sheet in book.sheets]
-    tables: list[Table] = [table for _, table in sheets if table is not None]
+    tables: list[Table] = []
+    for sheet in book.sheets:
+        try:
+            table = locate(book, sheet)
+        except Exception:  # an odd sheet must not stop the rating of the others
+            log.exception("could not locate the table of sheet %s", sheet.name)
+            continue
+        if table is not None:
+            tables.append(table)
     if not tables:
         return failed("empty")
     findings: list[dict[str, Any]] = []
@@ -105,7 +114,11 @@ def rate_table_book(book: readers.Workbook) -> Rating:
         for rule in RULES:
             if book.kind not in rule.formats:
                 continue
-            violations = rule.check(table)
+            try:
+                violations = rule.check(table)
+            except Exception:  # a rule that cannot judge this table is left out
+                log.exception("rule %s failed on sheet %s", rule.id, table.sheet.name)
+                continue
             if violations is None:
                 continue
             per_level[rule.level].append((rule.severity, violations))
@@ -139,13 +152,17 @@ def _not_machine_readable(kind: str) -> dict[str, Any]:
 
 
 def rate(content: bytes) -> Rating:
-    """Rate one file's content."""
+    """Rate one file's content. Never raises: what cannot be read is reported as such."""
     size = len(content)
     digest = hashlib.sha256(content).hexdigest()
     if not content.strip():
         rating = failed("empty", size)
     else:
-        rating = _rate(content, readers.sniff(content))
+        try:
+            rating = _rate(content, readers.sniff(content))
+        except Exception:  # a reader's unexpected failure on a hostile or broken file
+            log.exception("rating failed")
+            rating = failed("unknown_format")
     rating.size, rating.sha256 = size, digest
     return rating
 

@@ -270,3 +270,23 @@ class TestScoring:
 def test_cells_are_named_like_in_a_spreadsheet():
     assert readers.cell_name(0, 0) == "A1"
     assert readers.cell_name(9, 27) == "AB10"
+
+
+def test_hostile_and_random_files_never_break_the_rating():
+    """Whatever a resource URL serves, the rating ends with a stage or a reason."""
+    import random
+
+    generator = random.Random(20261122)
+    values = ["", "1", "x", "東京", "令和5年", "-", "○", "①", '"a,b"', " y ", "2024/1/1", "区",
+              "その他（a）", '"', "\t"]
+    cases = [b"\xff\xfe\x00", b"PK\x03\x04" + bytes(200),
+             b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), b"[1, {", b"\n" * 50]
+    for _ in range(150):
+        cases.append(bytes(generator.getrandbits(8) for _ in range(generator.randint(1, 2000))))
+        rows = "\n".join(",".join(generator.choice(values)
+                                  for _ in range(generator.randint(1, 8)))
+                         for _ in range(generator.randint(1, 30)))
+        cases.append(rows.encode(generator.choice(["utf-8", "cp932", "utf-16"])))
+    for content in cases:
+        result = rating.rate(content)
+        assert result.stage is not None or result.error in rating.ERRORS, result
