@@ -289,3 +289,40 @@ def test_search_page_offers_sorting_by_data_rate(app):
     page = app.get("/dataset/", headers={"Accept-Language": "ja"})
     assert 'value="tdpf_data_rate desc, score desc"' in page.body
     assert "データレート（高い順）" in page.body
+
+
+@RATING_OFF
+@LOCAL_FILES
+class TestPages:
+    def test_findings_page_tells_staff_what_to_fix(self, app, tdpf_org, tdpf_sysadmin,
+                                                   tdpf_file_server):
+        tdpf_org()
+        dataset = dataset_with(tdpf_sysadmin, tdpf_file_server,
+                               "hyogo-kobe_201706okunaihinanjo.csv")
+        jobs.rate_dataset(dataset["id"])
+        resource = dataset["resources"][0]
+        page = app.get(f"/dataset/{dataset['name']}/resource/{resource['id']}/data-rate",
+                       headers={"Accept-Language": "ja"})
+        body = page.get_data(as_text=True)
+        assert "改善が必要な点" in body
+        assert "L1-14" in body and "値の中に改行があります" in body
+        assert "cp932" in body
+        dataset_page = app.get(f"/dataset/{dataset['name']}").get_data(as_text=True)
+        assert "tdpf-data-rate-2" in dataset_page  # the badge, stage 2
+        assert "判定結果を見る" in dataset_page
+
+    def test_organization_page_charts_the_data_rates(self, app, tdpf_org, tdpf_sysadmin,
+                                                     tdpf_file_server):
+        tdpf_org()
+        rated = dataset_with(tdpf_sysadmin, tdpf_file_server,
+                             "shizuoka-yaizu_222127_library.csv", name="rated",
+                             update_frequency="")
+        dataset_with(tdpf_sysadmin, tdpf_file_server, name="unrated")
+        jobs.rate_dataset(rated["id"])
+        body = app.get("/organization/t131083").get_data(as_text=True)
+        assert "この組織のデータセットのデータレート" in body
+        chart = body[body.index("tdpf-rate-bars"):]
+        assert "3: 機械判読可能" in chart
+        counts = [int(n) for n in
+                  __import__("re").findall(r'tdpf-rate-count">(\d+)<', chart)]
+        assert counts == [0, 0, 0, 1, 0, 1]  # stages 0–4, then not rated
