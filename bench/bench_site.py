@@ -24,8 +24,8 @@ def environment() -> dict[str, str]:
                 CKAN_DATASTORE_READ_URL=f"postgresql://datastore_default@127.0.0.1:{pg}/datastore_test")
 
 
-def build(plugins: str, extra: str = ""):
-    """A fresh bench site; returns the Flask app (call it inside ``app.app_context()``)."""
+def build(plugins: str, extra: str = "", clean: bool = True):
+    """A bench site (fresh unless ``clean`` is false); returns its Flask app."""
     folder = pathlib.Path(tempfile.mkdtemp(prefix="tdpf-bench-"))
     ini = folder / "bench.ini"
     ini.write_text("[app:main]\n"
@@ -36,7 +36,8 @@ def build(plugins: str, extra: str = ""):
                    "ckan.site_url = http://bench.invalid\n" + extra)
     env = environment()
     os.environ.update(env)
-    for args in (["db", "clean", "--yes"], ["db", "upgrade"], ["search-index", "clear"]):
+    steps = [["db", "clean", "--yes"], ["db", "upgrade"], ["search-index", "clear"]]
+    for args in steps if clean else [["db", "upgrade"]]:
         subprocess.run([CKAN, "-c", str(ini), *args], env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     from ckan.cli import CKANConfigLoader

@@ -1,0 +1,71 @@
+"""Faceted search on open data with and without the access layer (SPEC §4, §7): p95 of
+``package_search`` with the TDPF facets over the same index, once with ``tdpf_access``
+enabled and once without it, in one run."""
+from __future__ import annotations
+
+import random
+import time
+
+from bench_site import build, percentile
+
+BASE = "tdpf_schema scheming_datasets scheming_organizations"
+DATASETS = 2000
+QUERIES = 200
+FACETS = ["tdpf_theme", "tdpf_license_tier", "tdpf_data_rate", "tdpf_provider_type",
+          "tdpf_distribution", "municipality_code", "update_frequency", "organization"]
+
+
+def _load(app) -> None:
+    import ckan.plugins.toolkit as tk
+    from ckanext.tdpf.lib import vocabularies as vocab
+
+    generator = random.Random(7)
+    with app.test_request_context():
+        site = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+        context = lambda: {"user": site, "ignore_auth": True}  # noqa: E731
+        codes = ["131016", "131024", "131032", "131041", "131083", "132012"]
+        for code in codes:
+            tk.get_action("organization_create")(context(), {
+                "name": f"t{code}", "title": code, "tdpf_provider_type": "municipality",
+                "municipality_code": code})
+        for number in range(DATASETS):
+            tk.get_action("package_create")(context(), {
+                "name": f"bench-{number}", "title": f"東京 データ {number} 人口 公園",
+                "notes": "ベンチマーク用のデータセット", "owner_org": f"t{generator.choice(codes)}",
+                "tdpf_theme": generator.sample(list(vocab.THEMES), 2),
+                "update_frequency": generator.choice(list(vocab.FREQUENCIES)),
+                "resources": [{"url": f"https://example.org/{number}.csv", "format": "CSV"}]})
+
+
+def _p95(app) -> float:
+    import ckan.plugins.toolkit as tk
+
+    generator = random.Random(11)
+    timings = []
+    with app.test_request_context():
+        for index in range(QUERIES + 20):
+            query = {"q": generator.choice(["東京", "人口", "公園", "*:*"]),
+                     "fq": generator.choice(["", "tdpf_theme:tax", "update_frequency:annual"]),
+                     "facet.field": FACETS, "rows": 20}
+            started = time.perf_counter()
+            tk.get_action("package_search")({"ignore_auth": True}, query)
+            if index >= 20:  # after warm-up
+                timings.append((time.perf_counter() - started) * 1000)
+    return percentile(timings, 0.95)
+
+
+def measure() -> list[dict]:
+    with_access = build(BASE + " tdpf_access")
+    _load(with_access)
+    with_p95 = _p95(with_access)
+    without = build(BASE, clean=False)
+    without_p95 = _p95(without)
+    ratio = with_p95 / without_p95
+    return [
+        {"name": "search_p95_ms_open_data_with_access", "value": round(with_p95, 2),
+         "unit": "ms", "target": None, "holds": None},
+        {"name": "search_p95_ms_open_data_without_access", "value": round(without_p95, 2),
+         "unit": "ms", "target": None, "holds": None},
+        {"name": "search_p95_ratio_access_vs_none", "value": round(ratio, 3), "unit": "x",
+         "target": 1.10, "holds": ratio <= 1.10},
+    ]
