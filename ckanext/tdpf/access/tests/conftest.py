@@ -11,7 +11,7 @@ import ckan.model as model
 from ckan.tests import factories, helpers
 
 PLUGINS = ("tdpf_schema tdpf_access scheming_datasets scheming_organizations activity dcat "
-           "datastore image_view")
+           "datastore image_view resource_proxy")
 SECRET_URL = "https://files.example.org/secret/koto-care-records-9f3a.csv"
 SECRET_BYTES = b"secret-bytes-7c1d,only,for,grantees\r\n"
 
@@ -54,6 +54,9 @@ class World:
                                     upload=FileStorage(stream, filename="secret.csv"))
         self.dataset = helpers.call_action("package_show", id=self.dataset["id"])
         self.linked = self.dataset["resources"][0]
+        self.view = self.call("resource_view_create", self.provider_admin,
+                              resource_id=self.linked["id"], view_type="image_view",
+                              title="プレビュー")
         self.call("datastore_create", self.provider_admin, resource_id=self.linked["id"],
                   force=True, fields=[{"id": "code", "type": "text"}],
                   records=[{"code": SECRET_BYTES.decode()}])

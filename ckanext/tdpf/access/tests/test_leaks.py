@@ -87,6 +87,15 @@ PATHS: dict[str, Callable[..., str]] = {
     "resource_search url": lambda w, c, a: api(w, c, "resource_search",
                                                query="url:koto-care-records"),
     "resource_view_list": lambda w, c, a: api(w, c, "resource_view_list", id=w.linked["id"]),
+    "resource_view_show": lambda w, c, a: api(w, c, "resource_view_show", id=w.view["id"]),
+    "resource view page": lambda w, c, a: page(a, c, f"/dataset/koto-care/resource/"
+                                                     f"{w.linked['id']}/view/{w.view['id']}"),
+    "resource proxy": lambda w, c, a: page(a, c, f"/dataset/koto-care/resource/"
+                                                 f"{w.linked['id']}/proxy"),
+    "user_show include_datasets": lambda w, c, a: api(w, c, "user_show", id="provider_admin",
+                                                      include_datasets=True),
+    "user_activity_list": lambda w, c, a: api(w, c, "user_activity_list",
+                                              id="provider_admin"),
     "package_activity_list": lambda w, c, a: api(w, c, "package_activity_list",
                                                  id=w.dataset["id"]),
     "organization_activity_list": lambda w, c, a: api(w, c, "organization_activity_list",
@@ -151,7 +160,7 @@ def test_no_read_path_leaks_to_callers_without_access(tdpf_world, app, kind):
         if found:
             leaking[path] = found
     assert leaking == {}
-    assert len(PATHS) >= 33
+    assert len(PATHS) >= 38
 
 
 @pytest.mark.parametrize("kind", ENTITLED)
