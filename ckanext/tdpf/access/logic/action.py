@@ -350,6 +350,30 @@ def tdpf_access_org_apply(context: Context, data_dict: DataDict) -> dict:
     return application.as_dict()
 
 
+def _verify_organization(context: Context, data_dict: DataDict) -> dict:
+    """An organization created by operators (or before TDPF): verify it as it is."""
+    group = model.Group.get(data_dict.get("id") or "")
+    if group is None or not group.is_organization:
+        raise tk.ObjectNotFound(bilingual(N_("Application not found")))
+    decision = data_dict.get("decision", "approve")
+    if decision not in ("approve", "reject"):
+        _fail("decision", N_("Unknown value \"{value}\"; allowed: {allowed}."),
+              value=str(decision), allowed="approve, reject")
+    operator = _current_user(context)
+    tk.get_action("organization_patch")({"user": operator.name, "ignore_auth": True}, {
+        "id": group.id, "tdpf_verified": decision == "approve"})
+    record = OrganizationApplication(
+        user_id=operator.id, name=group.name, title=group.title,
+        provider_type=(group.extras or {}).get("tdpf_provider_type") or "",
+        municipality_code=(group.extras or {}).get("municipality_code"),
+        contact_email="", organization_id=group.id, decided_by=operator.name,
+        decided_at=now(), reason=str(data_dict.get("reason") or "")[:2000],
+        state="approved" if decision == "approve" else "rejected")
+    model.Session.add(record)
+    model.Session.commit()
+    return record.as_dict()
+
+
 def tdpf_access_org_application_list(context: Context, data_dict: DataDict) -> list[dict]:
     tk.check_access("tdpf_access_org_application_list", context, data_dict)
     user = _current_user(context)
@@ -362,12 +386,17 @@ def tdpf_access_org_application_list(context: Context, data_dict: DataDict) -> l
 
 
 def tdpf_access_org_verify(context: Context, data_dict: DataDict) -> dict:
-    """Operators approve an application (creating the organization with the applicant as
-    its admin) or reject it. :param id: the application :param decision: approve/reject"""
+    """Operators decide an application (approving creates the organization, verified, with
+    the applicant as its admin), or verify an existing organization directly.
+
+    :param id: an application id, or the id or name of an organization
+    :param decision: ``approve`` (default) or ``reject``
+    :param reason: optional
+    """
     tk.check_access("tdpf_access_org_verify", context, data_dict)
     application = model.Session.get(OrganizationApplication, data_dict.get("id") or "")
     if application is None:
-        raise tk.ObjectNotFound(bilingual(N_("Application not found")))
+        return _verify_organization(context, data_dict)
     if application.state != "pending":
         _fail("id", N_("Only pending applications can be decided (this one is {state})."),
               state=application.state)

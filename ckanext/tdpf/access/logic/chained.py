@@ -56,14 +56,17 @@ def resource_search(original_action, context: Context, data_dict: DataDict) -> A
 
 
 def _verified(org_id: str | None) -> bool:
+    """Verified by an operator: the organization's flag, or else the latest decision."""
     group = model.Group.get(org_id or "")
     if group is None:
         return False
-    if str((group.extras or {}).get("tdpf_verified", "")).lower() == "true":
-        return True
-    return model.Session.query(OrganizationApplication).filter(
-        OrganizationApplication.organization_id == group.id,
-        OrganizationApplication.state == "approved").count() > 0
+    flag = str((group.extras or {}).get("tdpf_verified", "")).lower()
+    if flag in ("true", "false"):
+        return flag == "true"
+    latest = (model.Session.query(OrganizationApplication)
+              .filter(OrganizationApplication.organization_id == group.id)
+              .order_by(OrganizationApplication.decided_at.desc()).first())
+    return latest is not None and latest.state == "approved"
 
 
 def _require_verified(data_dict: DataDict) -> None:

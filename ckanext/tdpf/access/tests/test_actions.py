@@ -246,3 +246,25 @@ class TestOrganizations:
                             **shared_dataset(name="chiyoda-shared", owner_org="t131016"))
         assert_field_error(error.value, "owner_org")
         assert model.Package.get("chiyoda-shared") is None
+
+
+class TestVerifyingExistingOrganizations:
+    def test_operators_verify_an_organization_by_id_or_name(self, tdpf_world):
+        with pytest.raises(tk.ValidationError):
+            tdpf_world.call("package_create", tdpf_world.other_admin,
+                            **shared_dataset(name="chiyoda-shared", owner_org="t131016"))
+        with pytest.raises(tk.NotAuthorized):
+            tdpf_world.call("tdpf_access_org_verify", tdpf_world.other_admin, id="t131016")
+        record = tdpf_world.call("tdpf_access_org_verify", tdpf_world.sysadmin, id="t131016")
+        assert record["state"] == "approved"
+        assert helpers.call_action("organization_show", id="t131016")["tdpf_verified"] is True
+        created = tdpf_world.call("package_create", tdpf_world.other_admin,
+                                  **shared_dataset(name="chiyoda-shared", owner_org="t131016"))
+        assert created["tdpf_distribution"] == "shared"
+        tdpf_world.call("tdpf_access_org_verify", tdpf_world.sysadmin, id="t131016",
+                        decision="reject")
+        with pytest.raises(tk.ValidationError):
+            tdpf_world.call("package_create", tdpf_world.other_admin,
+                            **shared_dataset(name="chiyoda-shared-2", owner_org="t131016"))
+        with pytest.raises(tk.ObjectNotFound):
+            tdpf_world.call("tdpf_access_org_verify", tdpf_world.sysadmin, id="nowhere")
