@@ -15,12 +15,14 @@ sys.path.insert(0, str(HERE))
 
 import access  # noqa: E402
 import data_rate  # noqa: E402
+import harvest  # noqa: E402
 import search  # noqa: E402
 
 BENCHMARKS = [
     ("data rate scoring", lambda: data_rate.measure(10.0)),
     ("entitlement check on gated downloads", access.measure),
     ("faceted search on open data, with and without tdpf_access", search.measure),
+    ("harvest against stock ckanext-harvest", harvest.measure),
 ]
 
 

@@ -1,0 +1,142 @@
+"""Harvesting the real Tokyo records, replicated, from a local replay of the CKAN API
+(SPEC §7): TDPF's ``tdpf_ckan`` against stock ckanext-harvest's CKAN harvester on the same
+replay in the same run, and TDPF's unchanged re-run against its first run.
+
+Each run is a separate ``ckan`` process on a fresh ``ckan_bench`` database and Solr core:
+stock CKAN with ``harvest ckan_harvester`` for the stock side, the TDPF plugins for ours.
+Wall time and the peak resident memory of the process are reported.
+
+``TDPF_BENCH_HARVEST_RECORDS`` sets the catalog size (default 5,000).
+"""
+from __future__ import annotations
+
+import copy
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+from bench_site import CKAN, ROOT, environment
+
+sys.path.insert(0, str(ROOT))
+from ckanext.tdpf.harvest.tests import replay  # noqa: E402
+
+STOCK = "harvest ckan_harvester"
+TDPF = ("tdpf_schema tdpf_harvest tdpf_ckan_harvester scheming_datasets "
+        "scheming_organizations harvest")
+
+
+def catalog(size: int) -> list[dict]:
+    """The real records, replicated with new ids, names and titles."""
+    originals = replay.recorded_records()
+    records = []
+    for number in range(size):
+        record = copy.deepcopy(originals[number % len(originals)])
+        suffix = f"{number // len(originals):03d}"
+        record["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{record['id']}/{suffix}"))
+        record["name"] = f"{record['name']}-{suffix}"
+        record["title"] = f"{record['title']} ({suffix})"
+        for resource_dict in record.get("resources", []):
+            resource_dict["id"] = str(uuid.uuid4())
+        records.append(record)
+    return records
+
+
+def _site(plugins: str, extra: str = "") -> tuple[pathlib.Path, dict]:
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="tdpf-bench-harvest-"))
+    ini = folder / "bench.ini"
+    ini.write_text("[app:main]\n"
+                   f"use = config:{ROOT / 'test.ini'}\n"
+                   f"ckan.plugins = {plugins}\n"
+                   f"ckan.storage_path = {folder / 'storage'}\n"
+                   "ckan.site_url = http://bench.invalid\n"
+                   "ckan.auth.create_unowned_dataset = true\n"
+                   "ckanext.tdpf.schema.rating.enabled = false\n" + extra)
+    env = environment()
+    for args in (["db", "clean", "--yes"], ["db", "upgrade"], ["search-index", "clear"]):
+        subprocess.run([CKAN, "-c", str(ini), *args], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return ini, env
+
+
+PEAK = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+        "print('PEAK_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "
+        "file=sys.stderr); sys.exit(code)")
+
+
+def _timed(command: list[str], env: dict) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one run, measured by a wrapper process of its
+    own so each run's peak is its own."""
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", PEAK, *command], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            input="n\n")
+    elapsed = time.perf_counter() - started
+    if result.returncode not in (0, 1):
+        raise RuntimeError(f"{command} failed:\n{result.stderr[-3000:]}")
+    peak_kb = int(result.stderr.rsplit("PEAK_KB", 1)[1].split()[0])
+    return elapsed, peak_kb / 1024
+
+
+def _datasets(env: dict) -> int:
+    """Active datasets in the bench database: both sides must have harvested everything."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(env["CKAN_SQLALCHEMY_URL"])
+    with engine.connect() as connection:
+        return connection.execute(sqlalchemy.text(
+            "select count(*) from package where type = 'dataset' and state = 'active'"
+        )).scalar()
+
+
+def measure() -> list[dict]:
+    size = int(os.environ.get("TDPF_BENCH_HARVEST_RECORDS", "5000"))
+    server, _state = replay.serve(catalog(size))
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        ini, env = _site(STOCK)
+        subprocess.run([CKAN, "-c", str(ini), "harvester", "source", "create", "stock", url,
+                        "ckan", "stock", "true", "", "MANUAL", "{}"],
+                       env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # (ckanext-harvest 1.6.3's `source create` saves the source, then fails printing it)
+        stock_s, stock_mb = _timed([CKAN, "-c", str(ini), "harvester", "run-test", "stock"],
+                                   env)
+        stock_count = _datasets(env)
+        ini, env = _site(TDPF)
+        subprocess.run([CKAN, "-c", str(ini), "harvester", "source", "create", "tdpf", url,
+                        "tdpf_ckan", "tdpf", "true", "", "MANUAL", '{"page_size": 1000}'],
+                       env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        first_s, first_mb = _timed([CKAN, "-c", str(ini), "tdpf-harvest", "run", "tdpf"], env)
+        tdpf_count = _datasets(env)
+        again_s, again_mb = _timed([CKAN, "-c", str(ini), "tdpf-harvest", "run", "tdpf"], env)
+    finally:
+        server.shutdown()
+    speedup, reharvest = stock_s / first_s, first_s / again_s
+    return [
+        {"name": "harvest_records", "value": size, "unit": "datasets", "target": None,
+         "holds": None},
+        {"name": "harvest_datasets_stock", "value": stock_count, "unit": "datasets",
+         "target": size, "holds": stock_count == size},
+        {"name": "harvest_datasets_tdpf", "value": tdpf_count, "unit": "datasets",
+         "target": size, "holds": tdpf_count == size},
+        {"name": "harvest_stock_seconds", "value": round(stock_s, 1), "unit": "s",
+         "target": None, "holds": None},
+        {"name": "harvest_tdpf_seconds", "value": round(first_s, 1), "unit": "s",
+         "target": None, "holds": None},
+        {"name": "harvest_speedup_vs_stock", "value": round(speedup, 2), "unit": "x",
+         "target": 10, "holds": speedup >= 10},
+        {"name": "reharvest_speedup_unchanged", "value": round(reharvest, 1), "unit": "x",
+         "target": 50, "holds": reharvest >= 50},
+        {"name": "harvest_peak_rss_mib_stock", "value": round(stock_mb), "unit": "MiB",
+         "target": None, "holds": None},
+        {"name": "harvest_peak_rss_mib_tdpf", "value": round(max(first_mb, again_mb)),
+         "unit": "MiB", "target": None, "holds": None},
+    ]
+
+
+if __name__ == "__main__":
+    import json
+    print(json.dumps(measure(), indent=1))
