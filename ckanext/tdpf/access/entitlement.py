@@ -58,10 +58,14 @@ def entitled(user: model.User | None, package_id: str, owner_org: str | None) ->
     return cache[key]
 
 
+def is_member(user: model.User, owner_org: str | None) -> bool:
+    return bool(owner_org and authz.users_role_for_group_or_org(owner_org, user.name))
+
+
 def _entitled(user: model.User, package_id: str, owner_org: str | None) -> bool:
     if user.sysadmin:
         return True
-    if owner_org and authz.users_role_for_group_or_org(owner_org, user.name):
+    if is_member(user, owner_org):
         return True
     return Grant.active_for(user.id, package_id) is not None
 

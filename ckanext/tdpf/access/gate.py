@@ -38,7 +38,7 @@ def check_file_access() -> Any:
     if not entitlement.is_shared(package):
         return None
     user = model.User.get(tk.current_user.name) if tk.current_user.is_authenticated else None
-    if user is not None and (user.sysadmin or (package.owner_org and _member(user, package))):
+    if user is not None and (user.sysadmin or entitlement.is_member(user, package.owner_org)):
         return None
     grant = Grant.active_for(user.id, package.id) if user is not None else None
     if user is not None:  # what the resource_show of this request will ask again
@@ -61,12 +61,6 @@ def check_file_access() -> Any:
         model.Session.execute(text("SET LOCAL synchronous_commit TO OFF"))
         model.Session.commit()
     return None
-
-
-def _member(user: model.User, package: model.Package) -> bool:
-    import ckan.authz as authz
-
-    return bool(authz.users_role_for_group_or_org(package.owner_org, user.name))
 
 
 def downloads_today(grant: Grant) -> int:

@@ -61,20 +61,6 @@ def standard_dataset_conformance(resource: dict, columns: list[str]) -> bool | N
     return any(all(name in columns for name in required) for required in STANDARD_COLUMNS)
 
 
-def _header(book_rating: rating.Rating, content: bytes | None) -> list[str]:
-    if content is None or book_rating.detected_format not in ("CSV", "XLSX", "XLS"):
-        return []
-    try:
-        kind = rating.readers.sniff(content)
-        book = (rating.readers.read_xlsx(content) if kind == "xlsx" else
-                rating.readers.read_xls(content) if kind == "xls" else
-                rating.readers.read_csv(content[: 1 << 16]))
-    except rating.readers.UnreadableFile:
-        return []
-    table = next((t for t in (rating.rules.locate(book, s) for s in book.sheets) if t), None)
-    return [table.header(c) for c in range(table.width)][:300] if table else []
-
-
 def rate_resource(resource: dict, failed_hosts: dict[str, str] | None = None
                   ) -> tuple[rating.Rating, list[str]]:
     """Fetch and rate one file. A host that failed for another resource of the same
@@ -91,7 +77,7 @@ def rate_resource(resource: dict, failed_hosts: dict[str, str] | None = None
             failed_hosts[host] = error.code
         return rating.failed(error.code), []
     result = rating.rate(content)
-    return result, _header(result, content)
+    return result, result.columns
 
 
 def rate_dataset(package_id: str, force: bool = False) -> dict[str, Any]:

@@ -53,6 +53,7 @@ class Rating:
     error: str | None = None
     size: int = 0
     sha256: str | None = None
+    columns: list[str] = dataclasses.field(default_factory=list)  # the first table's header
 
     @property
     def error_message(self) -> dict[str, str] | None:
@@ -131,8 +132,9 @@ def rate_table_book(book: readers.Workbook) -> Rating:
                 scores[level].append(score)
     l1, l2, l3 = (min(scores[level]) if scores[level] else None for level in (1, 2, 3))
     stage = 2 if l1 == 0 else 3
+    header = [tables[0].header(c) for c in range(tables[0].width)][:300]
     return Rating(stage=stage, l1=l1, l2=l2, l3=l3, findings=_dedupe(findings),
-                  detected_format=book.kind.upper(), encoding=book.encoding)
+                  detected_format=book.kind.upper(), encoding=book.encoding, columns=header)
 
 
 def _dedupe(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
