@@ -26,6 +26,11 @@ def environment() -> dict[str, str]:
 
 def build(plugins: str, extra: str = "", clean: bool = True):
     """A bench site (fresh unless ``clean`` is false); returns its Flask app."""
+    return app_for(write_ini(plugins, extra, clean))
+
+
+def write_ini(plugins: str, extra: str = "", clean: bool = True) -> pathlib.Path:
+    """The config of a bench site (its database emptied first unless ``clean`` is false)."""
     folder = pathlib.Path(tempfile.mkdtemp(prefix="tdpf-bench-"))
     ini = folder / "bench.ini"
     ini.write_text("[app:main]\n"
@@ -40,6 +45,10 @@ def build(plugins: str, extra: str = "", clean: bool = True):
     for args in steps if clean else [["db", "upgrade"]]:
         subprocess.run([CKAN, "-c", str(ini), *args], env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return ini
+
+
+def app_for(ini: pathlib.Path):
     from ckan.cli import CKANConfigLoader
     from ckan.config.middleware import make_app
 

@@ -3,8 +3,10 @@
 replay in the same run, and TDPF's unchanged re-run against its first run.
 
 Each run is a separate ``ckan`` process on a fresh ``ckan_bench`` database and Solr core:
-stock CKAN with ``harvest ckan_harvester`` for the stock side, the TDPF plugins for ours.
-Wall time and the peak resident memory of the process are reported.
+stock CKAN with ``harvest ckan_harvester`` (``ckan harvester run-test``) for the stock side,
+the TDPF plugins (``ckan tdpf-harvest run``) for ours. Times are the harvest jobs' own
+(created to finished, as ckanext-harvest records them), so the ``ckan`` command's start-up
+is left out of both sides; the peak resident memory is the largest of the run's processes.
 
 ``TDPF_BENCH_HARVEST_RECORDS`` sets the catalog size (default 5,000).
 """
@@ -81,6 +83,23 @@ def _timed(command: list[str], env: dict) -> tuple[float, float]:
     return elapsed, peak_kb / 1024
 
 
+def _last_job_seconds(env: dict) -> float:
+    """How long the source's latest harvest job took, from its creation to its end, as
+    ckanext-harvest records it: the harvest itself, without the ``ckan`` command's start-up
+    (in production the cron run and the consumers are already running)."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(env["CKAN_SQLALCHEMY_URL"])
+    with engine.connect() as connection:
+        row = connection.execute(sqlalchemy.text(
+            "select status, extract(epoch from finished - created) from harvest_job "
+            "order by created desc limit 1")).one()
+    engine.dispose()
+    if row[0] != "Finished" or row[1] is None:
+        raise RuntimeError(f"the harvest job did not finish: {row[0]}")
+    return float(row[1])
+
+
 def _datasets(env: dict) -> int:
     """Active datasets in the bench database: both sides must have harvested everything."""
     import sqlalchemy
@@ -102,16 +121,16 @@ def measure() -> list[dict]:
                         "ckan", "stock", "true", "", "MANUAL", "{}"],
                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # (ckanext-harvest 1.6.3's `source create` saves the source, then fails printing it)
-        stock_s, stock_mb = _timed([CKAN, "-c", str(ini), "harvester", "run-test", "stock"],
-                                   env)
-        stock_count = _datasets(env)
+        _wall, stock_mb = _timed([CKAN, "-c", str(ini), "harvester", "run-test", "stock"], env)
+        stock_s, stock_count = _last_job_seconds(env), _datasets(env)
         ini, env = _site(TDPF)
         subprocess.run([CKAN, "-c", str(ini), "harvester", "source", "create", "tdpf", url,
                         "tdpf_ckan", "tdpf", "true", "", "MANUAL", '{"page_size": 1000}'],
                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        first_s, first_mb = _timed([CKAN, "-c", str(ini), "tdpf-harvest", "run", "tdpf"], env)
-        tdpf_count = _datasets(env)
-        again_s, again_mb = _timed([CKAN, "-c", str(ini), "tdpf-harvest", "run", "tdpf"], env)
+        _wall, first_mb = _timed([CKAN, "-c", str(ini), "tdpf-harvest", "run", "tdpf"], env)
+        first_s, tdpf_count = _last_job_seconds(env), _datasets(env)
+        _wall, again_mb = _timed([CKAN, "-c", str(ini), "tdpf-harvest", "run", "tdpf"], env)
+        again_s = _last_job_seconds(env)
     finally:
         server.shutdown()
     speedup, reharvest = stock_s / first_s, first_s / again_s
@@ -122,9 +141,11 @@ def measure() -> list[dict]:
          "target": size, "holds": stock_count == size},
         {"name": "harvest_datasets_tdpf", "value": tdpf_count, "unit": "datasets",
          "target": size, "holds": tdpf_count == size},
-        {"name": "harvest_stock_seconds", "value": round(stock_s, 1), "unit": "s",
+        {"name": "harvest_job_seconds_stock", "value": round(stock_s, 1), "unit": "s",
          "target": None, "holds": None},
-        {"name": "harvest_tdpf_seconds", "value": round(first_s, 1), "unit": "s",
+        {"name": "harvest_job_seconds_tdpf", "value": round(first_s, 1), "unit": "s",
+         "target": None, "holds": None},
+        {"name": "reharvest_job_seconds_unchanged", "value": round(again_s, 2), "unit": "s",
          "target": None, "holds": None},
         {"name": "harvest_speedup_vs_stock", "value": round(speedup, 2), "unit": "x",
          "target": 10, "holds": speedup >= 10},

@@ -16,6 +16,8 @@ sys.path.insert(0, str(HERE))
 import access  # noqa: E402
 import data_rate  # noqa: E402
 import harvest  # noqa: E402
+import load  # noqa: E402
+import scale  # noqa: E402
 import search  # noqa: E402
 
 BENCHMARKS = [
@@ -23,6 +25,8 @@ BENCHMARKS = [
     ("entitlement check on gated downloads", access.measure),
     ("faceted search on open data, with and without tdpf_access", search.measure),
     ("harvest against stock ckanext-harvest", harvest.measure),
+    ("40,000 datasets: bulk load, search and index build against stock CKAN", scale.measure),
+    ("load: 50 clients for 60 s on gunicorn with the docker/ settings", load.measure),
 ]
 
 

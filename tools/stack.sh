@@ -24,7 +24,7 @@ PG_BIN=/usr/lib/postgresql/15/bin
 LAUNCHER_DIR=$ROOT/tools/solr-launcher
 LAUNCHER_JAR=$LAUNCHER_DIR/target/ckan-solr-launcher-1.0.0.jar
 APT_PACKAGES=(postgresql-15 redis-server maven openjdk-17-jdk-headless chromium gettext
-  libpq-dev libmagic1 python3-dev build-essential curl fonts-noto-cjk)
+  libpq-dev libmagic1 python3-dev build-essential curl fonts-noto-cjk wrk)
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -154,7 +154,7 @@ start_redis() {
   die "Redis did not start (see $LOGS/redis.log)"
 }
 
-SOLR_CORES=(ckan ckan_test ckan_live_test ckan_bench)
+SOLR_CORES=(ckan ckan_test ckan_live_test ckan_bench ckan_bench_stock)
 
 solr_cores_answer() {
   for core in "${SOLR_CORES[@]}"; do
@@ -174,7 +174,7 @@ start_solr() {
   schema=$("$VENV/bin/python" -c \
     "import ckan, os; print(os.path.join(os.path.dirname(ckan.__file__), 'config', 'solr', 'schema.xml'))")
   say "starting Solr 9 on 127.0.0.1:$SOLR_PORT (cores ${SOLR_CORES[*]})"
-  nohup java -Xms256m -Xmx1g -XX:+UseParallelGC -jar "$LAUNCHER_JAR" --home "$DEV/solr" \
+  nohup java -Xms256m -Xmx2g -XX:+UseParallelGC -jar "$LAUNCHER_JAR" --home "$DEV/solr" \
     --schema "$schema" --port "$SOLR_PORT" --cores "$(IFS=,; echo "${SOLR_CORES[*]}")" \
     --ready-file "$DEV/solr.ready" >"$LOGS/solr.log" 2>&1 </dev/null &
   local pid=$!

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import collections
 import datetime
+import functools
+import logging
+from typing import Callable, Iterator
 
 import click
 
@@ -20,10 +23,13 @@ from ckanext.harvest import queue
 from ckanext.harvest.logic import HarvestJobExists
 from ckanext.harvest.model import HarvestJob, HarvestObject
 
+from ckanext.tdpf.lib import parallel
+
 from . import config as source_config
 from .logic.action import job_summary
 
 __all__ = ["tdpf_harvest"]
+log = logging.getLogger(__name__)
 
 
 @click.group("tdpf-harvest", short_help="TDPF harvesting")
@@ -72,16 +78,10 @@ def run(source_id_or_name: str, dry_run: bool, force: bool) -> None:
     click.echo(f"gathering {source['url']} …")
     started = datetime.datetime.now()
     object_ids = queue.gather_stage(harvester, job_obj) or []
-    with click.progressbar(object_ids, label="収集 / harvesting", show_pos=True,
+    with click.progressbar(length=len(object_ids), label="収集 / harvesting", show_pos=True,
                            show_percent=True) as bar:
-        for object_id in bar:
-            harvest_object = HarvestObject.get(object_id)
-            try:
-                queue.fetch_and_import_stages(harvester, harvest_object)
-            except Exception as error:  # one object must not stop the job
-                model.Session.rollback()
-                click.echo(f"\n{harvest_object.guid}: {error}", err=True)
-            model.Session.remove()
+        for failure in import_objects(harvester, object_ids, bar.update):
+            click.echo(f"\n{failure}", err=True)
     tk.get_action("harvest_jobs_run")(context, {"source_id": source["id"]})
     model.Session.remove()
     job_obj = HarvestJob.get(job["id"])
@@ -100,6 +100,38 @@ def run(source_id_or_name: str, dry_run: bool, force: bool) -> None:
     finished = job_obj.status == "Finished"
     whole = summary.get("listing_complete") and not summary.get("withdrawal_refused")
     raise SystemExit(0 if finished and whole else 1)
+
+
+def import_objects(harvester, object_ids: list[str],
+                   progress: Callable[[int], None]) -> Iterator[str]:
+    """Import a job's objects in batches (``import_batch_size``), in parallel worker
+    processes (``import_workers``); yields what went wrong with whole batches (an object's
+    own faults are errors on the object)."""
+    size = tk.config["ckanext.tdpf.harvest.import_batch_size"]
+    batches = [object_ids[first:first + size] for first in range(0, len(object_ids), size)]
+    workers = tk.config["ckanext.tdpf.harvest.import_workers"]
+    if workers > 1 and len(batches) > 1:
+        for first in range(0, len(object_ids), 1000):  # no two workers create one org
+            harvester.prepare_import(_objects(object_ids[first:first + 1000]))
+            model.Session.remove()
+    work = functools.partial(_import_batch, harvester.info()["name"])
+    yield from parallel.run_batches(work, batches, workers, progress)
+
+
+def _import_batch(source_type: str, object_ids: list[str]) -> str | None:
+    try:
+        queue.get_harvester(source_type).import_objects(_objects(object_ids))
+        return None
+    except Exception as error:  # e.g. Solr down: the job goes on, and says so
+        log.exception("a harvest batch failed")
+        model.Session.rollback()
+        return f"batch of {len(object_ids)} objects: {error}"
+    finally:
+        model.Session.remove()
+
+
+def _objects(object_ids: list[str]) -> list[HarvestObject]:
+    return model.Session.query(HarvestObject).filter(HarvestObject.id.in_(object_ids)).all()
 
 
 def _dry_run(harvester, source: dict, force: bool) -> int:

@@ -10,6 +10,9 @@ import logging
 import re
 from typing import Any
 
+from sqlalchemy import event
+
+import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.common import CKANConfig
@@ -28,6 +31,21 @@ log = logging.getLogger(__name__)
 MULTI_VALUED = ("tdpf_theme",)
 FACETS = ("tdpf_theme", "tdpf_license_tier", "tdpf_data_rate", "tdpf_provider_type",
           "tdpf_distribution", "municipality_code", "update_frequency")
+
+
+PENDING_RATINGS = "tdpf_pending_ratings"
+
+
+def _enqueue_rating_job(package_id: str, queue: str, title: str) -> None:
+    tk.enqueue_job(jobs.rate_dataset, [package_id], queue=queue, title=title)
+
+
+@event.listens_for(model.Session, "after_commit")
+def _enqueue_pending_ratings(session: Any) -> None:
+    """Ratings of datasets saved with ``defer_commit`` are enqueued once they are committed
+    (a job for a dataset that was rolled back instead finds nothing and does nothing)."""
+    for job in session.info.pop(PENDING_RATINGS, ()):
+        _enqueue_rating_job(*job)
 
 
 @tk.blanket.validators
@@ -65,8 +83,11 @@ class SchemaPlugin(TranslationMixin, p.SingletonPlugin):
             return
         queue = (tk.config["ckanext.tdpf.schema.rating.bulk_queue"]
                  if context.get(provenance.CONTEXT_KEY) else "default")
-        tk.enqueue_job(jobs.rate_dataset, [pkg_dict["id"]], queue=queue,
-                       title=f"tdpf data rate {pkg_dict.get('name', pkg_dict['id'])}")
+        job = (pkg_dict["id"], queue, f"tdpf data rate {pkg_dict.get('name', pkg_dict['id'])}")
+        if context.get("defer_commit"):  # a batch commits later: a job now would find nothing
+            model.Session().info.setdefault(PENDING_RATINGS, []).append(job)
+        else:
+            _enqueue_rating_job(*job)
 
     def after_dataset_show(self, context: Any, pkg_dict: dict) -> None:
         """Attach the stored ratings: computed values, never part of what callers save."""

@@ -9,7 +9,8 @@ A harvester only says how to list a source's records (``records``). Here:
   more than ``max_delete_ratio`` of the source would go;
 - fetch: nothing left to fetch, the content came with the listing;
 - import: organizations are matched or created, the dataset created or updated with its
-  provenance, or withdrawn. Every fault is an error on its own object; the job goes on.
+  provenance, or withdrawn, a batch at a time (``importer``). Every fault is an error on
+  its own object; the job goes on.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import datetime
 import json
 import logging
 import urllib.parse
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from sqlalchemy import and_
 
@@ -34,6 +35,7 @@ from ckanext.tdpf.lib.i18n import N_, bilingual
 from .. import config as source_config
 from ..http import Client, FetchFailed
 from ..mapping import content_hash, organization_from_remote, stable_name
+from ..importer import BatchImporter
 from ..model import JobSummary
 
 log = logging.getLogger(__name__)
@@ -208,83 +210,19 @@ class TDPFHarvester(HarvesterBase):
     def fetch_stage(self, harvest_object: HarvestObject) -> bool:
         return True
 
-    def import_stage(self, harvest_object: HarvestObject) -> bool | str:
-        status = next((extra.value for extra in harvest_object.extras
-                       if extra.key == "status"), "new")
-        context = {"user": self._get_user_name(), "ignore_auth": True,
-                   provenance.CONTEXT_KEY: True}
-        previous = (model.Session.query(HarvestObject)
-                    .filter(HarvestObject.guid == harvest_object.guid,
-                            HarvestObject.harvest_source_id ==
-                            harvest_object.harvest_source_id,
-                            HarvestObject.current.is_(True),
-                            HarvestObject.id != harvest_object.id).all())
-        try:
-            if status == "delete":
-                tk.get_action("package_delete")(context, {"id": harvest_object.package_id})
-                for obj in previous:
-                    obj.current = False
-                harvest_object.current = False
-                harvest_object.save()
-                return True
-            package_id = self._save_dataset(harvest_object, context, previous)
-        except tk.ValidationError as error:
-            self._object_error(harvest_object, bilingual(
-                N_("The record does not fit the TDPF schema: {errors}"),
-                errors=_describe(error.error_dict)))
-            return False
-        except tk.ObjectNotFound:
-            if status == "delete":  # already gone locally: nothing to withdraw
-                harvest_object.current = False
-                harvest_object.save()
-                return True
-            self._object_error(harvest_object, bilingual(N_("The local dataset is missing.")))
-            return False
-        except DuplicateName as error:
-            self._object_error(harvest_object, str(error))
-            return False
-        except Exception as error:  # anything else is this object's error, not the job's
-            log.exception("import of %s failed", harvest_object.guid)
-            model.Session.rollback()
-            self._object_error(harvest_object, bilingual(
-                N_("The record could not be imported: {error}"), error=repr(error)[:500]))
-            return False
-        for obj in previous:
-            obj.current = False
-        harvest_object.package_id = package_id
-        harvest_object.current = True
-        harvest_object.save()
-        return True
+    def import_stage(self, harvest_object: HarvestObject) -> bool:
+        """One object, as ckanext-harvest's fetch consumer hands them out; the synchronous
+        run imports whole batches (``import_objects``)."""
+        counts = self.import_objects([harvest_object])
+        return not counts["errored"]
 
-    def _save_dataset(self, harvest_object: HarvestObject, context: dict,
-                      previous: list[HarvestObject]) -> str:
-        payload = json.loads(harvest_object.content)
-        source = harvest_object.source
-        dataset = dict(payload["dataset"])
-        dataset["owner_org"] = self._organization(payload["organization"], context)
-        dataset["name"] = stable_name(source.url, harvest_object.guid)
-        dataset.update({
-            "tdpf_source_url": payload.get("url") or source.url,
-            "tdpf_source_id": harvest_object.guid,
-            "tdpf_source_modified": payload.get("modified") or "",
-            "tdpf_harvested_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-            "tdpf_source_hash": payload["hash"],
-        })
-        current = previous[0].package_id if previous else harvest_object.package_id
-        holder = model.Package.get(dataset["name"])
-        if holder is not None and holder.id != current and holder.state != "deleted":
-            raise DuplicateName(bilingual(
-                N_("The name {name} is already used by another dataset."), name=dataset["name"]))
-        if current and model.Package.get(current) is not None:
-            dataset["id"] = current
-            package = tk.get_action("package_update")(dict(context), dataset)
-        elif holder is not None:  # withdrawn earlier and back at the source
-            dataset["id"] = holder.id
-            dataset["state"] = "active"
-            package = tk.get_action("package_update")(dict(context), dataset)
-        else:
-            package = tk.get_action("package_create")(dict(context), dataset)
-        return package["id"]
+    def import_objects(self, objects: list[HarvestObject]) -> dict[str, int]:
+        """Import a batch of this source's objects in one transaction and index update."""
+        return BatchImporter(self._get_user_name(), self._organization).run(objects)
+
+    def prepare_import(self, objects: Iterable[HarvestObject]) -> None:
+        """Create the organizations a job's objects need, before parallel imports."""
+        BatchImporter(self._get_user_name(), self._organization).organizations(objects)
 
     def _organization(self, spec: dict[str, Any], context: dict) -> str:
         """The local organization for a spec, matched by name; created when missing."""
@@ -302,22 +240,6 @@ class TDPFHarvester(HarvesterBase):
     def _object_error(harvest_object: HarvestObject, message: str) -> None:
         log.warning("harvest object %s: %s", harvest_object.guid, message)
         HarvestObjectError(message=message, object=harvest_object, stage="Import").save()
-
-
-class DuplicateName(Exception):
-    pass
-
-
-def _describe(error_dict: dict) -> str:
-    parts = []
-    for field, messages in error_dict.items():
-        if isinstance(messages, list):
-            text = "; ".join(m if isinstance(m, str) else json.dumps(m, ensure_ascii=False)
-                             for m in messages)
-        else:
-            text = json.dumps(messages, ensure_ascii=False)
-        parts.append(f"{field}: {text}")
-    return " | ".join(parts)[:2000]
 
 
 def organization_spec(remote: dict[str, Any] | None, config: dict[str, Any],

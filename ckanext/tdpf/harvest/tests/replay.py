@@ -167,8 +167,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault == "timeout":
             time.sleep(3)
             return self._send(200, b"{}")
-        with catalog.lock:
-            records = copy.deepcopy(catalog.records)
+        with catalog.lock:  # reset() replaces the list: this one stays as it is
+            records = catalog.records
         base = f"http://{self.headers['Host']}"
         if parts.path == "/api/3/action/package_search":
             return self._json({"success": True, "result": _search(records, params)})

@@ -183,17 +183,22 @@ def tdpf_schema_license_tier(key: FlattenKey, data: FlattenDataDict, errors: Fla
     data[key] = tier
 
 
-def organization(value: Any) -> model.Group | None:
+def organization(value: Any, context: Context) -> model.Group | None:
+    """The organization named or identified by ``value``, looked up once per context (a
+    dataset's validation asks several times; a harvest batch shares one context cache)."""
     if not isinstance(value, str) or not value:
         return None
-    group = model.Group.get(value)
-    return group if group is not None and group.is_organization else None
+    cache = context.setdefault("tdpf_organizations", {})  # type: ignore[misc]
+    if value not in cache:
+        group = model.Group.get(value)
+        cache[value] = group if group is not None and group.is_organization else None
+    return cache[value]
 
 
 def tdpf_schema_from_organization(key: FlattenKey, data: FlattenDataDict,
                                   errors: FlattenErrorDict, context: Context) -> None:
     """Provider type and municipality code come from the organization, never the caller."""
-    org = organization(data.get(("owner_org",)))
+    org = organization(data.get(("owner_org",)), context)
     value = org.extras.get(key[-1]) if org is not None else None
     if not value:
         _drop(key, data)
@@ -286,7 +291,7 @@ def tdpf_schema_dataset_rules(key: FlattenKey, data: FlattenDataDict, errors: Fl
     def clean(*names: str) -> bool:
         return not any(errors.get((name,)) for name in names)
 
-    org = organization(get("owner_org"))
+    org = organization(get("owner_org"), context)
     provider_type = org.extras.get("tdpf_provider_type") if org is not None else None
     if org is not None and clean("owner_org"):
         accepted = tk.config["ckanext.tdpf.schema.accepted_provider_types"]

@@ -13,6 +13,7 @@ from werkzeug.datastructures import FileStorage
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+from ckan.lib import search
 from ckan.tests import helpers
 
 from ckanext.tdpf.lib import provenance
@@ -326,3 +327,35 @@ class TestPages:
         counts = [int(n) for n in
                   __import__("re").findall(r'tdpf-rate-count">(\d+)<', chart)]
         assert counts == [0, 0, 0, 1, 0, 1]  # stages 0–4, then not rated
+
+
+@RATING_OFF
+class TestReindex:
+    """``ckan tdpf-schema reindex``: CKAN's documents, a batch per Solr request, from
+    parallel workers; the index ends up as CKAN's own rebuild leaves it."""
+    @pytest.mark.parametrize("workers", ["1", "2"])
+    def test_reindex_rebuilds_what_was_lost(self, cli, tdpf_org, tdpf_sysadmin, workers):
+        tdpf_org()
+        names = [create(tdpf_sysadmin, **valid(name=f"reindexed-{n}"))["name"]
+                 for n in range(5)]
+        search.clear_all()
+        assert helpers.call_action("package_search", q="*:*")["count"] == 0
+        result = cli.invoke(tdpf_schema, ["reindex", "--workers", workers,
+                                          "--batch-size", "2"])
+        assert result.exit_code == 0, result.output
+        assert "datasets: 5, batches of 2 that failed: 0" in result.output
+        model.Session.remove()
+        found = helpers.call_action("package_search", q="*:*", rows=10)
+        assert sorted(d["name"] for d in found["results"]) == sorted(names)
+        assert sorted(found["results"][0]["tdpf_theme"]) == ["daily_life", "urban_development"]
+
+    def test_only_missing_indexes_only_what_is_missing(self, cli, tdpf_org, tdpf_sysadmin):
+        tdpf_org()
+        kept = create(tdpf_sysadmin, **valid(name="kept"))
+        lost = create(tdpf_sysadmin, **valid(name="lost"))
+        search.index_for(model.Package).remove_dict({"id": lost["id"]})
+        result = cli.invoke(tdpf_schema, ["reindex", "--only-missing", "--workers", "1"])
+        assert "datasets: 1," in result.output, result.output
+        model.Session.remove()
+        assert {d["id"] for d in helpers.call_action("package_search", q="*:*")["results"]} \
+            == {kept["id"], lost["id"]}

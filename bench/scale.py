@@ -1,0 +1,203 @@
+"""Scale (SPEC §7): a catalog of 40,000 datasets built from the real Tokyo records, TDPF
+against stock CKAN (core plugins only) on the same database in the same run.
+
+- The records are replicated with varied titles, organizations (Tokyo's municipalities),
+  themes and formats, and loaded by harvesting them from a local replay with
+  ``ckan tdpf-harvest run`` (the bulk path, with its progress bar), in steps of 1,000,
+  10,000 and 40,000 datasets.
+- At each step stock CKAN indexes the same database into a Solr core of its own
+  (``ckan search-index rebuild -o``), and the same faceted ``package_search`` queries are
+  timed on both: TDPF with its plugins and facets, stock with core CKAN only.
+- At 40,000 the index is built from scratch on both sides: stock ``ckan search-index
+  rebuild`` against ``ckan tdpf-schema reindex``, wall time and peak memory.
+
+``TDPF_BENCH_SCALE_SIZES`` sets the steps (default ``1000,10000,40000``).
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import pathlib
+import random
+import subprocess
+import sys
+import tempfile
+import uuid
+
+from bench_site import CKAN, ROOT, environment
+from harvest import _last_job_seconds, _timed
+
+sys.path.insert(0, str(ROOT))
+from ckanext.tdpf.harvest.tests import replay  # noqa: E402
+from ckanext.tdpf.lib import municipalities  # noqa: E402
+
+HERE = pathlib.Path(__file__).resolve().parent
+PLUGINS = (ROOT / "tools" / "plugins.txt").read_text().strip()  # TDPF as deployed
+STOCK_PLUGINS = ""  # CKAN's core only
+THEME_GROUPS = [f"c{n:03d}" for n in range(1, 15)]
+FORMATS = ["CSV", "csv", "XLSX", "xisx", "PDF", "JSON", "GeoJSON", "ZIP", "HTML", "XLS"]
+TITLE_PREFIXES = ["", "【更新】", "令和6年度 ", "令和5年度 ", "（参考）", "統計 "]
+
+
+def scale_catalog(size: int) -> list[dict]:
+    """The real records, replicated with varied titles, organizations, themes, formats."""
+    originals = replay.recorded_records()
+    tokyo = sorted(code for code in municipalities.registry()
+                   if code.startswith("13") and code != municipalities.TOKYO)
+    generator = random.Random(2026)
+    records = []
+    for number in range(size):
+        record = copy.deepcopy(originals[number % len(originals)])
+        copy_number = number // len(originals)
+        record["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{record['id']}/{copy_number}"))
+        record["name"] = f"{record['name']}-{copy_number:03d}"
+        record["title"] = (f"{generator.choice(TITLE_PREFIXES)}{record['title']}"
+                           f"（{copy_number + 1}）")
+        code = generator.choice(tokyo)
+        place = municipalities.lookup(code)
+        record["organization"] = {"name": f"t{code}", "title": place.name if place else code}
+        record["groups"] = [{"name": name} for name in
+                            generator.sample(THEME_GROUPS, generator.choice([1, 1, 2]))]
+        for resource_dict in record.get("resources", []):
+            resource_dict["id"] = str(uuid.uuid4())
+            resource_dict["format"] = generator.choice(FORMATS)
+        records.append(record)
+    return records
+
+
+def _label(size: int) -> str:
+    return f"{size // 1000}k" if size >= 1000 and size % 1000 == 0 else str(size)
+
+
+def _ini(name: str, plugins: str, solr_core: str, extra: str = "") -> tuple[pathlib.Path, dict]:
+    folder = pathlib.Path(tempfile.mkdtemp(prefix=f"tdpf-bench-{name}-"))
+    ini = folder / "bench.ini"
+    ini.write_text("[app:main]\n"
+                   f"use = config:{ROOT / 'test.ini'}\n"
+                   f"ckan.plugins = {plugins}\n"
+                   f"ckan.storage_path = {folder / 'storage'}\n"
+                   "ckan.site_url = http://bench.invalid\n"
+                   "ckanext.tdpf.schema.rating.enabled = false\n" + extra)
+    env = environment()
+    env["CKAN_SOLR_URL"] = env["CKAN_SOLR_URL"].rsplit("/", 1)[0] + "/" + solr_core
+    return ini, env
+
+
+def _ckan(ini: pathlib.Path, env: dict, *args: str) -> None:
+    subprocess.run([CKAN, "-c", str(ini), *args], env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _probe(ini: pathlib.Path, env: dict, facets: str) -> dict:
+    result = subprocess.run([sys.executable, str(HERE / "search_probe.py"), str(ini), facets],
+                            env=env, check=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def measure() -> list[dict]:
+    sizes = [int(size) for size in
+             os.environ.get("TDPF_BENCH_SCALE_SIZES", "1000,10000,40000").split(",")]
+    tdpf_ini, tdpf_env = _ini("scale-tdpf", PLUGINS, "ckan_bench")
+    stock_ini, stock_env = _ini("scale-stock", STOCK_PLUGINS, "ckan_bench_stock")
+    for args in (["db", "clean", "--yes"], ["db", "upgrade"], ["search-index", "clear"]):
+        _ckan(tdpf_ini, tdpf_env, *args)
+    _ckan(stock_ini, stock_env, "search-index", "clear")
+    records = scale_catalog(max(sizes))
+    server, catalog = replay.serve([])
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    # (ckanext-harvest 1.6.3's `source create` saves the source, then fails printing it)
+    subprocess.run([CKAN, "-c", str(tdpf_ini), "harvester", "source", "create", "scale", url,
+                    "tdpf_ckan", "scale", "true", "", "MANUAL", '{"page_size": 1000}'],
+                   env=tdpf_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    metrics, curve = [], []
+    try:
+        for size in sizes:
+            catalog.reset(records[:size])
+            print(f"  loading {size} datasets", flush=True)
+            subprocess.run([CKAN, "-c", str(tdpf_ini), "tdpf-harvest", "run", "scale"],
+                           env=tdpf_env, check=True)
+            load_s = _last_job_seconds(tdpf_env)
+            _ckan(stock_ini, stock_env, "search-index", "rebuild", "-o")
+            tdpf, stock = (_probe(tdpf_ini, tdpf_env, "tdpf"),
+                           _probe(stock_ini, stock_env, "stock"))
+            if tdpf["count"] != stock["count"]:
+                raise RuntimeError(f"the two indexes differ: {tdpf} {stock}")
+            largest_count = tdpf["count"]
+            curve.append({"datasets": size, "tdpf_p95_ms": tdpf["p95"],
+                          "stock_p95_ms": stock["p95"], "load_seconds": round(load_s, 1)})
+            print(f"  {size}: {curve[-1]}", flush=True)
+        _ckan(stock_ini, stock_env, "search-index", "clear")
+        stock_s, stock_mb = _timed([CKAN, "-c", str(stock_ini), "search-index", "rebuild",
+                                    "-q"], stock_env)
+        _ckan(tdpf_ini, tdpf_env, "search-index", "clear")
+        tdpf_s, tdpf_mb = _timed([CKAN, "-c", str(tdpf_ini), "tdpf-schema", "reindex"],
+                                 tdpf_env)
+        for ini, env, side in ((stock_ini, stock_env, "stock"), (tdpf_ini, tdpf_env, "tdpf")):
+            rebuilt = _probe(ini, env, side)["count"]
+            if rebuilt != largest_count:
+                raise RuntimeError(f"{side}: {rebuilt} datasets indexed of {largest_count}")
+    finally:
+        server.shutdown()
+    (HERE / "scale.json").write_text(json.dumps(curve, indent=1))
+    largest = curve[-1]
+    ratio = largest["tdpf_p95_ms"] / largest["stock_p95_ms"]
+    label = _label(largest["datasets"])
+    metrics += [
+        {"name": "scale_datasets", "value": largest["datasets"], "unit": "datasets",
+         "target": None, "holds": None},
+        {"name": f"bulk_load_datasets_per_s_{label}",
+         "value": round((largest["datasets"] - (curve[-2]["datasets"] if len(curve) > 1
+                                                else 0)) / largest["load_seconds"], 1),
+         "unit": "1/s", "target": None, "holds": None},
+    ]
+    for point in curve:
+        metrics += [
+            {"name": f"search_p95_ms_tdpf_{_label(point['datasets'])}",
+             "value": point["tdpf_p95_ms"], "unit": "ms", "target": None, "holds": None},
+            {"name": f"search_p95_ms_stock_{_label(point['datasets'])}",
+             "value": point["stock_p95_ms"], "unit": "ms", "target": None, "holds": None}]
+    metrics += [
+        {"name": f"search_p95_ratio_vs_stock_{label}", "value": round(ratio, 3), "unit": "x",
+         "target": 1.10, "holds": ratio <= 1.10},
+        {"name": f"index_build_seconds_stock_{label}", "value": round(stock_s, 1), "unit": "s",
+         "target": None, "holds": None},
+        {"name": f"index_build_seconds_tdpf_{label}", "value": round(tdpf_s, 1), "unit": "s",
+         "target": None, "holds": None},
+        {"name": f"index_build_speedup_vs_stock_{label}", "value": round(stock_s / tdpf_s, 2),
+         "unit": "x", "target": None, "holds": None},
+        {"name": f"index_build_peak_rss_mib_stock_{label}", "value": round(stock_mb),
+         "unit": "MiB", "target": None, "holds": None},
+        {"name": f"index_build_peak_rss_mib_tdpf_{label}", "value": round(tdpf_mb),
+         "unit": "MiB", "target": None, "holds": None},
+    ]
+    _plot(curve)
+    return metrics
+
+
+def _plot(curve: list[dict]) -> None:
+    import matplotlib
+    import matplotlib.ticker
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [point["datasets"] for point in curve]
+    figure, axes = plt.subplots(figsize=(6, 4), dpi=120)
+    axes.plot(sizes, [p["stock_p95_ms"] for p in curve], "o-", label="stock CKAN 2.12")
+    axes.plot(sizes, [p["tdpf_p95_ms"] for p in curve], "s-", label="CKAN 2.12 + TDPF")
+    axes.set_xscale("log")
+    axes.set_xticks(sizes, [_label(size) for size in sizes])
+    axes.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    axes.set_xlabel("datasets in the catalog")
+    axes.set_ylabel("faceted package_search p95 (ms)")
+    axes.set_ylim(bottom=0)
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    axes.set_title("Search p95 against catalog size (same data, same run)")
+    figure.tight_layout()
+    figure.savefig(HERE / "search_p95.png")
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure(), indent=1))

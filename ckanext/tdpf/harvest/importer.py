@@ -1,0 +1,300 @@
+"""Import harvest objects in batches.
+
+CKAN's actions commit and index every dataset on its own (a database commit, and a Solr
+request and commit each), which is most of a harvest's time. Here a batch of objects
+shares one transaction and one Solr request: every record still goes through the schema's
+full validation and the plugins' hooks, and a record that is refused (validation, name,
+organization) is refused before anything of it is written, so the rest of the batch lands
+and the refusal is an error on its own object. If a write fails anyway, the batch is
+rolled back and imported again one object per transaction. A batch is indexed only after
+it is committed, so the search index never shows a dataset the database does not have.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+from typing import Any, Callable, Iterable
+
+import ckan.model as model
+import ckan.plugins as p
+import ckan.plugins.toolkit as tk
+from ckan.lib.dictization import model_save
+from ckan.lib.plugins import lookup_package_plugin, plugin_validate
+from ckanext.harvest.model import HarvestObject, HarvestObjectError
+
+from ckanext.tdpf.lib import indexing, provenance
+from ckanext.tdpf.lib.i18n import N_, bilingual
+
+from .mapping import stable_name
+
+log = logging.getLogger(__name__)
+
+
+class BatchImporter:
+    """Imports lists of harvest objects of one source; ``organization`` resolves a local
+    organization spec to an id (creating it when missing)."""
+
+    def __init__(self, user: str, organization: Callable[[dict[str, Any], dict], str]):
+        self.user = user
+        site_user = model.User.by_name(user)
+        self.user_id = site_user.id if site_user is not None else None
+        self.organization = organization
+
+        self.organization_cache: dict[str, Any] = {}
+
+    def context(self, **extra: Any) -> dict[str, Any]:
+        return {"user": self.user, "ignore_auth": True, provenance.CONTEXT_KEY: True,
+                "model": model, "session": model.Session,
+                "defer_commit": True, "return_id_only": True,
+                "tdpf_organizations": self.organization_cache, **extra}
+
+    def run(self, objects: Iterable[HarvestObject]) -> dict[str, int]:
+        """Import the objects; returns counts by report status (added, updated, deleted,
+        errored)."""
+        objects = list(objects)
+        counts = {"added": 0, "updated": 0, "deleted": 0, "errored": 0}
+        saves = [obj for obj in objects if _status(obj) != "delete"]
+        organizations = self.organizations(saves)
+        try:
+            saved = self._save_all(saves, organizations, counts, one_by_one=False)
+        except Exception:  # a write failed: keep nothing of the batch, go one by one
+            log.warning("a harvest batch failed; importing its objects one by one",
+                        exc_info=True)
+            model.Session.rollback()
+            counts.update(added=0, updated=0, errored=0)
+            saved = self._save_all(saves, organizations, counts, one_by_one=True)
+        self._index(saved)
+        # package_delete commits and indexes by itself: withdrawals go one by one, after
+        # the batch (they are few; max_delete_ratio guards them).
+        for harvest_object in objects:
+            if _status(harvest_object) != "delete":
+                continue
+            try:
+                self._withdraw(harvest_object)
+            except Exception as error:
+                model.Session.rollback()
+                self._object_error(harvest_object, _message(error))
+                counts["errored"] += 1
+            else:
+                counts["deleted"] += 1
+            model.Session.commit()
+        return counts
+
+    def _save_all(self, objects: list[HarvestObject], organizations: dict,
+                  counts: dict[str, int], one_by_one: bool) -> list[str]:
+        """Save the datasets of the objects and commit; returns their ids. A record that
+        is refused (validation, name, organization) is refused before anything of it is
+        written, so the batch goes on without it; any other failure raises, unless
+        ``one_by_one``, where each object has a transaction of its own."""
+        saved: list[str] = []
+        for harvest_object in objects:
+            try:
+                package_id, report_status = self._save(harvest_object, organizations)
+            except Refused as refusal:
+                self._object_error(harvest_object, str(refusal))
+                counts["errored"] += 1
+            except Exception as error:
+                if not one_by_one:
+                    raise
+                model.Session.rollback()
+                self._object_error(harvest_object, _message(error))
+                counts["errored"] += 1
+            else:
+                harvest_object.report_status = report_status
+                counts[report_status] += 1
+                saved.append(package_id)
+            if one_by_one:
+                model.Session.commit()
+        model.Session.commit()
+        return saved
+
+    def organizations(self, objects: Iterable[HarvestObject]) -> dict[str, str | Exception]:
+        """Local organization ids by name, created before any dataset of the batch is
+        written (creating one commits). Parallel imports call this first on the whole job,
+        so that no two workers create the same organization."""
+        found: dict[str, str | Exception] = {}
+        for harvest_object in objects:
+            if not harvest_object.content:
+                continue
+            try:
+                spec = json.loads(harvest_object.content)["organization"]
+            except (ValueError, KeyError, TypeError):
+                continue  # the object's own import reports it
+            if spec.get("name") in found:
+                continue
+            try:
+                found[spec["name"]] = self.organization(spec, self.context(
+                    defer_commit=False, return_id_only=False))
+            except Exception as error:  # reported on each object of that organization
+                model.Session.rollback()
+                found[spec.get("name", "")] = error
+        return found
+
+    def _previous(self, harvest_object: HarvestObject) -> list[HarvestObject]:
+        return (model.Session.query(HarvestObject)
+                .filter(HarvestObject.guid == harvest_object.guid,
+                        HarvestObject.harvest_source_id == harvest_object.harvest_source_id,
+                        HarvestObject.current.is_(True),
+                        HarvestObject.id != harvest_object.id).all())
+
+    def _withdraw(self, harvest_object: HarvestObject) -> None:
+        try:
+            tk.get_action("package_delete")(self.context(defer_commit=False),
+                                            {"id": harvest_object.package_id})
+        except tk.ObjectNotFound:  # already gone locally: nothing to withdraw
+            pass
+        for obj in self._previous(harvest_object):
+            obj.current = False
+        harvest_object.current = False
+        harvest_object.report_status = "deleted"
+        self._finished(harvest_object, "COMPLETE")
+
+    def _save(self, harvest_object: HarvestObject, organizations: dict) -> tuple[str, str]:
+        previous = self._previous(harvest_object)
+        package_id, created = self._save_dataset(harvest_object, organizations, previous)
+        for obj in previous:
+            obj.current = False
+        harvest_object.package_id = package_id
+        harvest_object.current = True
+        self._finished(harvest_object, "COMPLETE")
+        return package_id, "added" if created else "updated"
+
+    @staticmethod
+    def _finished(harvest_object: HarvestObject, state: str) -> None:
+        harvest_object.state = state
+        harvest_object.import_finished = datetime.datetime.utcnow()
+        model.Session.add(harvest_object)
+
+    def _save_dataset(self, harvest_object: HarvestObject, organizations: dict,
+                      previous: list[HarvestObject]) -> tuple[str, bool]:
+        """The local dataset's id, and whether it was created."""
+        try:
+            payload = json.loads(harvest_object.content)
+            dataset = dict(payload["dataset"])
+            organization = organizations.get(payload["organization"].get("name", ""))
+        except (TypeError, ValueError, KeyError, AttributeError) as error:
+            raise Refused(_message(error)) from error
+        if isinstance(organization, Exception) or organization is None:
+            raise Refused(_message(OrganizationFailed(organization)))
+        source = harvest_object.source
+        dataset["owner_org"] = organization
+        dataset["name"] = stable_name(source.url, harvest_object.guid)
+        dataset.update({
+            "tdpf_source_url": payload.get("url") or source.url,
+            "tdpf_source_id": harvest_object.guid,
+            "tdpf_source_modified": payload.get("modified") or "",
+            "tdpf_harvested_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+            "tdpf_source_hash": payload["hash"],
+        })
+        current = previous[0].package_id if previous else harvest_object.package_id
+        holder = model.Package.get(dataset["name"])
+        if holder is not None and holder.id != current and holder.state != "deleted":
+            raise Refused(bilingual(
+                N_("The name {name} is already used by another dataset."), name=dataset["name"]))
+        existing = model.Package.get(current) if current else None
+        if existing is not None:
+            dataset["id"], dataset["type"] = existing.id, existing.type
+        elif holder is not None:  # withdrawn earlier and back at the source
+            dataset["id"], dataset["type"] = holder.id, holder.type
+            dataset["state"] = "active"
+        else:
+            return self._create(dataset), True
+        # CKAN's package_update rolls the whole session back on a validation error, which
+        # would take the batch's earlier datasets with it: validate first.
+        plugin = lookup_package_plugin(dataset["type"])
+        _data, errors = plugin_validate(plugin, self.context(), dict(dataset),
+                                        plugin.update_package_schema(), "package_update")
+        if errors:
+            raise Refused(_message(tk.ValidationError(errors)))
+        return tk.get_action("package_update")(self.context(), dataset), False
+
+    def _create(self, dataset: dict[str, Any]) -> str:
+        """``package_create`` without what a batch does once for all its datasets (the
+        commit, the search index) or needs no more (the access check of the site user),
+        and without its session-wide rollback on a validation error."""
+        dataset.setdefault("type", "dataset")
+        plugin = lookup_package_plugin(dataset["type"])
+        context = self.context()
+        data, errors = plugin_validate(plugin, context, dataset,
+                                       plugin.create_package_schema(), "package_create")
+        if errors:
+            raise Refused(_message(tk.ValidationError(errors)))
+        data["creator_user_id"] = self.user_id
+        package, _changed = model_save.package_dict_save(data, context, False)
+        model.Session.flush()  # the ids, for the plugins below
+        data["id"] = package.id
+        for position, resource in enumerate(data.get("resources") or []):
+            resource["id"] = package.resources[position].id
+        if not data.get("metadata_modified"):
+            package.metadata_modified = datetime.datetime.utcnow()
+        if package.owner_org:
+            model.Session.add(model.Member(
+                table_id=package.id, table_name="package", group_id=package.owner_org,
+                capacity="organization", state="active"))
+        for item in p.PluginImplementations(p.IPackageController):
+            item.create(package)
+            item.after_dataset_create(context, data)
+        if data.get("resources"):
+            tk.get_action("package_create_default_resource_views")(
+                {"user": self.user, "ignore_auth": True, "defer_commit": True},
+                {"package": data})
+        return package.id
+
+    def _index(self, package_ids: list[str]) -> None:
+        """Index the committed batch in one Solr request. If Solr fails here the datasets
+        stay saved, and ``ckan search-index rebuild -o`` indexes what is missing."""
+        if package_ids:
+            indexing.index_packages(package_ids, self.user)
+
+    @staticmethod
+    def _object_error(harvest_object: HarvestObject, message: str) -> None:
+        log.warning("harvest object %s: %s", harvest_object.guid, message)
+        harvest_object.report_status = "errored"
+        BatchImporter._finished(harvest_object, "ERROR")
+        model.Session.add(HarvestObjectError(message=message, object=harvest_object,
+                                             stage="Import"))
+
+
+def _status(harvest_object: HarvestObject) -> str:
+    return next((extra.value for extra in harvest_object.extras if extra.key == "status"),
+                "new")
+
+
+class Refused(Exception):
+    """A record refused before anything of it was written."""
+
+
+class OrganizationFailed(Exception):
+    def __init__(self, cause: Exception | None):
+        super().__init__(str(cause) if cause else "no organization")
+        self.cause = cause
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, tk.ValidationError):
+        return bilingual(N_("The record does not fit the TDPF schema: {errors}"),
+                         errors=_describe(error.error_dict))
+    if isinstance(error, tk.ObjectNotFound):
+        return bilingual(N_("The local dataset is missing."))
+    if isinstance(error, OrganizationFailed):
+        cause = error.cause
+        detail = (_describe(cause.error_dict) if isinstance(cause, tk.ValidationError)
+                  else str(cause))
+        return bilingual(N_("The record's organization could not be created: {error}"),
+                         error=detail)
+    log.error("import failed", exc_info=error)
+    return bilingual(N_("The record could not be imported: {error}"),
+                     error=repr(error)[:500])
+
+
+def _describe(error_dict: dict) -> str:
+    parts = []
+    for field, messages in error_dict.items():
+        if isinstance(messages, list):
+            text = "; ".join(m if isinstance(m, str) else json.dumps(m, ensure_ascii=False)
+                             for m in messages)
+        else:
+            text = json.dumps(messages, ensure_ascii=False)
+        parts.append(f"{field}: {text}")
+    return " | ".join(parts)[:2000]

@@ -1,0 +1,131 @@
+"""Batch import: batches in parallel worker processes, a refused record inside a batch,
+a write that fails after validation (the batch is imported again one object at a time),
+and search documents identical to the ones CKAN indexes itself."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+import ckan.model as model
+import ckan.plugins as p
+from ckan.lib.search.common import make_connection
+from ckan.tests import factories, helpers
+
+from ckanext.harvest.model import HarvestObject, HarvestObjectError
+from ckanext.tdpf.harvest.tests.conftest import ALL_RECORDS, PLUGINS
+from ckanext.tdpf.harvest.tests.test_ckan_harvester import harvested, summary_of
+from ckanext.tdpf.lib import indexing
+
+BOOM = "この記録の保存は失敗する"
+
+
+class FailingAfterWrite(p.SingletonPlugin):
+    """Fails a dataset after its rows are written, as a database error would."""
+    p.implements(p.IPackageController, inherit=True)
+
+    def after_dataset_create(self, context, pkg_dict):
+        if pkg_dict.get("title") == BOOM:
+            raise RuntimeError("the write failed")
+
+
+# (module marks win over function marks for the same key: each test names its plugins)
+pytestmark = [
+    pytest.mark.ckan_config("ckanext.tdpf.harvest.import_batch_size", 7),
+    pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index"),
+]
+
+
+def _db_datasets(source_id: str) -> int:
+    model.Session.remove()
+    return (model.Session.query(model.Package)
+            .join(HarvestObject, HarvestObject.package_id == model.Package.id)
+            .filter(HarvestObject.harvest_source_id == source_id,
+                    HarvestObject.current.is_(True), model.Package.state == "active")
+            .count())
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.ckan_config("ckanext.tdpf.schema.rating.enabled", False)
+@pytest.mark.ckan_config("ckanext.tdpf.harvest.import_workers", 2)
+def test_parallel_batches_import_everything_once(tdpf_catalog, tdpf_source, tdpf_harvest_run):
+    url, catalog = tdpf_catalog
+    records = copy.deepcopy(ALL_RECORDS[:60])
+    records[10]["title"] = records[10]["name"] = None  # no title: refused in batch 2
+    catalog.reset(records)
+    source = tdpf_source(url)
+    result = tdpf_harvest_run(source["name"])
+    assert result.exit_code == 0, result.output
+    counts = summary_of(result.output)
+    assert (counts["added"], counts["errors"]) == (59, 1), result.output
+    datasets = harvested(source["id"])
+    assert set(datasets) == {r["id"] for r in records} - {records[10]["id"]}
+    assert _db_datasets(source["id"]) == 59
+    for record in records[11:]:
+        assert len(datasets[record["id"]]["resources"]) == len(record["resources"])
+    # every organization once, although two workers imported its datasets
+    names = [g.name for g in model.Session.query(model.Group).filter_by(is_organization=True)]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS + " tdpf_test_failing_after_write")
+@pytest.mark.ckan_config("ckanext.tdpf.schema.rating.enabled", False)
+@pytest.mark.ckan_config("ckanext.tdpf.harvest.import_workers", 1)
+@pytest.mark.provide_plugin("tdpf_test_failing_after_write", FailingAfterWrite)
+def test_a_write_failing_after_validation_costs_only_its_record(tdpf_catalog, tdpf_source,
+                                                                 tdpf_harvest_run):
+    url, catalog = tdpf_catalog
+    records = copy.deepcopy(ALL_RECORDS[:14])
+    records[3]["title"] = BOOM
+    catalog.reset(records)
+    source = tdpf_source(url)
+    result = tdpf_harvest_run(source["name"])
+    counts = summary_of(result.output)
+    assert (counts["added"], counts["errors"]) == (13, 1), result.output
+    errors = [e.message for e in model.Session.query(HarvestObjectError)]
+    assert len(errors) == 1 and "the write failed" in errors[0]
+    assert records[3]["id"] not in harvested(source["id"])
+    assert _db_datasets(source["id"]) == 13
+    assert model.Session.query(model.Package).filter_by(title=BOOM).count() == 0
+    # the batch-mates of the failed record were rolled back and imported again, once
+    assert model.Session.query(model.Package).count() == 13 + 1  # + the source's own
+
+
+def _solr_doc(package_id: str) -> dict:
+    found = make_connection().search(q=f'id:"{package_id}"', fl="*")
+    (doc,) = found.docs
+    return {key: value for key, value in doc.items()
+            if key not in ("_version_", "indexed_ts")}
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.ckan_config("ckanext.tdpf.schema.rating.enabled", False)
+def test_batched_documents_equal_ckans_own():
+    organization = factories.Organization(tdpf_provider_type="municipality",
+                                          municipality_code="131032")
+    dataset = helpers.call_action(
+        "package_create", name="minato-population", title="港区の人口",
+        owner_org=organization["id"], tdpf_theme=["population_aging", "tax"], tags=[{"name": "人口"}],
+        resources=[{"url": "https://example.org/a.csv", "format": "CSV"},
+                   {"url": "https://example.org/b.xlsx", "format": "XLSX"}])
+    ckans = _solr_doc(dataset["id"])
+    make_connection().delete(q="*:*", commit=True)
+    site_user = helpers.call_action("get_site_user")["name"]
+    assert indexing.index_packages([dataset["id"]], site_user) == 1
+    assert _solr_doc(dataset["id"]) == ckans
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.ckan_config("ckanext.tdpf.schema.rating.enabled", True)
+@pytest.mark.ckan_config("ckanext.tdpf.harvest.import_workers", 1)
+@pytest.mark.usefixtures("clean_queues")
+def test_ratings_are_queued_once_the_batch_is_committed(tdpf_catalog, tdpf_source,
+                                                        tdpf_harvest_run):
+    url, catalog = tdpf_catalog
+    catalog.reset(ALL_RECORDS[:9])
+    source = tdpf_source(url)
+    assert tdpf_harvest_run(source["name"]).exit_code == 0
+    queued = helpers.call_action("job_list", queues=["tdpf_bulk"])
+    names = {d["name"] for d in harvested(source["id"]).values()}
+    assert {job["title"].rsplit(" ", 1)[-1] for job in queued} == names
+    assert model.Session().info.get("tdpf_pending_ratings") is None

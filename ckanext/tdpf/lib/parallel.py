@@ -1,0 +1,43 @@
+"""Run batches of work in forked worker processes of a ``ckan`` command.
+
+CKAN's dataset machinery (validation, dictization) is pure Python and holds the GIL, so
+a bulk job uses the machine's cores through processes. The workers are forked from the
+command once CKAN is loaded, with no database connection to share: each opens its own.
+"""
+from __future__ import annotations
+
+import multiprocessing
+from typing import Callable, Iterator, Sequence, TypeVar
+
+import ckan.model as model
+
+Batch = TypeVar("Batch", bound=Sequence)
+
+
+def run_batches(work: Callable[[Batch], str | None], batches: list[Batch], workers: int,
+                progress: Callable[[int], None]) -> Iterator[str]:
+    """Call ``work`` on each batch (a picklable module-level function); report each
+    batch's size to ``progress`` as it ends and yield the failures ``work`` returns."""
+    workers = min(workers, len(batches))
+    if workers <= 1:
+        for batch in batches:
+            failure = work(batch)
+            progress(len(batch))
+            if failure:
+                yield failure
+        return
+    model.Session.remove()
+    model.meta.engine.dispose()  # no connection may be shared with the workers
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for size, failure in pool.imap_unordered(_Sized(work), batches):
+            progress(size)
+            if failure:
+                yield failure
+
+
+class _Sized:
+    def __init__(self, work: Callable):
+        self.work = work
+
+    def __call__(self, batch: Sequence) -> tuple[int, str | None]:
+        return len(batch), self.work(batch)
