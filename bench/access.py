@@ -12,7 +12,7 @@ import io
 import time
 import uuid
 
-from bench_site import build, percentile
+from bench_site import build, percentile, publisher_and_grantee
 
 PLUGINS = "tdpf_schema tdpf_access scheming_datasets scheming_organizations"
 ROUNDS = 300
@@ -45,12 +45,7 @@ def measure() -> list[dict]:
     far = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=365)
     with app.test_request_context():
         site = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
-        call("organization_create", site, name="bench-org", title="Bench",
-             tdpf_provider_type="metropolitan_government", municipality_code="130001",
-             tdpf_verified=True)
-        user = call("user_create", site, name="bench_user", email="b@example.invalid",
-                    password="bench-password-123")
-        token = call("api_token_create", "bench_user", user="bench_user", name="b")["token"]
+        user, token = publisher_and_grantee(call, site, "bench-org", "bench_user")
         shared_id, shared_path = _dataset(call, site, "bench-shared", True)
         _open_id, open_path = _dataset(call, site, "bench-open", False)
         model.Session.add(Grant(package_id=shared_id, user_id=user["id"], valid_until=far,

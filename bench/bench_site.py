@@ -12,13 +12,13 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 CKAN = str(pathlib.Path(sys.executable).with_name("ckan"))
 
 
-def environment() -> dict[str, str]:
+def environment(solr_core: str = "ckan_bench") -> dict[str, str]:
     pg, solr, redis = (os.environ.get("TDPF_PG_PORT", "5432"),
                        os.environ.get("TDPF_SOLR_PORT", "8983"),
                        os.environ.get("TDPF_REDIS_PORT", "6379"))
     return dict(os.environ,
                 CKAN_SQLALCHEMY_URL=f"postgresql://ckan_default@127.0.0.1:{pg}/ckan_bench",
-                CKAN_SOLR_URL=f"http://127.0.0.1:{solr}/solr/ckan_bench",
+                CKAN_SOLR_URL=f"http://127.0.0.1:{solr}/solr/{solr_core}",
                 CKAN_REDIS_URL=f"redis://127.0.0.1:{redis}/3",
                 CKAN_DATASTORE_WRITE_URL=f"postgresql://ckan_default@127.0.0.1:{pg}/datastore_test",
                 CKAN_DATASTORE_READ_URL=f"postgresql://datastore_default@127.0.0.1:{pg}/datastore_test")
@@ -29,8 +29,10 @@ def build(plugins: str, extra: str = "", clean: bool = True):
     return app_for(write_ini(plugins, extra, clean))
 
 
-def write_ini(plugins: str, extra: str = "", clean: bool = True) -> pathlib.Path:
-    """The config of a bench site (its database emptied first unless ``clean`` is false)."""
+def write_ini(plugins: str, extra: str = "", clean: bool = True,
+              solr_core: str = "ckan_bench") -> pathlib.Path:
+    """The config of a bench site (its database and Solr core emptied first unless
+    ``clean`` is false); ``environment(solr_core)`` is what its commands run with."""
     folder = pathlib.Path(tempfile.mkdtemp(prefix="tdpf-bench-"))
     ini = folder / "bench.ini"
     ini.write_text("[app:main]\n"
@@ -39,8 +41,8 @@ def write_ini(plugins: str, extra: str = "", clean: bool = True) -> pathlib.Path
                    f"ckan.storage_path = {folder / 'storage'}\n"
                    "ckanext.tdpf.schema.rating.enabled = false\n"
                    "ckan.site_url = http://bench.invalid\n" + extra)
-    env = environment()
-    os.environ.update(env)
+    env = environment(solr_core)
+    os.environ.update(environment())
     steps = [["db", "clean", "--yes"], ["db", "upgrade"], ["search-index", "clear"]]
     for args in steps if clean else [["db", "upgrade"]]:
         subprocess.run([CKAN, "-c", str(ini), *args], env=env, check=True,
@@ -59,3 +61,15 @@ def app_for(ini: pathlib.Path):
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def publisher_and_grantee(call, site: str, organization: str, user: str
+                          ) -> tuple[dict, str]:
+    """A verified organization of the metropolitan government, and a user (returned with
+    an API token) who can be granted its shared datasets."""
+    call("organization_create", site, name=organization, title=organization,
+         tdpf_provider_type="metropolitan_government", municipality_code="130001",
+         tdpf_verified=True)
+    created = call("user_create", site, name=user, email=f"{user}@example.invalid",
+                   password="bench-password-123")
+    return created, call("api_token_create", user, user=user, name="bench")["token"]

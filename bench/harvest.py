@@ -17,11 +17,10 @@ import os
 import pathlib
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 
-from bench_site import CKAN, ROOT, environment
+from bench_site import CKAN, ROOT, environment, write_ini
 
 sys.path.insert(0, str(ROOT))
 from ckanext.tdpf.harvest.tests import replay  # noqa: E402
@@ -47,21 +46,8 @@ def catalog(size: int) -> list[dict]:
     return records
 
 
-def _site(plugins: str, extra: str = "") -> tuple[pathlib.Path, dict]:
-    folder = pathlib.Path(tempfile.mkdtemp(prefix="tdpf-bench-harvest-"))
-    ini = folder / "bench.ini"
-    ini.write_text("[app:main]\n"
-                   f"use = config:{ROOT / 'test.ini'}\n"
-                   f"ckan.plugins = {plugins}\n"
-                   f"ckan.storage_path = {folder / 'storage'}\n"
-                   "ckan.site_url = http://bench.invalid\n"
-                   "ckan.auth.create_unowned_dataset = true\n"
-                   "ckanext.tdpf.schema.rating.enabled = false\n" + extra)
-    env = environment()
-    for args in (["db", "clean", "--yes"], ["db", "upgrade"], ["search-index", "clear"]):
-        subprocess.run([CKAN, "-c", str(ini), *args], env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return ini, env
+def _site(plugins: str) -> tuple[pathlib.Path, dict]:
+    return write_ini(plugins, "ckan.auth.create_unowned_dataset = true\n"), environment()
 
 
 PEAK = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "

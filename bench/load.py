@@ -23,7 +23,7 @@ import tempfile
 import time
 import urllib.parse
 
-from bench_site import ROOT, app_for, environment, write_ini
+from bench_site import ROOT, app_for, environment, publisher_and_grantee, write_ini
 
 HERE = pathlib.Path(__file__).resolve().parent
 PLUGINS = (ROOT / "tools" / "plugins.txt").read_text().strip()
@@ -47,12 +47,7 @@ def _fixtures(ini: pathlib.Path) -> list[str]:
 
     with app.test_request_context():
         site = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
-        call("organization_create", site, name="load-org", title="負荷試験",
-             tdpf_provider_type="metropolitan_government", municipality_code="130001",
-             tdpf_verified=True)
-        user = call("user_create", site, name="load_user", email="load@example.invalid",
-                    password="load-password-123")
-        token = call("api_token_create", "load_user", user="load_user", name="load")["token"]
+        user, token = publisher_and_grantee(call, site, "load-org", "load_user")
         shared = call("package_create", site, name="load-shared", title="負荷試験 利用条件付き",
                       owner_org="load-org", tdpf_theme=["other"], tdpf_distribution="shared",
                       license_id="tdpf-shared", tdpf_permitted_purposes=["research"],

@@ -22,10 +22,9 @@ import pathlib
 import random
 import subprocess
 import sys
-import tempfile
 import uuid
 
-from bench_site import CKAN, ROOT, environment
+from bench_site import CKAN, ROOT, environment, write_ini
 from harvest import _last_job_seconds, _timed
 
 sys.path.insert(0, str(ROOT))
@@ -70,20 +69,6 @@ def _label(size: int) -> str:
     return f"{size // 1000}k" if size >= 1000 and size % 1000 == 0 else str(size)
 
 
-def _ini(name: str, plugins: str, solr_core: str, extra: str = "") -> tuple[pathlib.Path, dict]:
-    folder = pathlib.Path(tempfile.mkdtemp(prefix=f"tdpf-bench-{name}-"))
-    ini = folder / "bench.ini"
-    ini.write_text("[app:main]\n"
-                   f"use = config:{ROOT / 'test.ini'}\n"
-                   f"ckan.plugins = {plugins}\n"
-                   f"ckan.storage_path = {folder / 'storage'}\n"
-                   "ckan.site_url = http://bench.invalid\n"
-                   "ckanext.tdpf.schema.rating.enabled = false\n" + extra)
-    env = environment()
-    env["CKAN_SOLR_URL"] = env["CKAN_SOLR_URL"].rsplit("/", 1)[0] + "/" + solr_core
-    return ini, env
-
-
 def _ckan(ini: pathlib.Path, env: dict, *args: str) -> None:
     subprocess.run([CKAN, "-c", str(ini), *args], env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -99,10 +84,9 @@ def _probe(ini: pathlib.Path, env: dict, facets: str) -> dict:
 def measure() -> list[dict]:
     sizes = [int(size) for size in
              os.environ.get("TDPF_BENCH_SCALE_SIZES", "1000,10000,40000").split(",")]
-    tdpf_ini, tdpf_env = _ini("scale-tdpf", PLUGINS, "ckan_bench")
-    stock_ini, stock_env = _ini("scale-stock", STOCK_PLUGINS, "ckan_bench_stock")
-    for args in (["db", "clean", "--yes"], ["db", "upgrade"], ["search-index", "clear"]):
-        _ckan(tdpf_ini, tdpf_env, *args)
+    tdpf_ini, tdpf_env = write_ini(PLUGINS), environment()
+    stock_ini = write_ini(STOCK_PLUGINS, clean=False, solr_core="ckan_bench_stock")
+    stock_env = environment("ckan_bench_stock")
     _ckan(stock_ini, stock_env, "search-index", "clear")
     records = scale_catalog(max(sizes))
     server, catalog = replay.serve([])

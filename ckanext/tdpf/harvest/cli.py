@@ -96,7 +96,7 @@ def run(source_id_or_name: str, dry_run: bool, force: bool) -> None:
     for error in job_obj.gather_errors:
         click.echo(f"  gather error: {error.message}")
     if summary.get("errors"):
-        click.echo(f"  object errors: see `ckan harvester job-report` or the job page")
+        click.echo("  object errors: see `ckan harvester job-report` or the job page")
     finished = job_obj.status == "Finished"
     whole = summary.get("listing_complete") and not summary.get("withdrawal_refused")
     raise SystemExit(0 if finished and whole else 1)

@@ -40,7 +40,6 @@ class BatchImporter:
         site_user = model.User.by_name(user)
         self.user_id = site_user.id if site_user is not None else None
         self.organization = organization
-
         self.organization_cache: dict[str, Any] = {}
 
     def context(self, **extra: Any) -> dict[str, Any]:

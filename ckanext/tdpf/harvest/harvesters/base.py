@@ -29,12 +29,11 @@ from ckanext.harvest.harvesters.base import HarvesterBase
 from ckanext.harvest.model import (HarvestGatherError, HarvestJob, HarvestObject,
                                    HarvestObjectError, HarvestObjectExtra)
 
-from ckanext.tdpf.lib import provenance
 from ckanext.tdpf.lib.i18n import N_, bilingual
 
 from .. import config as source_config
-from ..http import Client, FetchFailed
-from ..mapping import content_hash, organization_from_remote, stable_name
+from ..http import Client
+from ..mapping import content_hash, organization_from_remote
 from ..importer import BatchImporter
 from ..model import JobSummary
 
