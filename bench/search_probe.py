@@ -1,7 +1,8 @@
 """Time faceted ``package_search`` on one CKAN site (run by scale.py, once per site, in a
 process of its own so that each side loads only its own plugins).
 
-Usage: ``search_probe.py CONFIG.ini LABEL``; prints one JSON line: p50, p95 (ms), count.
+Usage: ``search_probe.py CONFIG.ini``; prints one JSON line: p50, p95 and every timing
+(ms), and the number of datasets found.
 """
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def main(ini: str) -> dict:
             if number >= WARM_UP:
                 timings.append((time.perf_counter() - started) * 1000)
     return {"p50": round(percentile(timings, 0.5), 2), "p95": round(percentile(timings, 0.95), 2),
-            "count": count}
+            "count": count, "timings": [round(ms, 3) for ms in timings]}
 
 
 if __name__ == "__main__":
