@@ -46,7 +46,7 @@ class BatchImporter:
         return {"user": self.user, "ignore_auth": True, provenance.CONTEXT_KEY: True,
                 "model": model, "session": model.Session,
                 "defer_commit": True, "return_id_only": True,
-                "tdpf_organizations": self.organization_cache, **extra}
+                provenance.ORGANIZATION_CACHE_KEY: self.organization_cache, **extra}
 
     def run(self, objects: Iterable[HarvestObject]) -> dict[str, int]:
         """Import the objects; returns counts by report status (added, updated, deleted,

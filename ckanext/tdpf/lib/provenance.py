@@ -6,3 +6,6 @@ with ``CONTEXT_KEY``. A context is never built from a request, so no API caller 
 CONTEXT_KEY = "tdpf_provenance"
 FIELDS = ("tdpf_source_url", "tdpf_source_id", "tdpf_source_modified", "tdpf_harvested_at",
           "tdpf_source_hash")
+# Organizations the schema's validators looked up, by id or name. A harvest batch passes one
+# dict in every context it validates with, so each organization is read once per batch.
+ORGANIZATION_CACHE_KEY = "tdpf_organizations"

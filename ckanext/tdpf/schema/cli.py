@@ -102,13 +102,9 @@ def reindex(only_missing: bool, clear: bool, workers: int, batch_size: int) -> N
 
 def _index_batch(package_ids: list[str]) -> str | None:
     try:
-        indexing.index_packages(package_ids, _site_user(), commit=False)
+        indexing.index_packages(package_ids, jobs._site_user(), commit=False)
         return None
     except Exception as error:  # reported with the others; the rest goes on
         return f"{len(package_ids)} datasets not indexed: {error}"
     finally:
         model.Session.remove()
-
-
-def _site_user() -> str:
-    return tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]

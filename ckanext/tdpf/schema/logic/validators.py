@@ -188,7 +188,7 @@ def organization(value: Any, context: Context) -> model.Group | None:
     dataset's validation asks several times; a harvest batch shares one context cache)."""
     if not isinstance(value, str) or not value:
         return None
-    cache = context.setdefault("tdpf_organizations", {})  # type: ignore[misc]
+    cache = context.setdefault(provenance.ORGANIZATION_CACHE_KEY, {})  # type: ignore[misc]
     if value not in cache:
         group = model.Group.get(value)
         cache[value] = group if group is not None and group.is_organization else None
