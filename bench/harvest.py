@@ -25,9 +25,11 @@ from bench_site import CKAN, ROOT, environment, write_ini
 sys.path.insert(0, str(ROOT))
 from ckanext.tdpf.harvest.tests import replay  # noqa: E402
 
-STOCK = "harvest ckan_harvester"
+# Both sides load the view plugin their default views name, as a site does (without it
+# CKAN logs two warnings for every dataset created).
+STOCK = "harvest ckan_harvester image_view"
 TDPF = ("tdpf_schema tdpf_harvest tdpf_ckan_harvester scheming_datasets "
-        "scheming_organizations harvest")
+        "scheming_organizations harvest image_view")
 
 
 def catalog(size: int) -> list[dict]:
@@ -47,7 +49,8 @@ def catalog(size: int) -> list[dict]:
 
 
 def _site(plugins: str) -> tuple[pathlib.Path, dict]:
-    return write_ini(plugins, "ckan.auth.create_unowned_dataset = true\n"), environment()
+    return write_ini(plugins, "ckan.auth.create_unowned_dataset = true\n"
+                              "ckan.views.default_views = image_view\n"), environment()
 
 
 PEAK = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "

@@ -24,7 +24,11 @@ PG_BIN=/usr/lib/postgresql/15/bin
 LAUNCHER_DIR=$ROOT/tools/solr-launcher
 LAUNCHER_JAR=$LAUNCHER_DIR/target/ckan-solr-launcher-1.0.0.jar
 APT_PACKAGES=(postgresql-15 redis-server maven openjdk-17-jdk-headless chromium gettext
-  libpq-dev libmagic1 python3-dev build-essential curl fonts-noto-cjk wrk)
+  libpq-dev libmagic1 python3 python3-venv python3-dev build-essential curl fonts-noto-cjk wrk)
+# Debian's Python, built with PGO and LTO like the production image's (python:3.11-slim),
+# not whichever python3 comes first on PATH: a build without them (pyenv's default) runs
+# CKAN's validation and dictization about 12% slower.
+PYTHON=${TDPF_PYTHON:-/usr/bin/python3}
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -62,11 +66,18 @@ install_system() {
 install_python() {
   local stamp=$VENV/.tdpf-installed
   local want
-  want=$(cat "$ROOT/requirements.txt" "$ROOT/dev-requirements.txt" "$ROOT/setup.py" | sha1sum)
+  local interpreter='import sys; print(sys.base_prefix, sys.version)'
+  want=$({ "$PYTHON" -c "$interpreter"; cat "$ROOT/requirements.txt" \
+           "$ROOT/dev-requirements.txt" "$ROOT/setup.py"; } | sha1sum)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+  if [ -x "$VENV/bin/python" ] &&
+     [ "$("$VENV/bin/python" -c "$interpreter")" != "$("$PYTHON" -c "$interpreter")" ]; then
+    say "$VENV was made with another Python; making it again with $PYTHON"
+    rm -rf "$VENV"
+  fi
   if [ ! -x "$VENV/bin/python" ]; then
     say "creating $VENV"
-    python3 -m venv "$VENV"
+    "$PYTHON" -m venv "$VENV"
   fi
   say "installing Python packages (requirements.txt, dev-requirements.txt)"
   "$VENV/bin/pip" install -q --upgrade pip==25.3

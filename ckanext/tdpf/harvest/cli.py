@@ -16,6 +16,7 @@ import logging
 from typing import Callable, Iterator
 
 import click
+from sqlalchemy.orm import selectinload
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -23,7 +24,7 @@ from ckanext.harvest import queue
 from ckanext.harvest.logic import HarvestJobExists
 from ckanext.harvest.model import HarvestJob, HarvestObject
 
-from ckanext.tdpf.lib import parallel
+from ckanext.tdpf.lib import indexing, parallel
 
 from . import config as source_config
 from .logic.action import job_summary
@@ -116,11 +117,17 @@ def import_objects(harvester, object_ids: list[str],
             model.Session.remove()
     work = functools.partial(_import_batch, harvester.info()["name"])
     yield from parallel.run_batches(work, batches, workers, progress)
+    try:  # one search commit for the job, not one per batch
+        indexing.commit()
+    except Exception as error:  # Solr down: the datasets are saved; say so
+        log.exception("the search index commit failed")
+        yield f"the search index could not be committed: {error}"
 
 
 def _import_batch(source_type: str, object_ids: list[str]) -> str | None:
     try:
-        queue.get_harvester(source_type).import_objects(_objects(object_ids))
+        queue.get_harvester(source_type).import_objects(_objects(object_ids),
+                                                        commit_index=False)
         return None
     except Exception as error:  # e.g. Solr down: the job goes on, and says so
         log.exception("a harvest batch failed")
@@ -131,7 +138,9 @@ def _import_batch(source_type: str, object_ids: list[str]) -> str | None:
 
 
 def _objects(object_ids: list[str]) -> list[HarvestObject]:
-    return model.Session.query(HarvestObject).filter(HarvestObject.id.in_(object_ids)).all()
+    return (model.Session.query(HarvestObject)
+            .options(selectinload(HarvestObject.extras))  # each object's status
+            .filter(HarvestObject.id.in_(object_ids)).all())
 
 
 def _dry_run(harvester, source: dict, force: bool) -> int:

@@ -33,18 +33,28 @@ log = logging.getLogger(__name__)
 
 class BatchImporter:
     """Imports lists of harvest objects of one source; ``organization`` resolves a local
-    organization spec to an id (creating it when missing)."""
+    organization spec to an id (creating it when missing). Without ``commit_index`` the
+    search index is not committed per batch (``lib.indexing``): the caller commits it."""
 
-    def __init__(self, user: str, organization: Callable[[dict[str, Any], dict], str]):
+    def __init__(self, user: str, organization: Callable[[dict[str, Any], dict], str],
+                 commit_index: bool = True):
         self.user = user
-        site_user = model.User.by_name(user)
-        self.user_id = site_user.id if site_user is not None else None
+        self.commit_index = commit_index  # false: the caller commits the index at its end
+        self.site_user = model.User.by_name(user)
+        self.user_id = self.site_user.id if self.site_user is not None else None
         self.organization = organization
         self.organization_cache: dict[str, Any] = {}
+        # what the batch's objects already have locally, read once per batch
+        self.current_objects: dict[str, list[HarvestObject]] = {}
+        self.packages_by_name: dict[str, model.Package] = {}
+        self.names_read: set[str] = set()
+        self.guids_read: set[str] = set()
+        self.payloads: dict[str, dict[str, Any] | Exception] = {}
 
     def context(self, **extra: Any) -> dict[str, Any]:
-        return {"user": self.user, "ignore_auth": True, provenance.CONTEXT_KEY: True,
-                "model": model, "session": model.Session,
+        # auth_user_obj: the actions' access checks would look the site user up each time
+        return {"user": self.user, "auth_user_obj": self.site_user, "ignore_auth": True,
+                provenance.CONTEXT_KEY: True, "model": model, "session": model.Session,
                 "defer_commit": True, "return_id_only": True,
                 provenance.ORGANIZATION_CACHE_KEY: self.organization_cache, **extra}
 
@@ -55,6 +65,7 @@ class BatchImporter:
         counts = {"added": 0, "updated": 0, "deleted": 0, "errored": 0}
         saves = [obj for obj in objects if _status(obj) != "delete"]
         organizations = self.organizations(saves)
+        self._read_local_state(saves)
         try:
             saved = self._save_all(saves, organizations, counts, one_by_one=False)
         except Exception:  # a write failed: keep nothing of the batch, go one by one
@@ -112,30 +123,77 @@ class BatchImporter:
         """Local organization ids by name, created before any dataset of the batch is
         written (creating one commits). Parallel imports call this first on the whole job,
         so that no two workers create the same organization."""
-        found: dict[str, str | Exception] = {}
+        specs: dict[str, dict[str, Any]] = {}
         for harvest_object in objects:
-            if not harvest_object.content:
+            payload = self._payload(harvest_object)
+            spec = payload.get("organization") if isinstance(payload, dict) else None
+            if isinstance(spec, dict) and spec.get("name") and spec["name"] not in specs:
+                specs[spec["name"]] = spec  # (a record without one is refused on import)
+        # the active organizations in one query, for the validators too; the others are
+        # created or reactivated one by one
+        active = {group.name: group for group in model.Session.query(model.Group).filter(
+            model.Group.name.in_(list(specs)), model.Group.is_organization.is_(True),
+            model.Group.state == "active")} if specs else {}
+        found: dict[str, str | Exception] = {}
+        for name, spec in specs.items():
+            if name in active:
+                found[name] = active[name].id
+                self.organization_cache[active[name].id] = active[name]
                 continue
             try:
-                spec = json.loads(harvest_object.content)["organization"]
-            except (ValueError, KeyError, TypeError):
-                continue  # the object's own import reports it
-            if spec.get("name") in found:
-                continue
-            try:
-                found[spec["name"]] = self.organization(spec, self.context(
+                found[name] = self.organization(spec, self.context(
                     defer_commit=False, return_id_only=False))
             except Exception as error:  # reported on each object of that organization
                 model.Session.rollback()
-                found[spec.get("name", "")] = error
+                found[name] = error
         return found
 
+    def _payload(self, harvest_object: HarvestObject) -> dict[str, Any] | Exception:
+        """The object's parsed content (or why it cannot be parsed), parsed once for the
+        organizations and the import; the import takes it (a retry parses it afresh)."""
+        if harvest_object.id not in self.payloads:
+            try:
+                self.payloads[harvest_object.id] = json.loads(harvest_object.content)
+            except (TypeError, ValueError) as error:
+                self.payloads[harvest_object.id] = error
+        return self.payloads[harvest_object.id]
+
+    def _read_local_state(self, objects: list[HarvestObject]) -> None:
+        """The objects' current predecessors and the datasets holding their names, in two
+        queries for the batch instead of three per object."""
+        self.current_objects, self.packages_by_name = {}, {}
+        self.names_read, self.guids_read = set(), set()
+        by_source: dict[str, list[HarvestObject]] = {}
+        for harvest_object in objects:
+            by_source.setdefault(harvest_object.harvest_source_id, []).append(harvest_object)
+        names = []
+        for source_id, members in by_source.items():
+            guids = {obj.guid for obj in members}
+            self.guids_read |= guids
+            for previous in (model.Session.query(HarvestObject)
+                             .filter(HarvestObject.guid.in_(guids),
+                                     HarvestObject.harvest_source_id == source_id,
+                                     HarvestObject.current.is_(True))):
+                self.current_objects.setdefault(previous.guid, []).append(previous)
+            url = members[0].source.url
+            names += [stable_name(url, obj.guid) for obj in members]
+        if names:
+            self.packages_by_name = {package.name: package for package in
+                                     model.Session.query(model.Package)
+                                     .filter(model.Package.name.in_(names))}
+            self.names_read = set(names)
+
     def _previous(self, harvest_object: HarvestObject) -> list[HarvestObject]:
-        return (model.Session.query(HarvestObject)
-                .filter(HarvestObject.guid == harvest_object.guid,
-                        HarvestObject.harvest_source_id == harvest_object.harvest_source_id,
-                        HarvestObject.current.is_(True),
-                        HarvestObject.id != harvest_object.id).all())
+        if harvest_object.guid in self.guids_read:
+            candidates = self.current_objects.get(harvest_object.guid, [])
+        else:  # not read with the batch (withdrawals)
+            candidates = (model.Session.query(HarvestObject)
+                          .filter(HarvestObject.guid == harvest_object.guid,
+                                  HarvestObject.harvest_source_id
+                                  == harvest_object.harvest_source_id,
+                                  HarvestObject.current.is_(True)).all())
+        return [obj for obj in candidates
+                if obj.id != harvest_object.id and obj.current]
 
     def _withdraw(self, harvest_object: HarvestObject) -> None:
         try:
@@ -168,8 +226,11 @@ class BatchImporter:
     def _save_dataset(self, harvest_object: HarvestObject, organizations: dict,
                       previous: list[HarvestObject]) -> tuple[str, bool]:
         """The local dataset's id, and whether it was created."""
+        payload = self._payload(harvest_object)
+        del self.payloads[harvest_object.id]
         try:
-            payload = json.loads(harvest_object.content)
+            if isinstance(payload, Exception):
+                raise payload
             dataset = dict(payload["dataset"])
             organization = organizations.get(payload["organization"].get("name", ""))
         except (TypeError, ValueError, KeyError, AttributeError) as error:
@@ -187,7 +248,10 @@ class BatchImporter:
             "tdpf_source_hash": payload["hash"],
         })
         current = previous[0].package_id if previous else harvest_object.package_id
-        holder = model.Package.get(dataset["name"])
+        if dataset["name"] in self.names_read:
+            holder = self.packages_by_name.get(dataset["name"])
+        else:
+            holder = model.Package.by_name(dataset["name"])
         if holder is not None and holder.id != current and holder.state != "deleted":
             raise Refused(bilingual(
                 N_("The name {name} is already used by another dataset."), name=dataset["name"]))
@@ -236,7 +300,8 @@ class BatchImporter:
             item.after_dataset_create(context, data)
         if data.get("resources"):
             tk.get_action("package_create_default_resource_views")(
-                {"user": self.user, "ignore_auth": True, "defer_commit": True},
+                {"user": self.user, "auth_user_obj": self.site_user, "ignore_auth": True,
+                 "defer_commit": True},
                 {"package": data})
         return package.id
 
@@ -244,7 +309,7 @@ class BatchImporter:
         """Index the committed batch in one Solr request. If Solr fails here the datasets
         stay saved, and ``ckan search-index rebuild -o`` indexes what is missing."""
         if package_ids:
-            indexing.index_packages(package_ids, self.user)
+            indexing.index_packages(package_ids, self.user, commit=self.commit_index)
 
     @staticmethod
     def _object_error(harvest_object: HarvestObject, message: str) -> None:

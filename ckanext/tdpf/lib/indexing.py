@@ -13,6 +13,8 @@ import logging
 from typing import Any, Iterable, Iterator
 
 import ckan.logic as logic
+from ckan.logic import DEFAULT_CACHE_KEY
+import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.lib import search
 from ckan.lib.search import index as search_index
@@ -46,11 +48,25 @@ def _collected() -> Iterator[_Collector]:
         search_index.make_connection = original
 
 
+VISIBLE_WITHIN_MS = 10_000  # Solr's commitWithin for documents sent without a commit
+
+BATCH_PACKAGE_IDS = "tdpf_batch_package_ids"  # in the context cache: the whole batch's ids
+
+
 def index_packages(package_ids: Iterable[str], user: str, commit: bool = True) -> int:
     """Index the datasets (as stored now) with one Solr add; returns how many documents
-    were sent. Raises ``SearchIndexError`` when Solr refuses them."""
+    were sent. Raises ``SearchIndexError`` when Solr refuses them.
+
+    Without ``commit`` the documents become searchable within ``VISIBLE_WITHIN_MS``, or at
+    the caller's own commit (a long job commits once at its end, not once per batch:
+    every Solr commit opens a new searcher). Plugins that read something per dataset in
+    ``after_dataset_show`` may read it for the whole batch at once: the batch's ids are
+    in the context cache under ``BATCH_PACKAGE_IDS``."""
+    package_ids = list(package_ids)
     index = search.index_for("Package")
-    context = {"user": user, "ignore_auth": True}
+    # the user object up front: package_show's access check would look it up each time
+    context = {"user": user, "ignore_auth": True, "auth_user_obj": model.User.by_name(user),
+               DEFAULT_CACHE_KEY: {BATCH_PACKAGE_IDS: package_ids}}
     with _collected() as collector:
         for package_id in package_ids:
             default, custom = logic.package_show_default_and_custom_schemas(
@@ -64,10 +80,19 @@ def index_packages(package_ids: Iterable[str], user: str, commit: bool = True) -
         for query in collector.deletes:
             connection.delete(q=query, commit=False)
         if collector.docs:
-            connection.add(docs=collector.docs, commit=False)
+            connection.add(docs=collector.docs, commit=False,
+                           commitWithin=None if commit else str(VISIBLE_WITHIN_MS))
         if commit:
             connection.commit(waitSearcher=False)
     except Exception as error:  # pysolr raises SolrError, requests' errors, socket errors
         raise search.SearchIndexError(f"Solr refused a batch of "
                                       f"{len(collector.docs)} documents: {error}") from error
     return len(collector.docs)
+
+
+def commit() -> None:
+    """Commit the search index and wait until what was sent is searchable."""
+    try:
+        make_connection().commit()
+    except Exception as error:
+        raise search.SearchIndexError(f"Solr refused the commit: {error}") from error

@@ -3,9 +3,14 @@
 CKAN's dataset machinery (validation, dictization) is pure Python and holds the GIL, so
 a bulk job uses the machine's cores through processes. The workers are forked from the
 command once CKAN is loaded, with no database connection to share: each opens its own.
+What is loaded by then is frozen out of the garbage collector (it stays shared between
+the workers, and the collector no longer walks it), and the workers collect less often:
+a batch makes many short-lived objects, and collecting them every 700 allocations costs
+about a tenth of the time.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from typing import Callable, Iterator, Sequence, TypeVar
 
@@ -28,11 +33,24 @@ def run_batches(work: Callable[[Batch], str | None], batches: list[Batch], worke
         return
     model.Session.remove()
     model.meta.engine.dispose()  # no connection may be shared with the workers
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        for size, failure in pool.imap_unordered(_Sized(work), batches):
-            progress(size)
-            if failure:
-                yield failure
+    gc.collect()
+    gc.freeze()
+    try:
+        with multiprocessing.get_context("fork").Pool(workers,
+                                                      initializer=_worker_started) as pool:
+            for size, failure in pool.imap_unordered(_Sized(work), batches):
+                progress(size)
+                if failure:
+                    yield failure
+    finally:
+        gc.unfreeze()
+
+
+WORKER_GC_THRESHOLD = 50_000  # allocations between young collections (Python's is 700)
+
+
+def _worker_started() -> None:
+    gc.set_threshold(WORKER_GC_THRESHOLD, 50, 100)
 
 
 class _Sized:

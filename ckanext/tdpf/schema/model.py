@@ -38,6 +38,14 @@ class ResourceRating(tk.BaseModel):  # type: ignore[misc]
         rows = model.Session.query(cls).filter(cls.package_id == package_id)
         return {row.resource_id: row for row in rows}
 
+    @classmethod
+    def for_packages(cls, package_ids: list[str]) -> dict[str, dict[str, "ResourceRating"]]:
+        """``for_package`` of many datasets in one query: package id → resource id → row."""
+        found: dict[str, dict[str, ResourceRating]] = {}
+        for row in model.Session.query(cls).filter(cls.package_id.in_(package_ids)):
+            found.setdefault(row.package_id, {})[row.resource_id] = row
+        return found
+
     def as_resource_fields(self) -> dict[str, Any]:
         return {
             "tdpf_mr_stage": self.stage,

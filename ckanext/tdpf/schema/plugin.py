@@ -16,8 +16,9 @@ import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.common import CKANConfig
+from ckan.logic import DEFAULT_CACHE_KEY
 
-from ckanext.tdpf.lib import municipalities, provenance
+from ckanext.tdpf.lib import indexing, municipalities, provenance
 from ckanext.tdpf.lib import vocabularies as vocab
 from ckanext.tdpf.lib.i18n import TranslationMixin
 
@@ -93,7 +94,7 @@ class SchemaPlugin(TranslationMixin, p.SingletonPlugin):
         """Attach the stored ratings: computed values, never part of what callers save."""
         if not pkg_dict.get("id"):
             return
-        ratings = ResourceRating.for_package(pkg_dict["id"])
+        ratings = _ratings(context, pkg_dict["id"])
         rows = []
         for resource in pkg_dict.get("resources", []):
             row = ratings.get(resource.get("id"))
@@ -154,6 +155,18 @@ class SchemaPlugin(TranslationMixin, p.SingletonPlugin):
                             package_type: str | None) -> dict:
         facets_dict.update(_facet_titles())
         return facets_dict
+
+
+def _ratings(context: Any, package_id: str) -> dict[str, ResourceRating]:
+    """The dataset's stored ratings; read for the whole batch at once when the dataset is
+    shown as part of a batch (``lib.indexing``)."""
+    cache = context.get(DEFAULT_CACHE_KEY) if isinstance(context, dict) else None
+    batch = (cache or {}).get(indexing.BATCH_PACKAGE_IDS) or ()
+    if package_id not in batch:
+        return ResourceRating.for_package(package_id)
+    if "tdpf_schema_ratings" not in cache:
+        cache["tdpf_schema_ratings"] = ResourceRating.for_packages(batch)
+    return cache["tdpf_schema_ratings"].get(package_id, {})
 
 
 FACET_VOCABULARIES = {"tdpf_theme": "themes", "tdpf_license_tier": "license_tiers",

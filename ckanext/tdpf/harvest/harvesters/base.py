@@ -215,9 +215,12 @@ class TDPFHarvester(HarvesterBase):
         counts = self.import_objects([harvest_object])
         return not counts["errored"]
 
-    def import_objects(self, objects: list[HarvestObject]) -> dict[str, int]:
-        """Import a batch of this source's objects in one transaction and index update."""
-        return BatchImporter(self._get_user_name(), self._organization).run(objects)
+    def import_objects(self, objects: list[HarvestObject],
+                       commit_index: bool = True) -> dict[str, int]:
+        """Import a batch of this source's objects in one transaction and index update
+        (committed unless ``commit_index`` is false: a whole job commits once)."""
+        return BatchImporter(self._get_user_name(), self._organization,
+                             commit_index).run(objects)
 
     def prepare_import(self, objects: Iterable[HarvestObject]) -> None:
         """Create the organizations a job's objects need, before parallel imports."""

@@ -4,11 +4,14 @@ and search documents identical to the ones CKAN indexes itself."""
 from __future__ import annotations
 
 import copy
+import json
+import datetime
 
 import pytest
 
 import ckan.model as model
 import ckan.plugins as p
+from ckan.lib import search
 from ckan.lib.search.common import make_connection
 from ckan.tests import factories, helpers
 
@@ -16,6 +19,7 @@ from ckanext.harvest.model import HarvestObject, HarvestObjectError
 from ckanext.tdpf.harvest.tests.conftest import ALL_RECORDS, PLUGINS
 from ckanext.tdpf.harvest.tests.test_ckan_harvester import harvested, summary_of
 from ckanext.tdpf.lib import indexing
+from ckanext.tdpf.schema.model import ResourceRating
 
 BOOM = "この記録の保存は失敗する"
 
@@ -103,16 +107,42 @@ def _solr_doc(package_id: str) -> dict:
 def test_batched_documents_equal_ckans_own():
     organization = factories.Organization(tdpf_provider_type="municipality",
                                           municipality_code="131032")
-    dataset = helpers.call_action(
-        "package_create", name="minato-population", title="港区の人口",
+    rated, plain = [helpers.call_action(
+        "package_create", name=name, title="港区の人口",
         owner_org=organization["id"], tdpf_theme=["population_aging", "tax"], tags=[{"name": "人口"}],
         resources=[{"url": "https://example.org/a.csv", "format": "CSV"},
                    {"url": "https://example.org/b.xlsx", "format": "XLSX"}])
-    ckans = _solr_doc(dataset["id"])
+        for name in ("minato-population", "minato-households")]
+    # a stored rating: the batch reads the ratings of all its datasets at once
+    model.Session.add(ResourceRating(
+        resource_id=rated["resources"][0]["id"], package_id=rated["id"], stage=3,
+        content_stage=3, l1=100, l2=90, l3=75, findings=[{"code": "L3-04"}], columns=["人口"],
+        checked_at=datetime.datetime(2026, 11, 1, tzinfo=datetime.timezone.utc)))
+    model.Session.commit()
+    search.rebuild(rated["id"])
+    ckans = {dataset["id"]: _solr_doc(dataset["id"]) for dataset in (rated, plain)}
+    assert json.loads(ckans[rated["id"]]["validated_data_dict"])["tdpf_data_rate"] == 3
     make_connection().delete(q="*:*", commit=True)
     site_user = helpers.call_action("get_site_user")["name"]
-    assert indexing.index_packages([dataset["id"]], site_user) == 1
-    assert _solr_doc(dataset["id"]) == ckans
+    assert indexing.index_packages([rated["id"], plain["id"]], site_user) == 2
+    assert {key: _solr_doc(key) for key in ckans} == ckans
+    rated_in_index = make_connection().search(q="tdpf_data_rate:3", fl="id").docs
+    assert [doc["id"] for doc in rated_in_index] == [rated["id"]]
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.ckan_config("ckanext.tdpf.schema.rating.enabled", False)
+def test_documents_sent_without_a_commit_are_searchable_after_the_callers_commit():
+    organization = factories.Organization(tdpf_provider_type="municipality",
+                                          municipality_code="131032")
+    dataset = helpers.call_action("package_create", name="minato-parks", title="港区の公園",
+                                  owner_org=organization["id"], tdpf_theme=["tax"])
+    make_connection().delete(q="*:*", commit=True)
+    site_user = helpers.call_action("get_site_user")["name"]
+    assert indexing.index_packages([dataset["id"]], site_user, commit=False) == 1
+    assert not make_connection().search(q=f'id:"{dataset["id"]}"').docs  # not yet
+    indexing.commit()
+    assert _solr_doc(dataset["id"])["name"] == dataset["name"]
 
 
 @pytest.mark.ckan_config("ckan.plugins", PLUGINS)

@@ -12,7 +12,6 @@ import pytest
 from werkzeug.datastructures import FileStorage
 
 import ckan.model as model
-import ckan.plugins.toolkit as tk
 from ckan.lib import search
 from ckan.tests import helpers
 
