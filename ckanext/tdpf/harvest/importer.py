@@ -29,6 +29,9 @@ from ckanext.tdpf.lib.i18n import N_, bilingual
 from .mapping import stable_name
 
 log = logging.getLogger(__name__)
+# A job commits the search index once, at its end; until then its datasets become
+# searchable within this time (Solr's commitWithin).
+VISIBLE_WITHIN_MS = 10_000
 
 
 class BatchImporter:
@@ -309,7 +312,8 @@ class BatchImporter:
         """Index the committed batch in one Solr request. If Solr fails here the datasets
         stay saved, and ``ckan search-index rebuild -o`` indexes what is missing."""
         if package_ids:
-            indexing.index_packages(package_ids, self.user, commit=self.commit_index)
+            indexing.index_packages(package_ids, self.user, commit=self.commit_index,
+                                    visible_within_ms=VISIBLE_WITHIN_MS)
 
     @staticmethod
     def _object_error(harvest_object: HarvestObject, message: str) -> None:

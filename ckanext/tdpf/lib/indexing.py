@@ -48,18 +48,17 @@ def _collected() -> Iterator[_Collector]:
         search_index.make_connection = original
 
 
-VISIBLE_WITHIN_MS = 10_000  # Solr's commitWithin for documents sent without a commit
-
 BATCH_PACKAGE_IDS = "tdpf_batch_package_ids"  # in the context cache: the whole batch's ids
 
 
-def index_packages(package_ids: Iterable[str], user: str, commit: bool = True) -> int:
+def index_packages(package_ids: Iterable[str], user: str, commit: bool = True,
+                   visible_within_ms: int | None = None) -> int:
     """Index the datasets (as stored now) with one Solr add; returns how many documents
     were sent. Raises ``SearchIndexError`` when Solr refuses them.
 
-    Without ``commit`` the documents become searchable within ``VISIBLE_WITHIN_MS``, or at
-    the caller's own commit (a long job commits once at its end, not once per batch:
-    every Solr commit opens a new searcher). Plugins that read something per dataset in
+    Without ``commit`` the documents become searchable at the caller's own commit (a long
+    job commits once at its end, not once per batch: every Solr commit opens a new
+    searcher), or within ``visible_within_ms`` if given (Solr's commitWithin). Plugins that read something per dataset in
     ``after_dataset_show`` may read it for the whole batch at once: the batch's ids are
     in the context cache under ``BATCH_PACKAGE_IDS``."""
     package_ids = list(package_ids)
@@ -81,7 +80,8 @@ def index_packages(package_ids: Iterable[str], user: str, commit: bool = True) -
             connection.delete(q=query, commit=False)
         if collector.docs:
             connection.add(docs=collector.docs, commit=False,
-                           commitWithin=None if commit else str(VISIBLE_WITHIN_MS))
+                           commitWithin=None if commit or not visible_within_ms
+                           else str(visible_within_ms))
         if commit:
             connection.commit(waitSearcher=False)
     except Exception as error:  # pysolr raises SolrError, requests' errors, socket errors

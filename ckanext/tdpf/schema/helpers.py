@@ -32,6 +32,11 @@ STAGE_LABELS = {
 }
 
 
+def language() -> str:
+    """The language labels are shown in (for callers that label many values at once)."""
+    return _language()
+
+
 def _language() -> str:
     """The page's language; the site default (ja) outside a request (jobs, CLI)."""
     if has_request_context():
@@ -39,8 +44,8 @@ def _language() -> str:
     return tk.config["ckan.locale_default"]
 
 
-def _label(pair: tuple[str, str]) -> str:
-    return pair[0] if _language() == "ja" else pair[1]
+def _label(pair: tuple[str, str], language: str | None = None) -> str:
+    return pair[0] if (language or _language()) == "ja" else pair[1]
 
 
 def tdpf_schema_choices(field: dict) -> list[dict[str, Any]]:
@@ -49,14 +54,14 @@ def tdpf_schema_choices(field: dict) -> list[dict[str, Any]]:
             for value, labels in vocabulary(field["tdpf_vocabulary"]).items()]
 
 
-def tdpf_schema_label(vocabulary_name: str, value: str) -> str:
+def tdpf_schema_label(vocabulary_name: str, value: str, language: str | None = None) -> str:
     values = vocabulary(vocabulary_name)
-    return _label(values[value]) if value in values else value
+    return _label(values[value], language) if value in values else value
 
 
-def tdpf_schema_stage_label(stage: Any) -> str:
+def tdpf_schema_stage_label(stage: Any, language: str | None = None) -> str:
     try:
-        return _label(STAGE_LABELS[int(stage)])
+        return _label(STAGE_LABELS[int(stage)], language)
     except (TypeError, ValueError, KeyError):
         return tk._("Not rated yet")
 
