@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import g, has_request_context
 
-import ckan.authz as authz
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
@@ -59,7 +58,14 @@ def entitled(user: model.User | None, package_id: str, owner_org: str | None) ->
 
 
 def is_member(user: model.User, owner_org: str | None) -> bool:
-    return bool(owner_org and authz.users_role_for_group_or_org(owner_org, user.name))
+    """Whether the user has any role in the organization (an id): what
+    ``authz.users_role_for_group_or_org`` answers, in one query instead of two, since
+    every gated download asks."""
+    if not owner_org:
+        return False
+    return model.Session.query(model.Member.capacity).filter(
+        model.Member.group_id == owner_org, model.Member.table_name == "user",
+        model.Member.table_id == user.id, model.Member.state == "active").first() is not None
 
 
 def _entitled(user: model.User, package_id: str, owner_org: str | None) -> bool:

@@ -37,7 +37,8 @@ def check_file_access() -> Any:
     package = resource.package
     if not entitlement.is_shared(package):
         return None
-    user = model.User.get(tk.current_user.name) if tk.current_user.is_authenticated else None
+    # the logged-in user is already loaded (flask-login's model.User)
+    user = tk.current_user if tk.current_user.is_authenticated else None
     if user is not None and (user.sysadmin or entitlement.is_member(user, package.owner_org)):
         return None
     grant = Grant.active_for(user.id, package.id) if user is not None else None
@@ -52,15 +53,20 @@ def check_file_access() -> Any:
             return tk.abort(429, bilingual(
                 N_("The daily download limit of this grant ({quota}) is reached; it resets "
                    "at midnight (Japan time)."), quota=grant.daily_quota))
-        model.Session.add(Usage(
-            grant_id=grant.id, package_id=package.id, resource_id=resource.id,
-            user_id=user.id, bytes=resource.size,
-            channel="api" if request.headers.get("Authorization") else "web"))
-        # A usage record is statistics, not money (charges are per grant): it need not
-        # wait for the WAL flush, which would otherwise dominate the download's overhead.
-        model.Session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        model.Session.commit()
+        record_usage(grant_id=grant.id, package_id=package.id, resource_id=resource.id,
+                     user_id=user.id, bytes=resource.size,
+                     channel="api" if request.headers.get("Authorization") else "web")
     return None
+
+
+def record_usage(**row: Any) -> None:
+    """Record one use, committed at once in a transaction of its own: committing the
+    request's session instead would expire everything it loaded, and the download would
+    read it all again. A usage record is statistics, not money (charges are per grant): it
+    need not wait for the WAL flush, which would otherwise dominate the overhead."""
+    with model.meta.engine.begin() as connection:
+        connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        connection.execute(Usage.__table__.insert(), [row])
 
 
 def downloads_today(grant: Grant) -> int:
