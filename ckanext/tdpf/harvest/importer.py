@@ -47,11 +47,10 @@ class BatchImporter:
         self.user_id = self.site_user.id if self.site_user is not None else None
         self.organization = organization
         self.organization_cache: dict[str, Any] = {}
-        # what the batch's objects already have locally, read once per batch
+        # what the batch's objects already have locally, read once per batch: every guid
+        # and name of the batch is a key (an empty list, None: nothing there)
         self.current_objects: dict[str, list[HarvestObject]] = {}
-        self.packages_by_name: dict[str, model.Package] = {}
-        self.names_read: set[str] = set()
-        self.guids_read: set[str] = set()
+        self.packages_by_name: dict[str, model.Package | None] = {}
         self.payloads: dict[str, dict[str, Any] | Exception] = {}
 
     def context(self, **extra: Any) -> dict[str, Any]:
@@ -164,31 +163,25 @@ class BatchImporter:
     def _read_local_state(self, objects: list[HarvestObject]) -> None:
         """The objects' current predecessors and the datasets holding their names, in two
         queries for the batch instead of three per object."""
-        self.current_objects, self.packages_by_name = {}, {}
-        self.names_read, self.guids_read = set(), set()
-        by_source: dict[str, list[HarvestObject]] = {}
-        for harvest_object in objects:
-            by_source.setdefault(harvest_object.harvest_source_id, []).append(harvest_object)
-        names = []
-        for source_id, members in by_source.items():
-            guids = {obj.guid for obj in members}
-            self.guids_read |= guids
-            for previous in (model.Session.query(HarvestObject)
-                             .filter(HarvestObject.guid.in_(guids),
-                                     HarvestObject.harvest_source_id == source_id,
-                                     HarvestObject.current.is_(True))):
-                self.current_objects.setdefault(previous.guid, []).append(previous)
-            url = members[0].source.url
-            names += [stable_name(url, obj.guid) for obj in members]
-        if names:
-            self.packages_by_name = {package.name: package for package in
-                                     model.Session.query(model.Package)
-                                     .filter(model.Package.name.in_(names))}
-            self.names_read = set(names)
+        self.current_objects = {obj.guid: [] for obj in objects}
+        self.packages_by_name = {}
+        if not objects:
+            return
+        for previous in (model.Session.query(HarvestObject)
+                         .filter(HarvestObject.guid.in_(list(self.current_objects)),
+                                 HarvestObject.harvest_source_id
+                                 == objects[0].harvest_source_id,
+                                 HarvestObject.current.is_(True))):
+            self.current_objects[previous.guid].append(previous)
+        url = objects[0].source.url
+        self.packages_by_name = {stable_name(url, obj.guid): None for obj in objects}
+        for package in (model.Session.query(model.Package)
+                        .filter(model.Package.name.in_(list(self.packages_by_name)))):
+            self.packages_by_name[package.name] = package
 
     def _previous(self, harvest_object: HarvestObject) -> list[HarvestObject]:
-        if harvest_object.guid in self.guids_read:
-            candidates = self.current_objects.get(harvest_object.guid, [])
+        if harvest_object.guid in self.current_objects:
+            candidates = self.current_objects[harvest_object.guid]
         else:  # not read with the batch (withdrawals)
             candidates = (model.Session.query(HarvestObject)
                           .filter(HarvestObject.guid == harvest_object.guid,
@@ -251,8 +244,8 @@ class BatchImporter:
             "tdpf_source_hash": payload["hash"],
         })
         current = previous[0].package_id if previous else harvest_object.package_id
-        if dataset["name"] in self.names_read:
-            holder = self.packages_by_name.get(dataset["name"])
+        if dataset["name"] in self.packages_by_name:
+            holder = self.packages_by_name[dataset["name"]]
         else:
             holder = model.Package.by_name(dataset["name"])
         if holder is not None and holder.id != current and holder.state != "deleted":

@@ -13,7 +13,6 @@ import logging
 from typing import Any, Iterable, Iterator
 
 import ckan.logic as logic
-from ckan.logic import DEFAULT_CACHE_KEY
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.lib import search
@@ -58,14 +57,14 @@ def index_packages(package_ids: Iterable[str], user: str, commit: bool = True,
 
     Without ``commit`` the documents become searchable at the caller's own commit (a long
     job commits once at its end, not once per batch: every Solr commit opens a new
-    searcher), or within ``visible_within_ms`` if given (Solr's commitWithin). Plugins that read something per dataset in
-    ``after_dataset_show`` may read it for the whole batch at once: the batch's ids are
-    in the context cache under ``BATCH_PACKAGE_IDS``."""
+    searcher), or within ``visible_within_ms`` if given (Solr's commitWithin). Plugins
+    that read something per dataset in ``after_dataset_show`` may read it for the whole
+    batch at once: the batch's ids are in the context cache under ``BATCH_PACKAGE_IDS``."""
     package_ids = list(package_ids)
     index = search.index_for("Package")
     # the user object up front: package_show's access check would look it up each time
     context = {"user": user, "ignore_auth": True, "auth_user_obj": model.User.by_name(user),
-               DEFAULT_CACHE_KEY: {BATCH_PACKAGE_IDS: package_ids}}
+               logic.DEFAULT_CACHE_KEY: {BATCH_PACKAGE_IDS: package_ids}}
     with _collected() as collector:
         for package_id in package_ids:
             default, custom = logic.package_show_default_and_custom_schemas(

@@ -33,19 +33,14 @@ STAGE_LABELS = {
 
 
 def language() -> str:
-    """The language labels are shown in (for callers that label many values at once)."""
-    return _language()
-
-
-def _language() -> str:
     """The page's language; the site default (ja) outside a request (jobs, CLI)."""
     if has_request_context():
         return tk.h.lang()
     return tk.config["ckan.locale_default"]
 
 
-def _label(pair: tuple[str, str], language: str | None = None) -> str:
-    return pair[0] if (language or _language()) == "ja" else pair[1]
+def _label(pair: tuple[str, str], lang: str | None = None) -> str:
+    return pair[0] if (lang or language()) == "ja" else pair[1]
 
 
 def tdpf_schema_choices(field: dict) -> list[dict[str, Any]]:
@@ -54,14 +49,14 @@ def tdpf_schema_choices(field: dict) -> list[dict[str, Any]]:
             for value, labels in vocabulary(field["tdpf_vocabulary"]).items()]
 
 
-def tdpf_schema_label(vocabulary_name: str, value: str, language: str | None = None) -> str:
+def tdpf_schema_label(vocabulary_name: str, value: str, lang: str | None = None) -> str:
     values = vocabulary(vocabulary_name)
-    return _label(values[value], language) if value in values else value
+    return _label(values[value], lang) if value in values else value
 
 
-def tdpf_schema_stage_label(stage: Any, language: str | None = None) -> str:
+def tdpf_schema_stage_label(stage: Any, lang: str | None = None) -> str:
     try:
-        return _label(STAGE_LABELS[int(stage)], language)
+        return _label(STAGE_LABELS[int(stage)], lang)
     except (TypeError, ValueError, KeyError):
         return tk._("Not rated yet")
 
@@ -95,7 +90,7 @@ def tdpf_schema_rating_error(code: str) -> str:
     message = rating.ERRORS.get(code)
     if message is None:
         return code
-    return japanese(message) if _language() == "ja" else english(message)
+    return japanese(message) if language() == "ja" else english(message)
 
 
 def tdpf_schema_severity_label(severity: str) -> str:
@@ -105,9 +100,9 @@ def tdpf_schema_severity_label(severity: str) -> str:
 def tdpf_schema_findings(resource: dict) -> list[dict[str, Any]]:
     """Findings in the page's language, most severe first."""
     order = {"FATAL": 0, "CRITICAL": 1, "MAJOR": 2, "MINOR": 3}
-    language = "ja" if _language() == "ja" else "en"
+    shown = "ja" if language() == "ja" else "en"
     findings = sorted(resource.get("tdpf_mr_findings") or [],
                       key=lambda f: (f["level"], order.get(f["severity"], 9), f["rule"]))
-    return [dict(f, title_text=f["title"][language], message_text=f["message"][language])
+    return [dict(f, title_text=f["title"][shown], message_text=f["message"][shown])
             for f in findings]
 

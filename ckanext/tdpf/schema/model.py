@@ -35,8 +35,7 @@ class ResourceRating(tk.BaseModel):  # type: ignore[misc]
 
     @classmethod
     def for_package(cls, package_id: str) -> dict[str, "ResourceRating"]:
-        rows = model.Session.query(cls).filter(cls.package_id == package_id)
-        return {row.resource_id: row for row in rows}
+        return cls.for_packages([package_id]).get(package_id, {})
 
     @classmethod
     def for_packages(cls, package_ids: list[str]) -> dict[str, dict[str, "ResourceRating"]]:
