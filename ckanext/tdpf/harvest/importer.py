@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable
 import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
+from ckan.lib import datapreview
 from ckan.lib.dictization import model_save
 from ckan.lib.plugins import lookup_package_plugin, plugin_validate
 from ckanext.harvest.model import HarvestObject, HarvestObjectError
@@ -52,6 +53,7 @@ class BatchImporter:
         self.current_objects: dict[str, list[HarvestObject]] = {}
         self.packages_by_name: dict[str, model.Package | None] = {}
         self.payloads: dict[str, dict[str, Any] | Exception] = {}
+        self.view_plugins: list | None = None  # the default view plugins, looked up once
 
     def context(self, **extra: Any) -> dict[str, Any]:
         # auth_user_obj: the actions' access checks would look the site user up each time
@@ -251,42 +253,49 @@ class BatchImporter:
         if holder is not None and holder.id != current and holder.state != "deleted":
             raise Refused(bilingual(
                 N_("The name {name} is already used by another dataset."), name=dataset["name"]))
+        # no other live dataset holds the name: its validator need not ask again
+        context = self.context(**{provenance.FREE_NAMES_KEY: {dataset["name"]}})
         existing = model.Package.get(current) if current else None
-        if existing is not None:
-            dataset["id"], dataset["type"] = existing.id, existing.type
-        elif holder is not None:  # withdrawn earlier and back at the source
-            dataset["id"], dataset["type"] = holder.id, holder.type
+        if existing is None and holder is None:
+            return self._create(dataset, context), True
+        if existing is None:  # withdrawn earlier and back at the source
+            existing = holder
             dataset["state"] = "active"
-        else:
-            return self._create(dataset), True
+        dataset["id"], dataset["type"] = existing.id, existing.type
+        kept = _keep_resource_ids(existing, dataset.get("resources") or [])
         # CKAN's package_update rolls the whole session back on a validation error, which
         # would take the batch's earlier datasets with it: validate first.
         plugin = lookup_package_plugin(dataset["type"])
-        _data, errors = plugin_validate(plugin, self.context(), dict(dataset),
+        _data, errors = plugin_validate(plugin, dict(context), dict(dataset),
                                         plugin.update_package_schema(), "package_update")
         if errors:
             raise Refused(_message(tk.ValidationError(errors)))
-        return tk.get_action("package_update")(self.context(), dataset), False
+        package_id = tk.get_action("package_update")(context, dataset)
+        for position, resource in enumerate(model.Package.get(package_id).resources):
+            if resource.id not in kept:  # new at the source: its default views
+                self._add_default_views(
+                    dict(dataset, resources=[dict(dataset["resources"][position],
+                                                  id=resource.id)]))
+        return package_id, False
 
-    def _create(self, dataset: dict[str, Any]) -> str:
+    def _create(self, dataset: dict[str, Any], context: dict[str, Any]) -> str:
         """``package_create`` without what a batch does once for all its datasets (the
         commit, the search index) or needs no more (the access check of the site user),
         and without its session-wide rollback on a validation error."""
         dataset.setdefault("type", "dataset")
         plugin = lookup_package_plugin(dataset["type"])
-        context = self.context()
         data, errors = plugin_validate(plugin, context, dataset,
                                        plugin.create_package_schema(), "package_create")
         if errors:
             raise Refused(_message(tk.ValidationError(errors)))
         data["creator_user_id"] = self.user_id
         package, _changed = model_save.package_dict_save(data, context, False)
+        if not data.get("metadata_modified"):  # (set before the insert: no second write)
+            package.metadata_modified = datetime.datetime.utcnow()
         model.Session.flush()  # the ids, for the plugins below
         data["id"] = package.id
         for position, resource in enumerate(data.get("resources") or []):
             resource["id"] = package.resources[position].id
-        if not data.get("metadata_modified"):
-            package.metadata_modified = datetime.datetime.utcnow()
         if package.owner_org:
             model.Session.add(model.Member(
                 table_id=package.id, table_name="package", group_id=package.owner_org,
@@ -294,12 +303,25 @@ class BatchImporter:
         for item in p.PluginImplementations(p.IPackageController):
             item.create(package)
             item.after_dataset_create(context, data)
-        if data.get("resources"):
-            tk.get_action("package_create_default_resource_views")(
-                {"user": self.user, "auth_user_obj": self.site_user, "ignore_auth": True,
-                 "defer_commit": True},
-                {"package": data})
+        self._add_default_views(data)
         return package.id
+
+    def _add_default_views(self, dataset: dict[str, Any]) -> None:
+        """The default views of a new dataset's resources, as ``package_create`` makes
+        them (``datapreview.add_views_to_resource``), without reading the views each
+        resource already has: a new resource has none."""
+        if self.view_plugins is None:
+            self.view_plugins = datapreview.get_default_view_plugins()
+        context = {"user": self.user, "auth_user_obj": self.site_user, "ignore_auth": True,
+                   "defer_commit": True}
+        for resource in dataset.get("resources") or []:
+            for plugin in self.view_plugins:
+                if plugin.can_view({"resource": resource, "package": dataset}):
+                    info = plugin.info()
+                    tk.get_action("resource_view_create")(dict(context), {
+                        "resource_id": resource["id"], "view_type": info["name"],
+                        "title": info.get("default_title", tk._("View")),
+                        "description": info.get("default_description", "")})
 
     def _index(self, package_ids: list[str]) -> None:
         """Index the committed batch in one Solr request. If Solr fails here the datasets
@@ -315,6 +337,22 @@ class BatchImporter:
         BatchImporter._finished(harvest_object, "ERROR")
         model.Session.add(HarvestObjectError(message=message, object=harvest_object,
                                              stage="Import"))
+
+
+def _keep_resource_ids(package: model.Package, resources: list[dict[str, Any]]) -> set[str]:
+    """Give the incoming resources the ids of the local ones with the same URL (in order),
+    so that an update keeps their pages, views and data rates; returns the ids kept.
+    Remote resource ids are not local ids, and a resource without one would be replaced."""
+    by_url: dict[str, list[str]] = {}
+    for local in package.resources:
+        by_url.setdefault(local.url, []).append(local.id)
+    kept = set()
+    for resource in resources:
+        ids = by_url.get(resource.get("url"))
+        if ids:
+            resource["id"] = ids.pop(0)
+            kept.add(resource["id"])
+    return kept
 
 
 def _status(harvest_object: HarvestObject) -> str:

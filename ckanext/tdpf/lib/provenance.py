@@ -9,3 +9,6 @@ FIELDS = ("tdpf_source_url", "tdpf_source_id", "tdpf_source_modified", "tdpf_har
 # Organizations the schema's validators looked up, by id or name. A harvest batch passes one
 # dict in every context it validates with, so each organization is read once per batch.
 ORGANIZATION_CACHE_KEY = "tdpf_organizations"
+# Dataset names a harvest batch has just read as free (no other live dataset holds them):
+# the name validator need not ask the database again.
+FREE_NAMES_KEY = "tdpf_free_names"

@@ -159,3 +159,51 @@ def test_ratings_are_queued_once_the_batch_is_committed(tdpf_catalog, tdpf_sourc
     names = {d["name"] for d in harvested(source["id"]).values()}
     assert {job["title"].rsplit(" ", 1)[-1] for job in queued} == names
     assert model.Session().info.get("tdpf_pending_ratings") is None
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS + " image_view")
+@pytest.mark.ckan_config("ckan.views.default_views", "image_view")
+@pytest.mark.ckan_config("ckanext.tdpf.schema.rating.enabled", False)
+@pytest.mark.ckan_config("ckanext.tdpf.harvest.import_workers", 1)
+def test_new_resources_get_the_default_views_package_create_gives(tdpf_catalog, tdpf_source,
+                                                                   tdpf_harvest_run):
+    url, catalog = tdpf_catalog
+    records = copy.deepcopy(ALL_RECORDS[:3])
+    image = dict(records[0]["resources"][0], id="map-image", url="https://example.org/map.png",
+                 format="PNG", name="地図")
+    records[0]["resources"].append(image)
+    catalog.reset(records)
+    source = tdpf_source(url)
+    assert tdpf_harvest_run(source["name"]).exit_code == 0
+
+    def views(dataset: dict) -> list[list[dict]]:
+        return [[{key: value for key, value in view.items() if key not in ("id", "resource_id", "package_id")}
+                 for view in helpers.call_action("resource_view_list", id=resource["id"])]
+                for resource in dataset["resources"]]
+
+    harvested_views = views(harvested(source["id"])[records[0]["id"]])
+    assert sum(len(listed) for listed in harvested_views) == 1  # the PNG only
+    assert harvested_views[-1][0]["view_type"] == "image_view"
+    organization = factories.Organization(tdpf_provider_type="municipality",
+                                          municipality_code="131032")
+    created = helpers.call_action("package_create", name="same-resources",
+                                  owner_org=organization["id"], title="同じリソース",
+                                  tdpf_theme=["tax"],
+                                  resources=[{"url": r["url"], "format": r["format"],
+                                              "name": r.get("name") or "x"}
+                                             for r in harvested(source["id"])[
+                                                 records[0]["id"]]["resources"]])
+    assert views(created) == harvested_views
+    # a changed run: the resources keep their ids and views, a new image gets its view, a
+    # field gone at the source is gone locally
+    before = harvested(source["id"])[records[0]["id"]]
+    records[0]["title"] += "（改訂）"
+    records[0]["resources"][0]["description"] = ""
+    records[0]["resources"].append(dict(image, id="photo", url="https://example.org/p.jpg",
+                                        format="JPEG", name="写真"))
+    catalog.reset(records)
+    assert summary_of(tdpf_harvest_run(source["name"]).output)["updated"] == 1
+    after = harvested(source["id"])[records[0]["id"]]
+    assert [r["id"] for r in after["resources"][:-1]] == [r["id"] for r in before["resources"]]
+    assert before["resources"][0]["description"] and not after["resources"][0].get("description")
+    assert views(after) == harvested_views + [[dict(harvested_views[-1][0])]]

@@ -10,6 +10,7 @@ import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
 from ckanext.tdpf.lib import provenance
+from ckanext.tdpf.schema.logic import validators
 from ckanext.tdpf.schema.tests.conftest import PLUGINS
 
 pytestmark = [
@@ -310,6 +311,51 @@ class TestProvenance:
                                       id=dataset["id"], tdpf_source_id="forged")
         assert patched["tdpf_source_id"] == "t131083d0000000019"
         assert patched["tdpf_source_url"] == "https://catalog.data.metro.tokyo.lg.jp"
+
+
+class TestHarvestShortcuts:
+    """The name and organization checks a harvest batch answers from what it has read are
+    CKAN's own checks for every other caller."""
+
+    def test_a_taken_name_is_refused(self, tdpf_org, tdpf_sysadmin):
+        tdpf_org()
+        helpers.call_action("package_create", context={"user": tdpf_sysadmin["name"]}, **valid())
+        with pytest.raises(tk.ValidationError) as error:
+            helpers.call_action("package_create", context={"user": tdpf_sysadmin["name"]},
+                                **valid())
+        assert list(error.value.error_dict) == ["name"]
+
+    def test_a_name_the_batch_found_free_skips_only_the_query(self, tdpf_org, tdpf_sysadmin):
+        tdpf_org()
+        context = {"user": tdpf_sysadmin["name"], provenance.FREE_NAMES_KEY: {"x"}}
+        with pytest.raises(tk.ValidationError) as error:  # too short: CKAN's rule still
+            helpers.call_action("package_create", context=context, **valid(name="x"))
+        assert list(error.value.error_dict) == ["name"]
+
+    def test_a_cached_organization_only_counts_for_a_sysadmin_without_checks(
+            self, tdpf_org, tdpf_sysadmin):
+        tdpf_org()
+        admin, member = model.User.get(tdpf_sysadmin["name"]), model.User.get(
+            factories.User()["name"])
+        # not in the database: only the shortcut can accept it
+        cached = model.Group(name="cached-org", is_organization=True)
+        cached.id = "cached-org-id"
+        cache = {"cached-org": cached, "t131083": model.Group.get("t131083")}
+
+        def check(value, user, ignore_auth):
+            data = {("owner_org",): value}
+            context = {"user": user.name, "auth_user_obj": user, "ignore_auth": ignore_auth,
+                       provenance.ORGANIZATION_CACHE_KEY: cache}
+            validators.tdpf_schema_owner_org(("owner_org",), data, {}, context)
+            return data[("owner_org",)]
+
+        assert check("cached-org", admin, True) == "cached-org-id"
+        for user, ignore_auth in ((admin, False), (member, True), (member, False)):
+            with pytest.raises(tk.Invalid):  # CKAN's own check: no such organization
+                check("cached-org", user, ignore_auth)
+        with pytest.raises(tk.Invalid):  # CKAN's own check: not a member
+            check("t131083", member, False)
+        assert check("t131083", member, True) == cache["t131083"].id
 
 
 @pytest.mark.usefixtures("clean_index")
