@@ -7,6 +7,7 @@ import logging
 import time
 from typing import Any
 
+import msgspec
 import requests
 
 import ckan.plugins.toolkit as tk
@@ -67,6 +68,10 @@ class Client:
 
     def get_json(self, url: str, params: dict[str, Any] | None = None) -> Any:
         content = self.get(url, params)
+        try:  # UTF-8, the common case, parsed straight from the bytes
+            return msgspec.json.decode(content)
+        except ValueError:  # another encoding, a byte order mark, NaN …: the careful path
+            pass
         try:
             return json.loads(encoding.decode(content, "utf-8"))
         except (ValueError, encoding.UnknownEncoding) as error:

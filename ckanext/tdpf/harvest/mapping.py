@@ -6,10 +6,11 @@ the mapping is tested without a catalog and reused by the demo loader.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import urllib.parse
 from typing import Any
+
+import msgspec
 
 from ckanext.tdpf.lib import municipalities
 from ckanext.tdpf.lib import vocabularies as vocab
@@ -127,6 +128,7 @@ def stable_name(source_url: str, remote_id: str) -> str:
     return f"{slug}-{digest}"[:100]
 
 
-def content_hash(dataset: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(dataset, sort_keys=True, ensure_ascii=False,
-                                     default=str).encode()).hexdigest()
+def content_hash(dataset: Any) -> str:
+    """A digest of the mapped content, independent of key order."""
+    return hashlib.sha256(msgspec.json.encode(dataset, order="sorted",
+                                              enc_hook=str)).hexdigest()

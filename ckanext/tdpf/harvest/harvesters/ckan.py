@@ -1,6 +1,7 @@
 """``tdpf_ckan``: any CKAN action API (the Tokyo catalog, ward CKANs, BODIK, data.go.jp)."""
 from __future__ import annotations
 
+import concurrent.futures
 from typing import Any, Iterator
 
 import ckan.plugins as p
@@ -35,26 +36,36 @@ class CKANHarvester(TDPFHarvester, p.SingletonPlugin):
             if filters.get("organizations") else []
         if filters.get("fq"):
             fq.append(filters["fq"])
-        start, total = 0, None
-        while total is None or start < total:
+        url = f"{site}/api/3/action/package_search"
+
+        def page_at(start: int) -> tuple[int, list]:
             params = {"rows": config["page_size"], "start": start, "sort": "id asc",
                       "q": filters.get("q") or "*:*"}
             if fq:
                 params["fq"] = " AND ".join(f"({part})" for part in fq)
             try:
-                body = client.get_json(f"{site}/api/3/action/package_search", params)
+                body = client.get_json(url, params)
             except FetchFailed as error:
                 raise ListingFailed(str(error)) from None
             result = body.get("result") if isinstance(body, dict) else None
             if not isinstance(result, dict) or not isinstance(result.get("results"), list):
                 raise ListingFailed(f"unexpected package_search response at start={start}")
-            total = int(result.get("count") or 0)
-            page = result["results"]
-            for record in page:
-                yield self._record(record, site, config)
-            if not page:
-                break
-            start += len(page)
+            return int(result.get("count") or 0), result["results"]
+
+        # The next page is fetched while this one is mapped: one request at a time still,
+        # at most two pages in memory.
+        fetcher = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="tdpf-fetch")
+        try:
+            upcoming: concurrent.futures.Future | None = fetcher.submit(page_at, 0)
+            start = 0
+            while upcoming is not None:
+                total, page = upcoming.result()
+                start += len(page)
+                upcoming = fetcher.submit(page_at, start) if page and start < total else None
+                for record in page:
+                    yield self._record(record, site, config)
+        finally:  # a listing given up does not wait for its next page
+            fetcher.shutdown(wait=False, cancel_futures=True)
 
     @staticmethod
     def _record(record: Any, site: str, config: dict[str, Any]) -> Record | Exception:
