@@ -7,6 +7,7 @@ import pathlib
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CKAN = str(pathlib.Path(sys.executable).with_name("ckan"))
@@ -73,3 +74,35 @@ def publisher_and_grantee(call, site: str, organization: str, user: str
     created = call("user_create", site, name=user, email=f"{user}@example.invalid",
                    password="bench-password-123")
     return created, call("api_token_create", user, user=user, name="bench")["token"]
+
+
+def settle(database_url: str | None = None, quiet_share: float = 0.2,
+           longest_s: float = 90.0) -> float:
+    """Wait until the machine is quiet before a timed phase: what a load or a bulk insert
+    left running (autovacuum, Solr's merges and warming, a cold JIT) must not land in one
+    side's timings. With ``database_url``, the bench database is analyzed first, as
+    autovacuum would do some time later. Returns the seconds waited."""
+    if database_url:
+        import sqlalchemy
+
+        engine = sqlalchemy.create_engine(database_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(sqlalchemy.text("ANALYZE"))
+        engine.dispose()
+    started = time.monotonic()
+    quiet_seconds = 0
+    while quiet_seconds < 2 and time.monotonic() - started < longest_s:
+        busy_before, total_before = _cpu_times()
+        time.sleep(1.0)
+        busy_after, total_after = _cpu_times()
+        share = (busy_after - busy_before) / max(1, total_after - total_before)
+        quiet_seconds = quiet_seconds + 1 if share < quiet_share else 0
+    return time.monotonic() - started
+
+
+def _cpu_times() -> tuple[int, int]:
+    """Busy and total jiffies of all CPUs (``/proc/stat``)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields) - idle, sum(fields)

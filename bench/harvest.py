@@ -20,7 +20,7 @@ import sys
 import time
 import uuid
 
-from bench_site import CKAN, ROOT, environment, write_ini
+from bench_site import CKAN, ROOT, environment, settle, write_ini
 
 sys.path.insert(0, str(ROOT))
 from ckanext.tdpf.harvest.tests import replay  # noqa: E402
@@ -110,14 +110,17 @@ def measure() -> list[dict]:
                         "ckan", "stock", "true", "", "MANUAL", "{}"],
                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # (ckanext-harvest 1.6.3's `source create` saves the source, then fails printing it)
+        settle()
         _wall, stock_mb = _timed([CKAN, "-c", str(ini), "harvester", "run-test", "stock"], env)
         stock_s, stock_count = _last_job_seconds(env), _datasets(env)
         ini, env = _site(TDPF)
         subprocess.run([CKAN, "-c", str(ini), "harvester", "source", "create", "tdpf", url,
                         "tdpf_ckan", "tdpf", "true", "", "MANUAL", '{"page_size": 1000}'],
                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        settle()
         _wall, first_mb = _timed([CKAN, "-c", str(ini), "tdpf-harvest", "run", "tdpf"], env)
         first_s, tdpf_count = _last_job_seconds(env), _datasets(env)
+        settle()
         _wall, again_mb = _timed([CKAN, "-c", str(ini), "tdpf-harvest", "run", "tdpf"], env)
         again_s = _last_job_seconds(env)
     finally:

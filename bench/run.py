@@ -19,6 +19,7 @@ import harvest  # noqa: E402
 import load  # noqa: E402
 import scale  # noqa: E402
 import search  # noqa: E402
+from bench_site import settle  # noqa: E402
 
 BENCHMARKS = [
     ("data rate scoring", lambda: data_rate.measure(10.0)),
@@ -34,6 +35,7 @@ def main() -> int:
     metrics: list[dict] = []
     for title, run in BENCHMARKS:
         print(f"== {title}", flush=True)
+        settle()  # what the last one left running does not count against this one
         metrics += run()
         _release_connections()
     results = {"machine": {"python": platform.python_version(), "cpus": _cpus(),

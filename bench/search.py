@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import time
 
-from bench_site import build, percentile
+from bench_site import build, environment, percentile, settle
 
 BASE = "tdpf_schema scheming_datasets scheming_organizations"
 DATASETS = 2000
@@ -57,6 +57,7 @@ def _timings(app) -> list[float]:
 
 def measure() -> list[dict]:
     _load(build(BASE + " tdpf_access"))
+    settle(environment()["CKAN_SQLALCHEMY_URL"])
     samples: dict[str, list[float]] = {"with": [], "without": []}
     # Alternating rounds, so that neither side profits from caches the other one warmed.
     for _round in range(ROUNDS):

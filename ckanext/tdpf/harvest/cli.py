@@ -108,13 +108,17 @@ def import_objects(harvester, object_ids: list[str],
     """Import a job's objects in batches (``import_batch_size``), in parallel worker
     processes (``import_workers``); yields what went wrong with whole batches (an object's
     own faults are errors on the object)."""
-    size = tk.config["ckanext.tdpf.harvest.import_batch_size"]
-    batches = [object_ids[first:first + size] for first in range(0, len(object_ids), size)]
     workers = tk.config["ckanext.tdpf.harvest.import_workers"]
+    # a small job is split so that every worker has a batch
+    size = max(1, min(tk.config["ckanext.tdpf.harvest.import_batch_size"],
+                      -(-len(object_ids) // max(1, workers))))
+    batches = [object_ids[first:first + size] for first in range(0, len(object_ids), size)]
     if workers > 1 and len(batches) > 1:
         for first in range(0, len(object_ids), 1000):  # no two workers create one org
             harvester.prepare_import(_objects(object_ids[first:first + 1000]))
             model.Session.remove()
+    if not batches:  # nothing changed: nothing to import or commit
+        return
     work = functools.partial(_import_batch, harvester.info()["name"])
     yield from parallel.run_batches(work, batches, workers, progress)
     try:  # one search commit for the job, not one per batch
