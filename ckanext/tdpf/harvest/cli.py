@@ -113,10 +113,6 @@ def import_objects(harvester, object_ids: list[str],
     size = max(1, min(tk.config["ckanext.tdpf.harvest.import_batch_size"],
                       -(-len(object_ids) // max(1, workers))))
     batches = [object_ids[first:first + size] for first in range(0, len(object_ids), size)]
-    if workers > 1 and len(batches) > 1:
-        for first in range(0, len(object_ids), 1000):  # no two workers create one org
-            harvester.prepare_import(_objects(object_ids[first:first + 1000]))
-            model.Session.remove()
     if not batches:  # nothing changed: nothing to import or commit
         return
     work = functools.partial(_import_batch, harvester.info()["name"])

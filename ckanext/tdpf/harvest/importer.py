@@ -16,6 +16,8 @@ import json
 import logging
 from typing import Any, Callable, Iterable
 
+import msgspec
+
 import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
@@ -124,15 +126,21 @@ class BatchImporter:
         return saved
 
     def organizations(self, objects: Iterable[HarvestObject]) -> dict[str, str | Exception]:
-        """Local organization ids by name, created before any dataset of the batch is
-        written (creating one commits). Parallel imports call this first on the whole job,
-        so that no two workers create the same organization."""
+        """Local organization ids by name for the objects, created before any dataset of
+        the batch is written (creating one commits)."""
         specs: dict[str, dict[str, Any]] = {}
         for harvest_object in objects:
             payload = self._payload(harvest_object)
             spec = payload.get("organization") if isinstance(payload, dict) else None
             if isinstance(spec, dict) and spec.get("name") and spec["name"] not in specs:
                 specs[spec["name"]] = spec  # (a record without one is refused on import)
+        return self.organizations_for(specs)
+
+    def organizations_for(self, specs: dict[str, dict[str, Any]]
+                          ) -> dict[str, str | Exception]:
+        """Local organization ids for specs by name, created when missing. The gather
+        stage calls this on each page it stores, so that parallel imports find their
+        organizations made and no two workers create the same one."""
         # the active organizations in one query, for the validators too; the others are
         # created or reactivated one by one
         active = {group.name: group for group in model.Session.query(model.Group).filter(
@@ -157,7 +165,7 @@ class BatchImporter:
         organizations and the import; the import takes it (a retry parses it afresh)."""
         if harvest_object.id not in self.payloads:
             try:
-                self.payloads[harvest_object.id] = json.loads(harvest_object.content)
+                self.payloads[harvest_object.id] = msgspec.json.decode(harvest_object.content)
             except (TypeError, ValueError) as error:
                 self.payloads[harvest_object.id] = error
         return self.payloads[harvest_object.id]

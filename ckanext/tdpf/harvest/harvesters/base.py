@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import json
 import logging
 import urllib.parse
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
+import msgspec
 from sqlalchemy import and_
 
 import ckan.model as model
@@ -139,14 +139,21 @@ class TDPFHarvester(HarvesterBase):
             return []
         object_ids: list[str] = []
         batch: list[HarvestObject] = []
+        organizations: dict[str, dict[str, Any]] = {}  # the page's, by name
 
         def flush() -> None:
-            """Commit a page of objects and let them go: memory stays flat."""
+            """Commit a page of objects and let them go: memory stays flat. Then make the
+            organizations they need, so that parallel imports find them made (one that
+            cannot be made is an error on each of its objects at import)."""
             model.Session.commit()
             object_ids.extend(obj.id for obj in batch)
             for obj in batch:
                 model.Session.expunge(obj)
             batch.clear()
+            if organizations:
+                BatchImporter(self._get_user_name(), self._organization).organizations_for(
+                    organizations)
+                organizations.clear()
 
         force = bool(getattr(harvest_job, "force_import", False))
         for decision in self.decisions(harvest_job.source, config, force):
@@ -163,8 +170,11 @@ class TDPFHarvester(HarvesterBase):
             if decision.action == "unchanged":
                 summary.unchanged += 1
                 continue
-            content = (json.dumps(decision.payload, ensure_ascii=False)
+            content = (msgspec.json.encode(decision.payload).decode()
                        if decision.payload else None)
+            spec = (decision.payload or {}).get("organization")
+            if isinstance(spec, dict) and spec.get("name"):
+                organizations.setdefault(spec["name"], spec)
             batch.append(HarvestObject(
                 guid=decision.guid, job=harvest_job, content=content,
                 package_id=decision.package_id,
@@ -221,10 +231,6 @@ class TDPFHarvester(HarvesterBase):
         (committed unless ``commit_index`` is false: a whole job commits once)."""
         return BatchImporter(self._get_user_name(), self._organization,
                              commit_index).run(objects)
-
-    def prepare_import(self, objects: Iterable[HarvestObject]) -> None:
-        """Create the organizations a job's objects need, before parallel imports."""
-        BatchImporter(self._get_user_name(), self._organization).organizations(objects)
 
     def _organization(self, spec: dict[str, Any], context: dict) -> str:
         """The local organization for a spec, matched by name; created when missing."""

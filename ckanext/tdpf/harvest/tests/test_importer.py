@@ -207,3 +207,26 @@ def test_new_resources_get_the_default_views_package_create_gives(tdpf_catalog, 
     assert [r["id"] for r in after["resources"][:-1]] == [r["id"] for r in before["resources"]]
     assert before["resources"][0]["description"] and not after["resources"][0].get("description")
     assert views(after) == harvested_views + [[dict(harvested_views[-1][0])]]
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.ckan_config("ckanext.tdpf.schema.rating.enabled", False)
+@pytest.mark.ckan_config("ckanext.tdpf.harvest.import_workers", 2)
+def test_an_organization_that_cannot_be_made_is_an_error_on_its_records_only(
+        tdpf_catalog, tdpf_source, tdpf_harvest_run):
+    url, catalog = tdpf_catalog
+    records = copy.deepcopy(ALL_RECORDS[:30])
+    catalog.reset(records)
+    blocked = "t131075"  # a local group (not an organization) already has the name
+    factories.Group(name=blocked)
+    source = tdpf_source(url)
+    result = tdpf_harvest_run(source["name"])
+    of_blocked = {r["id"] for r in records if (r.get("organization") or {}).get("name") == blocked}
+    counts = summary_of(result.output)
+    assert (counts["added"], counts["errors"]) == (30 - len(of_blocked), len(of_blocked)) > (0, 0)
+    errors = [e.message for e in model.Session.query(HarvestObjectError)]
+    assert all("organization could not be created" in message for message in errors)
+    assert set(harvested(source["id"])) == {r["id"] for r in records} - of_blocked
+    # once the name is free, the next run brings the records in
+    helpers.call_action("group_purge", id=blocked)
+    assert summary_of(tdpf_harvest_run(source["name"]).output)["added"] == len(of_blocked)
