@@ -279,11 +279,9 @@ class BatchImporter:
         if errors:
             raise Refused(_message(tk.ValidationError(errors)))
         package_id = tk.get_action("package_update")(context, dataset)
-        for position, resource in enumerate(model.Package.get(package_id).resources):
-            if resource.id not in kept:  # new at the source: its default views
-                self._add_default_views(
-                    dict(dataset, resources=[dict(dataset["resources"][position],
-                                                  id=resource.id)]))
+        new = [dict(dataset["resources"][position], id=resource.id) for position, resource
+               in enumerate(model.Package.get(package_id).resources) if resource.id not in kept]
+        self._add_default_views(dataset, new)  # the resources new at the source
         return package_id, False
 
     def _create(self, dataset: dict[str, Any], context: dict[str, Any]) -> str:
@@ -311,18 +309,19 @@ class BatchImporter:
         for item in p.PluginImplementations(p.IPackageController):
             item.create(package)
             item.after_dataset_create(context, data)
-        self._add_default_views(data)
+        self._add_default_views(data, data.get("resources") or [])
         return package.id
 
-    def _add_default_views(self, dataset: dict[str, Any]) -> None:
-        """The default views of a new dataset's resources, as ``package_create`` makes
-        them (``datapreview.add_views_to_resource``), without reading the views each
-        resource already has: a new resource has none."""
+    def _add_default_views(self, dataset: dict[str, Any],
+                           resources: list[dict[str, Any]]) -> None:
+        """The default views of new resources, as ``package_create`` makes them
+        (``datapreview.add_views_to_resource``), without reading the views each resource
+        already has: a new resource has none."""
         if self.view_plugins is None:
             self.view_plugins = datapreview.get_default_view_plugins()
         context = {"user": self.user, "auth_user_obj": self.site_user, "ignore_auth": True,
                    "defer_commit": True}
-        for resource in dataset.get("resources") or []:
+        for resource in resources:
             for plugin in self.view_plugins:
                 if plugin.can_view({"resource": resource, "package": dataset}):
                     info = plugin.info()

@@ -140,6 +140,7 @@ class TDPFHarvester(HarvesterBase):
         object_ids: list[str] = []
         batch: list[HarvestObject] = []
         organizations: dict[str, dict[str, Any]] = {}  # the page's, by name
+        importer = BatchImporter(self._get_user_name(), self._organization)
 
         def flush() -> None:
             """Commit a page of objects and let them go: memory stays flat. Then make the
@@ -151,8 +152,7 @@ class TDPFHarvester(HarvesterBase):
                 model.Session.expunge(obj)
             batch.clear()
             if organizations:
-                BatchImporter(self._get_user_name(), self._organization).organizations_for(
-                    organizations)
+                importer.organizations_for(organizations)
                 organizations.clear()
 
         force = bool(getattr(harvest_job, "force_import", False))
