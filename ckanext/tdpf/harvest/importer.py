@@ -302,10 +302,13 @@ class BatchImporter:
         data["id"] = package.id
         for position, resource in enumerate(data.get("resources") or []):
             resource["id"] = package.resources[position].id
-        if package.owner_org:
+        if package.owner_org:  # as package_owner_org_update makes it
+            # (Member's constructor sets its group relationship, None unless given, and
+            # the flush writes the relationship's id over group_id)
             model.Session.add(model.Member(
-                table_id=package.id, table_name="package", group_id=package.owner_org,
-                capacity="organization", state="active"))
+                table_id=package.id, table_name="package", capacity="organization",
+                group=model.Session.get(model.Group, package.owner_org),
+                group_id=package.owner_org, state="active"))
         for item in p.PluginImplementations(p.IPackageController):
             item.create(package)
             item.after_dataset_create(context, data)

@@ -70,6 +70,14 @@ def test_parallel_batches_import_everything_once(tdpf_catalog, tdpf_source, tdpf
     # every organization once, although two workers imported its datasets
     names = [g.name for g in model.Session.query(model.Group).filter_by(is_organization=True)]
     assert len(names) == len(set(names))
+    # and each dataset is a member of its organization, as package_create makes it
+    by_organization: dict[str, set[str]] = {}
+    for dataset in datasets.values():
+        by_organization.setdefault(dataset["owner_org"], set()).add(dataset["id"])
+    for organization, ids in by_organization.items():
+        members = helpers.call_action("member_list", id=organization, object_type="package")
+        assert {(member_id, capacity) for member_id, _type, capacity in members} == {
+            (dataset_id, "organization") for dataset_id in ids}
 
 
 @pytest.mark.ckan_config("ckan.plugins", PLUGINS + " tdpf_test_failing_after_write")
