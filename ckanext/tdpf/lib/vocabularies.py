@@ -5,6 +5,7 @@ against these, the harvest plugin normalizes into them, so both agree by constru
 """
 from __future__ import annotations
 
+import functools
 import json
 import pathlib
 import re
@@ -117,12 +118,20 @@ STORAGE_LOCATIONS: Labels = {
 LICENSES_FILE = pathlib.Path(__file__).parent / "data" / "licenses.json"
 
 
+@functools.cache
+def _license_register() -> str:
+    return LICENSES_FILE.read_text(encoding="utf-8")
+
+
 def licenses() -> list[dict]:
-    """The TDPF licence register, in CKAN's ``licenses_group_url`` format plus a tier."""
-    return json.loads(LICENSES_FILE.read_text(encoding="utf-8"))
+    """The TDPF licence register, in CKAN's ``licenses_group_url`` format plus a tier (a
+    new copy each time; the file is read once: every schema build asks for it)."""
+    return json.loads(_license_register())
 
 
 LICENSE_TIER = {entry["id"]: entry["tdpf_tier"] for entry in licenses()}
+LICENSE_TITLES: Labels = {entry["id"]: (entry["title"], entry["title"])
+                          for entry in licenses()}
 
 # --- normalizers -------------------------------------------------------------------------
 

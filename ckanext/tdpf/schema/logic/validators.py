@@ -38,9 +38,8 @@ FALSE = {False, "false", "False", "off", "0", 0, "no", "", None}
 
 def vocabulary(name: str) -> dict[str, tuple[str, str]]:
     """The vocabulary a schema field names with ``tdpf_vocabulary``."""
-    if name == "licenses":
-        return {entry["id"]: (entry["title"], entry["title"]) for entry in vocab.licenses()}
     return {
+        "licenses": vocab.LICENSE_TITLES,
         "provider_types": vocab.PROVIDER_TYPES, "themes": vocab.THEMES,
         "frequencies": vocab.FREQUENCIES, "distributions": vocab.DISTRIBUTIONS,
         "license_tiers": vocab.LICENSE_TIERS, "price_units": vocab.PRICE_UNITS,
