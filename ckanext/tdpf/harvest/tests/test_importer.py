@@ -8,6 +8,7 @@ import json
 import datetime
 
 import pytest
+import sqlalchemy as sa
 
 import ckan.model as model
 import ckan.plugins as p
@@ -18,7 +19,7 @@ from ckan.tests import factories, helpers
 from ckanext.harvest.model import HarvestObject, HarvestObjectError
 from ckanext.tdpf.harvest.tests.conftest import ALL_RECORDS, PLUGINS
 from ckanext.tdpf.harvest.tests.test_ckan_harvester import harvested, summary_of
-from ckanext.tdpf.lib import indexing
+from ckanext.tdpf.lib import indexing, provenance
 from ckanext.tdpf.schema.model import ResourceRating
 
 BOOM = "この記録の保存は失敗する"
@@ -167,6 +168,60 @@ def test_ratings_are_queued_once_the_batch_is_committed(tdpf_catalog, tdpf_sourc
     names = {d["name"] for d in harvested(source["id"]).values()}
     assert {job["title"].rsplit(" ", 1)[-1] for job in queued} == names
     assert model.Session().info.get("tdpf_pending_ratings") is None
+
+
+def _rows(package_id: str) -> dict:
+    """What the database holds for a dataset, without what differs between any two saves
+    (ids, names, times)."""
+    model.Session.remove()
+    package = model.Session.get(model.Package, package_id)
+
+    def columns(obj: object, skip: set[str]) -> dict:
+        return {attribute.key: getattr(obj, attribute.key)
+                for attribute in sa.inspect(obj).mapper.column_attrs
+                if attribute.key not in skip}
+
+    return {
+        "package": columns(package, {"id", "name", "metadata_created", "metadata_modified"}),
+        "resources": [columns(resource, {"id", "package_id", "created", "metadata_modified"})
+                      for resource in package.resources_all],
+        "tags": sorted((package_tag.tag.name, package_tag.state)
+                       for package_tag in package.package_tags),
+        "members": sorted((member.table_name, member.capacity, member.group_id, member.state)
+                          for member in model.Session.query(model.Member)
+                          .filter_by(table_id=package_id)),
+    }
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.ckan_config("ckanext.tdpf.schema.rating.enabled", False)
+@pytest.mark.ckan_config("ckanext.tdpf.harvest.import_workers", 1)
+def test_a_created_dataset_has_the_rows_package_create_writes(tdpf_catalog, tdpf_source,
+                                                              tdpf_harvest_run):
+    url, catalog = tdpf_catalog
+    # (the recorded records with tags have one resource each)
+    records = ([record for record in ALL_RECORDS if record.get("tags")][:2]
+               + [record for record in ALL_RECORDS if len(record.get("resources") or []) > 2][:1])
+    catalog.reset(copy.deepcopy(records))
+    source = tdpf_source(url)
+    assert tdpf_harvest_run(source["name"]).exit_code == 0
+    site_user = helpers.call_action("get_site_user")["name"]
+    objects = model.Session.query(HarvestObject).filter_by(current=True).all()
+    assert len(objects) == 3
+    seen = []
+    for harvest_object in objects:
+        dataset = helpers.call_action("package_show", id=harvest_object.package_id)
+        twin = dict(json.loads(harvest_object.content)["dataset"],
+                    name=f"{dataset['name']}-twin", owner_org=dataset["owner_org"],
+                    **{field: dataset[field] for field in provenance.FIELDS})
+        created = helpers.call_action(
+            "package_create", context={"user": site_user, provenance.CONTEXT_KEY: True},
+            **twin)
+        harvested_rows = _rows(harvest_object.package_id)
+        assert harvested_rows == _rows(created["id"])
+        seen.append(harvested_rows)
+    assert sum(bool(rows["tags"]) for rows in seen) == 2
+    assert max(len(rows["resources"]) for rows in seen) > 2
 
 
 @pytest.mark.ckan_config("ckan.plugins", PLUGINS + " image_view")
