@@ -287,8 +287,9 @@ class BatchImporter:
 
     def _create(self, dataset: dict[str, Any], context: dict[str, Any]) -> str:
         """``package_create`` without what a batch does once for all its datasets (the
-        commit, the search index) or needs no more (the access check of the site user),
-        and without its session-wide rollback on a validation error."""
+        commit, the search index) or needs no more (the access check of the site user, the
+        queries ``_new_package`` leaves out), and without its session-wide rollback on a
+        validation error."""
         dataset.setdefault("type", "dataset")
         plugin = lookup_package_plugin(dataset["type"])
         data, errors = plugin_validate(plugin, context, dataset,
