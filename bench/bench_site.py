@@ -2,8 +2,10 @@
 test.ini with the plugins a benchmark asks for, in this process."""
 from __future__ import annotations
 
+import atexit
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,6 +37,7 @@ def write_ini(plugins: str, extra: str = "", clean: bool = True,
     """The config of a bench site (its database and Solr core emptied first unless
     ``clean`` is false); ``environment(solr_core)`` is what its commands run with."""
     folder = pathlib.Path(tempfile.mkdtemp(prefix="tdpf-bench-"))
+    atexit.register(shutil.rmtree, folder, True)  # (the benchmark's processes end first)
     ini = folder / "bench.ini"
     ini.write_text("[app:main]\n"
                    f"use = config:{ROOT / 'test.ini'}\n"

@@ -19,7 +19,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 
@@ -100,7 +99,7 @@ def _serve(ini: pathlib.Path) -> subprocess.Popen:
 def measure() -> list[dict]:
     ini = write_ini(PLUGINS, clean=False)
     mix = _fixtures(ini)
-    requests_file = pathlib.Path(tempfile.mkdtemp(prefix="tdpf-load-")) / "requests.txt"
+    requests_file = ini.parent / "requests.txt"  # (removed with the site at exit)
     requests_file.write_text("\n".join(mix) + "\n")
     server = _serve(ini)
     try:
