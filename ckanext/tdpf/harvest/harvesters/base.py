@@ -40,6 +40,7 @@ from ..model import JobSummary
 
 log = logging.getLogger(__name__)
 FLUSH_EVERY = 200
+EXISTING_CHUNK = 1000  # dataset ids per query when reading what a source harvested
 
 
 class ListingFailed(Exception):
@@ -216,14 +217,23 @@ class TDPFHarvester(HarvesterBase):
 
     @staticmethod
     def _existing(source_id: str) -> dict[str, tuple[str, str | None]]:
-        """remote id → (local dataset id, content hash) of what this source harvested."""
-        rows = (model.Session.query(HarvestObject.guid, HarvestObject.package_id,
-                                    model.Package.extras["tdpf_source_hash"].astext)
-                .join(model.Package, sa.and_(model.Package.id == HarvestObject.package_id,
-                                          model.Package.state == "active"))
-                .filter(HarvestObject.current.is_(True),
-                        HarvestObject.harvest_source_id == source_id))
-        return {guid: (package_id, digest) for guid, package_id, digest in rows}
+        """remote id → (local dataset id, content hash) of what this source harvested.
+
+        Two single-table reads, not a join: right after a large first run the planner's
+        statistics still say the tables are empty, and it joined them in a loop that read
+        the source's whole index once per dataset (0.8 s for 5,000)."""
+        objects = (model.Session.query(HarvestObject.guid, HarvestObject.package_id)
+                   .filter(HarvestObject.current.is_(True),
+                           HarvestObject.harvest_source_id == source_id).all())
+        package_ids = [package_id for _guid, package_id in objects if package_id]
+        digests: dict[str, str | None] = {}
+        for first in range(0, len(package_ids), EXISTING_CHUNK):
+            digests.update(model.Session.query(
+                model.Package.id, model.Package.extras["tdpf_source_hash"].astext)
+                .filter(model.Package.id.in_(package_ids[first:first + EXISTING_CHUNK]),
+                        model.Package.state == "active"))
+        return {guid: (package_id, digests[package_id]) for guid, package_id in objects
+                if package_id in digests}
 
     def fetch_stage(self, harvest_object: HarvestObject) -> bool:
         return True
