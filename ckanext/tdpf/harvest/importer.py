@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime
 import json
 import logging
-import uuid
 from typing import Any, Callable, Iterable
 
 import msgspec
@@ -24,6 +23,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib import datapreview
 from ckan.lib.dictization import model_save
+from ckan.model.types import make_uuid
 from ckan.lib.plugins import lookup_package_plugin, plugin_validate
 from ckanext.harvest.model import HarvestObject, HarvestObjectError
 
@@ -360,7 +360,7 @@ def _new_package(data: dict[str, Any], context: dict[str, Any]) -> model.Package
     package = model.Package()
     package.from_dict(dict(data, extras={extra["key"]: extra["value"]
                                          for extra in data.get("extras", [])}))
-    package.id = package.id or str(uuid.uuid4())
+    package.id = package.id or make_uuid()
     model.Session.add(package)
     resources = []
     for resource_dict in data.get("resources") or []:
