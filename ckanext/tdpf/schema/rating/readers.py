@@ -50,6 +50,9 @@ class Workbook:
     quoted_newlines: list[str] = dataclasses.field(default_factory=list)
     field_counts: list[int] = dataclasses.field(default_factory=list)
     truncated: bool = False
+    # The table located on each sheet, by sheet name (kept by rules.locate: rules that look
+    # at every sheet must not locate them again).
+    located: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
 
 def column_letter(index: int) -> str:
@@ -178,72 +181,112 @@ def read_csv(content: bytes) -> Workbook:
 # --- Excel --------------------------------------------------------------------------------
 
 def read_xlsx(content: bytes) -> Workbook:
+    """Cell values and fills through openpyxl's read-only mode (the full mode builds an object
+    for every cell of every merged range, slow on workbooks with thousands of them); merged
+    ranges, hidden rows and columns and formulas are read from the sheet XML."""
     import openpyxl
 
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
         names = archive.namelist()
-        values = openpyxl.load_workbook(io.BytesIO(content), data_only=True)
-        formulas = _formula_cells(archive)
+        values = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        layouts = _sheet_layouts(archive)
     except Exception as error:  # openpyxl raises many kinds on broken files
         raise UnreadableFile("malformed_excel", str(error)) from error
     book = Workbook("xlsx", [], has_objects=any(
         name.startswith(("xl/drawings/", "xl/charts/", "xl/media/", "xl/embeddings/"))
         for name in names))
-    for sheet in values.worksheets:
-        rows: list[list[Any]] = []
-        highlighted: list[str] = []
-        for r_index, row in enumerate(sheet.iter_rows()):
-            if r_index >= MAX_ROWS:
-                book.truncated = True
-                break
-            values_row = []
-            for c_index, cell in enumerate(row):
-                value = cell.value
-                if isinstance(value, str) and value == "":
-                    value = None
-                values_row.append(value)
-                fill = cell.fill
-                if (value is not None and fill is not None and fill.patternType == "solid"
-                        and fill.fgColor is not None and fill.fgColor.type == "rgb"
-                        and fill.fgColor.rgb not in ("00000000", "FFFFFFFF")):
-                    highlighted.append(cell_name(r_index, c_index))
-            while values_row and values_row[-1] is None:
-                values_row.pop()
-            rows.append(values_row)
-        formula_cells = formulas.get(sheet.title, [])
-        book.sheets.append(Sheet(
-            sheet.title, rows,
-            merged=[str(merged) for merged in sheet.merged_cells.ranges],
-            hidden_rows=[index for index, dim in sheet.row_dimensions.items() if dim.hidden],
-            hidden_columns=[key for key, dim in sheet.column_dimensions.items() if dim.hidden],
-            formulas=formula_cells,
-            highlighted=highlighted,
-            hidden_sheet=sheet.sheet_state != "visible",
-        ))
+    try:
+        for sheet in values.worksheets:
+            rows, highlighted = _xlsx_cells(sheet, book)
+            layout = layouts.get(sheet.title, _Layout())
+            book.sheets.append(Sheet(
+                sheet.title, rows, merged=layout.merged, hidden_rows=layout.hidden_rows,
+                hidden_columns=layout.hidden_columns, formulas=layout.formulas,
+                highlighted=highlighted, hidden_sheet=sheet.sheet_state != "visible"))
+    except Exception as error:
+        raise UnreadableFile("malformed_excel", str(error)) from error
+    finally:
+        values.close()
     return book
+
+
+def _xlsx_cells(sheet, book: Workbook) -> tuple[list[list[Any]], list[str]]:
+    """A sheet's values by row (trailing blanks dropped) and the filled cells holding values."""
+    if not hasattr(sheet, "reset_dimensions"):  # a chartsheet
+        return [], []
+    sheet.reset_dimensions()  # the stored dimension can be wrong; read every stored cell
+    rows: list[list[Any]] = []
+    highlighted: list[str] = []
+    for r_index, row in enumerate(sheet.iter_rows(min_row=1, min_col=1)):
+        if r_index >= MAX_ROWS:
+            book.truncated = True
+            break
+        values_row = []
+        for c_index, cell in enumerate(row):
+            value = cell.value
+            if isinstance(value, str) and value == "":
+                value = None
+            values_row.append(value)
+            if value is not None and _highlighted(cell.fill):
+                highlighted.append(cell_name(r_index, c_index))
+        while values_row and values_row[-1] is None:
+            values_row.pop()
+        rows.append(values_row)
+    while rows and not rows[-1]:  # styled rows without values after the last value
+        rows.pop()
+    return rows, highlighted
+
+
+def _highlighted(fill) -> bool:
+    return (fill is not None and fill.patternType == "solid" and fill.fgColor is not None
+            and fill.fgColor.type == "rgb" and fill.fgColor.rgb not in ("00000000", "FFFFFFFF"))
+
+
+@dataclasses.dataclass
+class _Layout:
+    merged: list[str] = dataclasses.field(default_factory=list)
+    hidden_rows: list[int] = dataclasses.field(default_factory=list)  # 1-based
+    hidden_columns: list[str] = dataclasses.field(default_factory=list)
+    formulas: list[str] = dataclasses.field(default_factory=list)
 
 
 _SHEET = re.compile(rb'<sheet [^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
 _RELATION = re.compile(rb'<Relationship [^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"')
 _RELATION_REVERSED = re.compile(rb'<Relationship [^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
 _FORMULA = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*>(?:<v>[^<]*</v>)?<f[ >/]')
+_MERGED = re.compile(rb'<(?:\w+:)?mergeCell [^>]*?ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
+_ROW = re.compile(rb'<(?:\w+:)?row ([^>]*)>')
+_COLUMN = re.compile(rb'<(?:\w+:)?col ([^>]*)>')
+_HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
+_ROW_NUMBER = re.compile(rb'\br="([0-9]+)"')
+_COLUMN_MIN = re.compile(rb'\bmin="([0-9]+)"')
 
 
-def _formula_cells(archive: zipfile.ZipFile) -> dict[str, list[str]]:
-    """Cells holding formulas, per sheet name, read from the sheet XML (openpyxl would
-    need a second full load of the workbook)."""
+def _sheet_layouts(archive: zipfile.ZipFile) -> dict[str, _Layout]:
+    """What openpyxl's read-only mode leaves out, per sheet name, from one pass over each
+    sheet's XML: merged ranges, hidden rows and columns, formula cells."""
     rels = archive.read("xl/_rels/workbook.xml.rels")
     targets = dict(_RELATION.findall(rels))
     targets.update({rid: target for target, rid in _RELATION_REVERSED.findall(rels)})
-    found: dict[str, list[str]] = {}
+    members = set(archive.namelist())
+    found: dict[str, _Layout] = {}
     for name, rid in _SHEET.findall(archive.read("xl/workbook.xml")):
         target = targets.get(rid, b"").decode().lstrip("/")
         path = target if target.startswith("xl/") else f"xl/{target}"
-        if path in archive.namelist():
-            cells = [ref.decode() for ref in _FORMULA.findall(archive.read(path))]
-            found[html.unescape(name.decode("utf-8"))] = cells
+        if path in members:
+            found[html.unescape(name.decode("utf-8"))] = _layout(archive.read(path))
     return found
+
+
+def _layout(xml: bytes) -> _Layout:
+    hidden_rows = [int(number.group(1)) for attributes in _ROW.findall(xml)
+                   if _HIDDEN.search(attributes) and (number := _ROW_NUMBER.search(attributes))]
+    hidden_columns = [column_letter(int(first.group(1)) - 1) for attributes in _COLUMN.findall(xml)
+                      if _HIDDEN.search(attributes) and (first := _COLUMN_MIN.search(attributes))]
+    return _Layout(merged=[ref.decode() for ref in _MERGED.findall(xml)],
+                   hidden_rows=hidden_rows, hidden_columns=hidden_columns,
+                   formulas=[ref.decode() for ref in _FORMULA.findall(xml)])
 
 
 def read_xls(content: bytes) -> Workbook:

@@ -136,10 +136,18 @@ class Table:
 
 
 def _filled(row: list[Any]) -> int:
-    return sum(1 for value in row if value is not None and text(value).strip() != "")
+    return sum(1 for value in row
+               if value is not None and (not isinstance(value, str) or value.strip()))
 
 
 def locate(book: Workbook, sheet: Sheet) -> Table | None:
+    """The sheet's table, located once per workbook."""
+    if sheet.name not in book.located:
+        book.located[sheet.name] = _locate(book, sheet)
+    return book.located[sheet.name]
+
+
+def _locate(book: Workbook, sheet: Sheet) -> Table | None:
     """Find the table on a sheet: the header row is the first row filled across at least
     half of the table's width; rows above it are titles, rows below the last dense row are
     notes, a blank row followed by a new header starts another table."""
