@@ -76,6 +76,19 @@ def _entitled(user: model.User, package_id: str, owner_org: str | None) -> bool:
     return Grant.active_for(user.id, package_id) is not None
 
 
+def file_allows(context: dict[str, Any], file: model.File, operation: str) -> bool | None:
+    """CKAN's file permissions (IFiles): a file owned by a shared dataset or one of its
+    resources is refused to callers without access; anything else is CKAN's to decide."""
+    owner = file.owner
+    if owner is None or owner.owner_type not in ("resource", "package"):
+        return None
+    package = (model.Package.get(owner.owner_id) if owner.owner_type == "package" else
+               getattr(model.Resource.get(owner.owner_id), "package", None))
+    if package is None or not is_shared(package):
+        return None
+    return None if entitled(user_of(context), package.id, package.owner_org) else False
+
+
 def request_page(dataset: dict[str, Any]) -> str:
     site = tk.config["ckan.site_url"].rstrip("/")
     return f"{site}/dataset/{dataset.get('name') or dataset.get('id')}/access"

@@ -5,7 +5,8 @@ their organization, sysadmins and holders of an active grant. The one entitlemen
 (``entitlement.entitled``) is applied on every read path: dataset and resource reads
 (after_dataset_show), the search index (before_dataset_index: nothing secret is indexed,
 so results, ``fl``, facets and ``fq`` have nothing to leak), activity records, resource
-views and downloads.
+views and downloads, and at the gate in front of every route (``gate``). The API is
+rate-limited per token and per client address (``ratelimit``).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from ckan.common import CKANConfig
 
 from ckanext.tdpf.lib.i18n import TranslationMixin
 
-from . import entitlement, gate, views
+from . import entitlement, gate, ratelimit, views
 from .logic import action, activity, auth, chained
 
 
@@ -31,6 +32,7 @@ class AccessPlugin(TranslationMixin, p.SingletonPlugin):
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IMiddleware, inherit=True)
     p.implements(p.IBlueprint)
+    p.implements(p.IFiles, inherit=True)
 
     # IActions, IAuthFunctions: ours, the core ones we narrow, and the activity plugin's
     # when it is enabled (tdpf_access needs neither it nor the other TDPF plugins).
@@ -61,6 +63,11 @@ class AccessPlugin(TranslationMixin, p.SingletonPlugin):
     def before_dataset_index(self, pkg_dict: dict) -> dict:
         return entitlement.redact_index(pkg_dict)
 
+    # IFiles: a stored file of a shared dataset is read like the dataset's other files
+
+    def files_file_allows(self, context: Any, file: Any, operation: str) -> bool | None:
+        return entitlement.file_allows(context, file, operation)
+
     def get_blueprint(self) -> Any:
         return views.tdpf_access
 
@@ -68,5 +75,7 @@ class AccessPlugin(TranslationMixin, p.SingletonPlugin):
 
     def make_middleware(self, app: Any, config: CKANConfig) -> Any:
         if hasattr(app, "before_request"):  # the Flask app
+            app.before_request(ratelimit.check)
             app.before_request(gate.check_file_access)
+            app.after_request(ratelimit.headers)
         return app

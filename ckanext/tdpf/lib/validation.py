@@ -1,6 +1,7 @@
 """Validators every TDPF plugin uses, with bilingual messages (ja / en)."""
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
@@ -40,3 +41,55 @@ def as_list(value: Any) -> list:
         except ValueError:
             return [value]
     return value if isinstance(value, list) else []
+
+
+def worded(validator: Any, message: str, **params: Any) -> Any:
+    """CKAN's ``validator`` with its refusal worded in Japanese and English (``message``):
+    CKAN's messages come in the request's language only."""
+    nargs = validator.__code__.co_argcount
+    if nargs == 4:
+        def checked(key, data, errors, context):
+            before = len(errors[key])
+            try:
+                return validator(key, data, errors, context)
+            finally:
+                if len(errors[key]) > before:
+                    errors[key][before:] = [bilingual(message, **params)]
+        return checked
+
+    def call(*args: Any) -> Any:
+        try:
+            return validator(*args)
+        except tk.Invalid:
+            raise tk.Invalid(bilingual(message, **params)) from None
+    if nargs == 1:
+        return lambda value: call(value)
+    return lambda value, context: call(value, context)
+
+
+def text(limit: int) -> Any:
+    """Text of at most ``limit`` characters, stripped."""
+    def validator(value: Any) -> Any:
+        value = check_text(value, limit)
+        return value.strip() if isinstance(value, str) else value
+    return validator
+
+
+TIMESTAMP_HELP = N_("Must be a date and time in ISO 8601, e.g. 2027-03-31T14:59:59Z or "
+                    "2027-03-31T23:59:59+09:00 (without an offset it is read as UTC).")
+
+
+def timestamp(value: Any) -> Any:
+    """An ISO 8601 date and time, as an aware datetime. Without an offset it is UTC, as
+    everywhere in CKAN's API; pages show it in Japan time."""
+    if is_empty(value):
+        return None
+    if not isinstance(value, str):
+        raise tk.Invalid(bilingual(TIMESTAMP_HELP))
+    try:
+        parsed = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise tk.Invalid(bilingual(TIMESTAMP_HELP)) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed

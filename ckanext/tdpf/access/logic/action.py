@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import datetime
 import io
 from typing import Any
 
@@ -49,6 +48,13 @@ def _current_user(context: Context) -> model.User:
 
 
 _listed = validation.as_list
+
+
+def _package(id_or_name: str) -> model.Package:
+    package = model.Package.get(id_or_name)
+    if package is None:
+        raise tk.ObjectNotFound(bilingual(N_("Dataset not found")))
+    return package
 
 
 def _shared_package(package_id: str) -> dict:
@@ -100,9 +106,12 @@ def tdpf_access_request_create(context: Context, data_dict: DataDict) -> dict:
     return request.as_dict()
 
 
+@tk.side_effect_free
 def tdpf_access_request_show(context: Context, data_dict: DataDict) -> dict:
+    """:param id: the request"""
     tk.check_access("tdpf_access_request_show", context, data_dict)
-    request = model.Session.get(AccessRequest, data_dict["id"])
+    data = _validate(data_dict, schema.by_id(), context)
+    request = model.Session.get(AccessRequest, data["id"])
     if request is None:
         raise tk.ObjectNotFound(bilingual(N_("Request not found")))
     return request.as_dict()
@@ -139,13 +148,19 @@ def _provided_package_ids(user: model.User) -> list[str]:
             .filter(model.Package.owner_org.in_(orgs))]
 
 
+@tk.side_effect_free
 def tdpf_access_request_list(context: Context, data_dict: DataDict) -> list[dict]:
+    """The caller's requests and those for the datasets they provide (sysadmins: all).
+
+    :param package_id: optional :param user: optional :param state: optional
+    """
     tk.check_access("tdpf_access_request_list", context, data_dict)
+    data = _validate(data_dict, schema.request_list(), context)
     user = _current_user(context)
     query = _visible(model.Session.query(AccessRequest), AccessRequest.user_id,
-                     AccessRequest.package_id, user, data_dict)
-    if data_dict.get("state"):
-        query = query.filter(AccessRequest.state == data_dict["state"])
+                     AccessRequest.package_id, user, data)
+    if data.get("state"):
+        query = query.filter(AccessRequest.state == data["state"])
     return [r.as_dict() for r in query.order_by(AccessRequest.created.desc()).limit(1000)]
 
 
@@ -211,7 +226,8 @@ def _charge_for(grant: Grant, request: AccessRequest) -> Charge | None:
 
 def tdpf_access_request_withdraw(context: Context, data_dict: DataDict) -> dict:
     tk.check_access("tdpf_access_request_withdraw", context, data_dict)
-    request = model.Session.get(AccessRequest, data_dict.get("id") or "")
+    data = _validate(data_dict, schema.by_id(), context)
+    request = model.Session.get(AccessRequest, data["id"])
     if request is None:
         raise tk.ObjectNotFound(bilingual(N_("Request not found")))
     if request.state != "pending":
@@ -223,15 +239,17 @@ def tdpf_access_request_withdraw(context: Context, data_dict: DataDict) -> dict:
     return request.as_dict()
 
 
+@tk.side_effect_free
 def tdpf_access_grant_list(context: Context, data_dict: DataDict) -> list[dict]:
+    """:param package_id: optional :param user: optional :param active: optional boolean"""
     tk.check_access("tdpf_access_grant_list", context, data_dict)
+    data = _validate(data_dict, schema.grant_list(), context)
     user = _current_user(context)
     query = _visible(model.Session.query(Grant), Grant.user_id, Grant.package_id, user,
-                     data_dict)
-    active = data_dict.get("active")
-    if active in (True, "true", "True", "1"):
+                     data)
+    if data.get("active") is True:
         query = query.filter(Grant.active_filter())
-    elif active in (False, "false", "False", "0"):
+    elif data.get("active") is False:
         query = query.filter(~Grant.active_filter())
     return [g.as_dict() for g in query.order_by(Grant.created.desc()).limit(1000)]
 
@@ -251,38 +269,37 @@ def tdpf_access_grant_revoke(context: Context, data_dict: DataDict) -> dict:
     return grant.as_dict()
 
 
-def _period(data_dict: DataDict, query, column):
-    for key, op in (("since", "__ge__"), ("until", "__lt__")):
-        if data_dict.get(key):
-            try:
-                moment = datetime.datetime.fromisoformat(str(data_dict[key]).replace("Z",
-                                                                                     "+00:00"))
-            except ValueError:
-                _fail(key, N_("Must be a date and time in ISO 8601, e.g. "
-                              "2027-03-31T23:59:59+09:00."))
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=datetime.timezone.utc)
-            query = query.filter(getattr(column, op)(moment))
+def _period(data: dict, query, column):
+    """``since`` (inclusive) and ``until`` (exclusive), validated as timestamps."""
+    if data.get("since"):
+        query = query.filter(column >= data["since"])
+    if data.get("until"):
+        query = query.filter(column < data["until"])
     return query
 
 
+@tk.side_effect_free
 def tdpf_access_usage_list(context: Context, data_dict: DataDict) -> list[dict]:
     """Every gated download or data read of a dataset: who, which resource, when, bytes,
     channel. :param package_id: :param since: optional :param until: optional"""
     tk.check_access("tdpf_access_usage_list", context, data_dict)
-    package = model.Package.get(data_dict["package_id"])
-    query = _period(data_dict, model.Session.query(Usage).filter(
+    data = _validate(data_dict, schema.usage_query(), context)
+    package = _package(data["package_id"])
+    query = _period(data, model.Session.query(Usage).filter(
         Usage.package_id == package.id), Usage.at)
     return [u.as_dict() for u in query.order_by(Usage.at.desc()).limit(10000)]
 
 
+@tk.side_effect_free
 def tdpf_access_usage_summary(context: Context, data_dict: DataDict) -> dict:
-    """Downloads per day and per user of a dataset, for the provider's chart."""
+    """Downloads per day (Japan time) and per user of a dataset, for the provider's chart.
+    :param package_id: :param since: optional :param until: optional"""
     tk.check_access("tdpf_access_usage_summary", context, data_dict)
-    package = model.Package.get(data_dict["package_id"])
-    query = _period(data_dict, model.Session.query(Usage).filter(
+    data = _validate(data_dict, schema.usage_query(), context)
+    package = _package(data["package_id"])
+    query = _period(data, model.Session.query(Usage).filter(
         Usage.package_id == package.id), Usage.at)
-    day = func.date_trunc("day", Usage.at)
+    day = func.date_trunc("day", func.timezone("Asia/Tokyo", Usage.at))
     per_day = query.with_entities(day, func.count(), func.coalesce(func.sum(Usage.bytes), 0)
                                   ).group_by(day).order_by(day).all()
     per_user = query.with_entities(Usage.user_id, func.count()).group_by(Usage.user_id).all()
@@ -293,15 +310,19 @@ def tdpf_access_usage_summary(context: Context, data_dict: DataDict) -> dict:
             "per_user": [{"user_id": u, "count": c} for u, c in per_user]}
 
 
+@tk.side_effect_free
 def tdpf_access_charge_list(context: Context, data_dict: DataDict) -> list[dict]:
+    """The charges of a dataset (its provider) or of a user (the user, sysadmins).
+    :param package_id: optional :param user: optional"""
     tk.check_access("tdpf_access_charge_list", context, data_dict)
+    data = _validate(data_dict, schema.grant_list(), context)
     user = _current_user(context)
     query = model.Session.query(Charge)
-    if data_dict.get("package_id"):
-        package = model.Package.get(data_dict["package_id"])
+    if data.get("package_id"):
+        package = model.Package.get(data["package_id"])
         query = query.filter(Charge.package_id == (package.id if package else "-"))
     else:
-        target = model.User.get(data_dict.get("user") or user.id)
+        target = model.User.get(data.get("user") or user.id)
         query = query.filter(Charge.user_id == (target.id if target else "-"))
     return [c.as_dict() for c in query.order_by(Charge.created.desc()).limit(10000)]
 
@@ -321,6 +342,7 @@ def tdpf_access_charge_update(context: Context, data_dict: DataDict) -> dict:
     return charge.as_dict()
 
 
+@tk.side_effect_free
 def tdpf_access_charge_export(context: Context, data_dict: DataDict) -> dict:
     """The charges of a dataset as CSV (UTF-8 with BOM, for Excel) for invoicing."""
     charges = tdpf_access_charge_list(context, data_dict)
@@ -350,15 +372,12 @@ def tdpf_access_org_apply(context: Context, data_dict: DataDict) -> dict:
     return application.as_dict()
 
 
-def _verify_organization(context: Context, data_dict: DataDict) -> dict:
+def _verify_organization(context: Context, data: dict) -> dict:
     """An organization created by operators (or before TDPF): verify it as it is."""
-    group = model.Group.get(data_dict.get("id") or "")
+    group = model.Group.get(data["id"])
     if group is None or not group.is_organization:
         raise tk.ObjectNotFound(bilingual(N_("Application not found")))
-    decision = data_dict.get("decision", "approve")
-    if decision not in ("approve", "reject"):
-        _fail("decision", N_("Unknown value \"{value}\"; allowed: {allowed}."),
-              value=str(decision), allowed="approve, reject")
+    decision = data["decision"]
     operator = _current_user(context)
     tk.get_action("organization_patch")({"user": operator.name, "ignore_auth": True}, {
         "id": group.id, "tdpf_verified": decision == "approve"})
@@ -367,21 +386,24 @@ def _verify_organization(context: Context, data_dict: DataDict) -> dict:
         provider_type=(group.extras or {}).get("tdpf_provider_type") or "",
         municipality_code=(group.extras or {}).get("municipality_code"),
         contact_email="", organization_id=group.id, decided_by=operator.name,
-        decided_at=now(), reason=str(data_dict.get("reason") or "")[:2000],
+        decided_at=now(), reason=data.get("reason") or "",
         state="approved" if decision == "approve" else "rejected")
     model.Session.add(record)
     model.Session.commit()
     return record.as_dict()
 
 
+@tk.side_effect_free
 def tdpf_access_org_application_list(context: Context, data_dict: DataDict) -> list[dict]:
+    """The caller's applications (sysadmins: all). :param state: optional"""
     tk.check_access("tdpf_access_org_application_list", context, data_dict)
+    data = _validate(data_dict, schema.application_list(), context)
     user = _current_user(context)
     query = model.Session.query(OrganizationApplication)
     if not user.sysadmin:
         query = query.filter(OrganizationApplication.user_id == user.id)
-    if data_dict.get("state"):
-        query = query.filter(OrganizationApplication.state == data_dict["state"])
+    if data.get("state"):
+        query = query.filter(OrganizationApplication.state == data["state"])
     return [a.as_dict() for a in query.order_by(OrganizationApplication.created.desc())]
 
 
@@ -394,19 +416,17 @@ def tdpf_access_org_verify(context: Context, data_dict: DataDict) -> dict:
     :param reason: optional
     """
     tk.check_access("tdpf_access_org_verify", context, data_dict)
-    application = model.Session.get(OrganizationApplication, data_dict.get("id") or "")
+    data = _validate(data_dict, schema.org_verify(), context)
+    application = model.Session.get(OrganizationApplication, data["id"])
     if application is None:
-        return _verify_organization(context, data_dict)
+        return _verify_organization(context, data)
     if application.state != "pending":
         _fail("id", N_("Only pending applications can be decided (this one is {state})."),
               state=application.state)
-    decision = data_dict.get("decision", "approve")
-    if decision not in ("approve", "reject"):
-        _fail("decision", N_("Unknown value \"{value}\"; allowed: {allowed}."),
-              value=str(decision), allowed="approve, reject")
+    decision = data["decision"]
     operator = _current_user(context)
     application.decided_by, application.decided_at = operator.name, now()
-    application.reason = str(data_dict.get("reason") or "")[:2000]
+    application.reason = data.get("reason") or ""
     if decision == "approve":
         applicant = model.User.get(application.user_id)
         org = {"name": application.name, "title": application.title,

@@ -26,6 +26,10 @@ def _filter_list(name: str):
 
 @tk.side_effect_free
 def activity_show(original_action, context: Context, data_dict: DataDict) -> Any:
+    """``include_data`` defaults to true, as CKAN documents it (ckanext-activity's auth
+    function reads it unconditionally)."""
+    data_dict = dict(data_dict)
+    data_dict.setdefault("include_data", True)
     return entitlement.redact_activity(context, original_action(context, data_dict))
 
 

@@ -24,6 +24,13 @@ def _user(context: Context) -> model.User | None:
     return model.User.get(context.get("user") or "")
 
 
+def _text(data_dict: DataDict, key: str) -> str:
+    """A key's value when it is text (anything else names nothing; the action's
+    validation reports it)."""
+    value = data_dict.get(key)
+    return value if isinstance(value, str) else ""
+
+
 def _allow(allowed: bool, message: str = "") -> AuthResult:
     return {"success": allowed, "msg": "" if allowed else message}
 
@@ -51,7 +58,7 @@ def tdpf_access_request_create(context: Context, data_dict: DataDict) -> AuthRes
 
 def tdpf_access_request_show(context: Context, data_dict: DataDict) -> AuthResult:
     user = _user(context)
-    request = model.Session.get(AccessRequest, data_dict.get("id") or "")
+    request = model.Session.get(AccessRequest, _text(data_dict, "id"))
     if user is None or request is None:
         return _allow(False, tk._("Not authorized to see this request."))
     return _allow(request.user_id == user.id or is_provider(user, request.package_id),
@@ -63,14 +70,14 @@ def tdpf_access_request_list(context: Context, data_dict: DataDict) -> AuthResul
 
 
 def tdpf_access_request_decide(context: Context, data_dict: DataDict) -> AuthResult:
-    request = model.Session.get(AccessRequest, data_dict.get("id") or "")
+    request = model.Session.get(AccessRequest, _text(data_dict, "id"))
     return _allow(request is not None and is_provider(_user(context), request.package_id),
                   tk._("Only the providing organization's editors and admins can decide."))
 
 
 def tdpf_access_request_withdraw(context: Context, data_dict: DataDict) -> AuthResult:
     user = _user(context)
-    request = model.Session.get(AccessRequest, data_dict.get("id") or "")
+    request = model.Session.get(AccessRequest, _text(data_dict, "id"))
     return _allow(user is not None and request is not None and request.user_id == user.id,
                   tk._("Only the requester can withdraw a request."))
 
@@ -80,13 +87,13 @@ def tdpf_access_grant_list(context: Context, data_dict: DataDict) -> AuthResult:
 
 
 def tdpf_access_grant_revoke(context: Context, data_dict: DataDict) -> AuthResult:
-    grant = model.Session.get(Grant, data_dict.get("id") or "")
+    grant = model.Session.get(Grant, _text(data_dict, "id"))
     return _allow(grant is not None and is_provider(_user(context), grant.package_id),
                   tk._("Only the providing organization and operators can revoke a grant."))
 
 
 def tdpf_access_usage_list(context: Context, data_dict: DataDict) -> AuthResult:
-    package = model.Package.get(data_dict.get("package_id") or "")
+    package = model.Package.get(_text(data_dict, "package_id"))
     return _allow(package is not None and is_provider(_user(context), package.id),
                   tk._("Only the providing organization and operators can see usage."))
 
@@ -99,15 +106,15 @@ def tdpf_access_charge_list(context: Context, data_dict: DataDict) -> AuthResult
     if user is None:
         return _allow(False, tk._("You must be logged in."))
     if data_dict.get("package_id"):
-        return _allow(is_provider(user, data_dict["package_id"]),
+        return _allow(is_provider(user, _text(data_dict, "package_id")),
                       tk._("Only the providing organization and operators can see charges."))
-    target = model.User.get(data_dict.get("user") or user.id)
+    target = model.User.get(_text(data_dict, "user") or user.id)
     return _allow(user.sysadmin or (target is not None and target.id == user.id),
                   tk._("Users see only their own charges."))
 
 
 def tdpf_access_charge_update(context: Context, data_dict: DataDict) -> AuthResult:
-    charge = model.Session.get(Charge, data_dict.get("id") or "")
+    charge = model.Session.get(Charge, _text(data_dict, "id"))
     return _allow(charge is not None and is_provider(_user(context), charge.package_id),
                   tk._("Only the providing organization and operators can update charges."))
 

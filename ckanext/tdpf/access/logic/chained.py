@@ -13,8 +13,14 @@ from .. import entitlement
 from ..model import OrganizationApplication
 
 
-def _package_of_resource(resource_id: str) -> model.Package | None:
-    resource = model.Resource.get(resource_id or "")
+def _text(value: Any) -> str:
+    """An id as given, when it is text: anything else names nothing (the core action
+    reports it)."""
+    return value if isinstance(value, str) else ""
+
+
+def _package_of_resource(resource_id: Any) -> model.Package | None:
+    resource = model.Resource.get(_text(resource_id))
     return resource.package if resource is not None else None
 
 
@@ -36,7 +42,7 @@ def resource_view_list(original_action, context: Context, data_dict: DataDict) -
 @tk.chained_action
 @tk.side_effect_free
 def resource_view_show(original_action, context: Context, data_dict: DataDict) -> Any:
-    view = model.ResourceView.get(data_dict.get("id") or "")
+    view = model.ResourceView.get(_text(data_dict.get("id")))
     if view is not None and _blocked(context, _package_of_resource(view.resource_id)):
         raise tk.NotAuthorized(bilingual(N_("The files of this shared dataset are available "
                                             "only with an approved access request.")))
@@ -50,14 +56,14 @@ def resource_search(original_action, context: Context, data_dict: DataDict) -> A
     their URL must find nothing, not even a count."""
     result = original_action(context, data_dict)
     kept = [r for r in result.get("results", [])
-            if not _blocked(context, model.Package.get(r.get("package_id") or ""))]
+            if not _blocked(context, model.Package.get(_text(r.get("package_id"))))]
     removed = len(result.get("results", [])) - len(kept)
     return dict(result, results=kept, count=max(0, result.get("count", 0) - removed))
 
 
 def _verified(org_id: str | None) -> bool:
     """Verified by an operator: the organization's flag, or else the latest decision."""
-    group = model.Group.get(org_id or "")
+    group = model.Group.get(_text(org_id))
     if group is None:
         return False
     flag = str((group.extras or {}).get("tdpf_verified", "")).lower()
@@ -85,7 +91,8 @@ def package_create(original_action, context: Context, data_dict: DataDict) -> An
 @tk.chained_action
 def package_update(original_action, context: Context, data_dict: DataDict) -> Any:
     if data_dict.get("tdpf_distribution") == "shared" and not data_dict.get("owner_org"):
-        existing = model.Package.get(data_dict.get("id") or data_dict.get("name") or "")
+        existing = model.Package.get(_text(data_dict.get("id")) or
+                                     _text(data_dict.get("name")))
         data_dict = dict(data_dict, owner_org=existing.owner_org if existing else None)
     _require_verified(data_dict)
     return original_action(context, data_dict)

@@ -1,125 +1,167 @@
-"""Validation schemas of the access actions; errors name the field in Japanese and English."""
+"""Validation schemas of the access actions, from CKAN's own validators; every error names
+its field and reads in Japanese and English.
+
+Times: an ISO 8601 value without an offset is UTC, as everywhere in CKAN's API.
+"""
 from __future__ import annotations
 
 import datetime
 from typing import Any
 
 import ckan.plugins.toolkit as tk
+from ckan.logic.schema import validator_args
 from ckan.types import Schema
 
 from ckanext.tdpf.lib import validation
 from ckanext.tdpf.lib import vocabularies as vocab
 from ckanext.tdpf.lib.i18n import N_, bilingual
 
-Invalid = tk.Invalid
-missing = tk.missing
+worded = validation.worded
+text = validation.text
+timestamp = validation.timestamp
+MISSING = N_("Missing value")
+MAX_QUOTA = 10**9
 
 
-required = validation.required
+def blank(key: Any, data: Any, errors: Any, context: Any) -> None:
+    """Optional: a missing, null or empty-text value is left out (unlike CKAN's
+    ``ignore_empty``, which also drops 0 and false)."""
+    if data.get(key) is tk.missing or data.get(key) is None or data.get(key) == "":
+        data.pop(key, None)
+        raise tk.StopOnError
 
 
-def text(limit: int):
-    def validator(value: Any) -> Any:
-        value = validation.check_text(value, limit)
-        return value.strip() if isinstance(value, str) else value
-    return validator
+def _required(not_empty: Any) -> Any:
+    return worded(not_empty, MISSING)
 
 
-def one_of(values: dict[str, Any]):
-    def validator(value: Any) -> Any:
-        if value is missing or value is None or value == "":
-            return value
-        if not isinstance(value, str) or value not in values:
-            raise Invalid(bilingual(N_("Unknown value \"{value}\"; allowed: {allowed}."),
-                                    value=str(value)[:100], allowed=", ".join(values)))
-        return value
-    return validator
+def _choice(one_of: Any, values: Any) -> Any:
+    return worded(one_of(list(values)), N_("Must be one of: {allowed}."),
+                  allowed=", ".join(values))
+
+
+def _flag(boolean_validator: Any) -> Any:
+    """true or false; anything CKAN does not read as true is false."""
+    return worded(boolean_validator, N_("Must be true or false."))
 
 
 def pledge(value: Any) -> Any:
-    """A pledge counts only when explicitly given."""
+    """A pledge counts only when explicitly given: true, "true", "on" or "1"."""
     if value is True or value in ("true", "True", "on", "1"):
         return True
-    raise Invalid(bilingual(N_("This pledge is required to request access.")))
+    raise tk.Invalid(bilingual(N_("This pledge is required to request access.")))
 
 
-def boolean(value: Any) -> Any:
-    if value in (True, "true", "True", "on", "1"):
-        return True
-    if value in (False, "false", "False", "off", "0", "", None, missing):
-        return False
-    raise Invalid(bilingual(N_("Must be true or false.")))
+def in_the_future(value: Any) -> Any:
+    if isinstance(value, datetime.datetime) and value <= datetime.datetime.now(
+            datetime.timezone.utc):
+        raise tk.Invalid(bilingual(N_("Must be in the future.")))
+    return value
 
 
-def future_datetime(value: Any) -> Any:
-    if value is missing or value is None or value == "":
+def _quota(int_validator: Any, is_positive_integer: Any) -> list[Any]:
+    message = N_("Must be a whole number from 1 to {limit}.")
+
+    def at_most(value: Any) -> Any:
+        if isinstance(value, int) and value > MAX_QUOTA:
+            raise tk.Invalid(bilingual(message, limit=MAX_QUOTA))
         return value
-    if not isinstance(value, str):
-        raise Invalid(bilingual(N_("Must be a date and time in ISO 8601, e.g. "
-                                   "2027-03-31T23:59:59+09:00.")))
-    try:
-        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise Invalid(bilingual(N_("Must be a date and time in ISO 8601, e.g. "
-                                   "2027-03-31T23:59:59+09:00."))) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone(datetime.timedelta(hours=9)))
-    if parsed <= datetime.datetime.now(datetime.timezone.utc):
-        raise Invalid(bilingual(N_("Must be in the future.")))
-    return parsed
+    return [worded(int_validator, message, limit=MAX_QUOTA),
+            worded(is_positive_integer, message, limit=MAX_QUOTA), at_most]
 
 
-def positive_int(value: Any) -> Any:
-    if value is missing or value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise Invalid(bilingual(N_("Must be a whole number of at least 1.")))
-    try:
-        number = int(value)
-    except ValueError:
-        raise Invalid(bilingual(N_("Must be a whole number of at least 1."))) from None
-    if number < 1 or number > 10**9:
-        raise Invalid(bilingual(N_("Must be a whole number of at least 1.")))
-    return number
-
-
-def request_create() -> Schema:
+@validator_args
+def request_create(not_empty, ignore_missing, one_of) -> Schema:
     return {
-        "package_id": [required, text(100)],
-        "purpose": [required, one_of(vocab.PURPOSES)],
-        "purpose_text": [tk.get_validator("ignore_missing"), text(2000)],
-        "user_type": [required, one_of(vocab.USER_TYPES)],
+        "package_id": [_required(not_empty), text(100)],
+        "purpose": [_required(not_empty), _choice(one_of, vocab.PURPOSES)],
+        "purpose_text": [ignore_missing, text(2000)],
+        "user_type": [_required(not_empty), _choice(one_of, vocab.USER_TYPES)],
         "pledge_no_other_purpose": [pledge],
         "pledge_no_personal_linking": [pledge],
     }
 
 
-def request_decide() -> Schema:
+@validator_args
+def request_decide(not_empty, ignore_missing, one_of, int_validator,
+                   is_positive_integer) -> Schema:
     return {
-        "id": [required, text(100)],
-        "decision": [required, one_of({"approve": 1, "reject": 1})],
-        "expires": [tk.get_validator("ignore_missing"), future_datetime],
-        "reason": [tk.get_validator("ignore_missing"), text(2000)],
-        "daily_quota": [tk.get_validator("ignore_missing"), positive_int],
+        "id": [_required(not_empty), text(100)],
+        "decision": [_required(not_empty), _choice(one_of, ("approve", "reject"))],
+        "expires": [blank, timestamp, in_the_future],
+        "reason": [ignore_missing, text(2000)],
+        "daily_quota": [blank, *_quota(int_validator, is_positive_integer)],
     }
 
 
-def grant_revoke() -> Schema:
-    return {"id": [required, text(100)], "reason": [required, text(2000)]}
+@validator_args
+def by_id(not_empty) -> Schema:
+    return {"id": [_required(not_empty), text(100)]}
 
 
-def charge_update() -> Schema:
-    return {"id": [required, text(100)],
-            "state": [required, one_of({"due": 1, "paid": 1, "waived": 1})],
-            "reason": [tk.get_validator("ignore_missing"), text(2000)]}
+@validator_args
+def grant_revoke(not_empty) -> Schema:
+    return {"id": [_required(not_empty), text(100)],
+            "reason": [_required(not_empty), text(2000)]}
 
 
-def org_apply() -> Schema:
+@validator_args
+def charge_update(not_empty, ignore_missing, one_of) -> Schema:
+    return {"id": [_required(not_empty), text(100)],
+            "state": [_required(not_empty), _choice(one_of, ("due", "paid", "waived"))],
+            "reason": [ignore_missing, text(2000)]}
+
+
+@validator_args
+def org_apply(not_empty, ignore_missing, name_validator, email_validator, one_of) -> Schema:
     return {
-        "name": [required, text(100), tk.get_validator("name_validator")],
-        "title": [required, text(200)],
-        "description": [tk.get_validator("ignore_missing"), text(5000)],
-        "provider_type": [required, one_of(vocab.PROVIDER_TYPES)],
-        "municipality_code": [tk.get_validator("ignore_missing"), text(6)],
-        "contact_email": [required, text(200), tk.get_validator("email_validator")],
+        "name": [_required(not_empty), text(100), worded(name_validator, N_(
+            "Must be 2–100 characters of lowercase letters, digits, - and _."))],
+        "title": [_required(not_empty), text(200)],
+        "description": [ignore_missing, text(5000)],
+        "provider_type": [_required(not_empty), _choice(one_of, vocab.PROVIDER_TYPES)],
+        "municipality_code": [ignore_missing, text(6)],
+        "contact_email": [_required(not_empty), text(200),
+                          worded(email_validator, N_("Must be an email address."))],
     }
+
+
+@validator_args
+def org_verify(not_empty, ignore_missing, default, one_of) -> Schema:
+    return {"id": [_required(not_empty), text(100)],
+            "decision": [default("approve"), _choice(one_of, ("approve", "reject"))],
+            "reason": [ignore_missing, text(2000)]}
+
+
+def _listing(ignore_missing: Any, one_of: Any, boolean_validator: Any,
+             states: tuple[str, ...] = ()) -> Schema:
+    schema: Schema = {"package_id": [ignore_missing, text(100)],
+                      "user": [ignore_missing, text(100)],
+                      "since": [blank, timestamp], "until": [blank, timestamp],
+                      "active": [blank, _flag(boolean_validator)]}
+    if states:
+        schema["state"] = [blank, _choice(one_of, states)]
+    return schema
+
+
+@validator_args
+def request_list(ignore_missing, one_of, boolean_validator) -> Schema:
+    return _listing(ignore_missing, one_of, boolean_validator,
+                    ("pending", "approved", "rejected", "withdrawn"))
+
+
+@validator_args
+def grant_list(ignore_missing, one_of, boolean_validator) -> Schema:
+    return _listing(ignore_missing, one_of, boolean_validator)
+
+
+@validator_args
+def usage_query(not_empty, ignore_missing, one_of, boolean_validator) -> Schema:
+    schema = _listing(ignore_missing, one_of, boolean_validator)
+    schema["package_id"] = [_required(not_empty), text(100)]
+    return schema
+
+
+@validator_args
+def application_list(one_of) -> Schema:
+    return {"state": [blank, _choice(one_of, ("pending", "approved", "rejected"))]}
