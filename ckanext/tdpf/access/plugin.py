@@ -14,12 +14,21 @@ from typing import Any
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
+from flask import current_app
+from werkzeug.exceptions import Forbidden, HTTPException, NotFound
+
 from ckan.common import CKANConfig
 
 from ckanext.tdpf.lib.i18n import TranslationMixin
 
 from . import entitlement, gate, ratelimit, views
 from .logic import action, activity, auth, chained
+
+
+def _answer_as(status: type[HTTPException]) -> Any:
+    def handler(error: Exception) -> Any:
+        return current_app.handle_http_exception(status())
+    return handler
 
 
 @tk.blanket.config_declarations
@@ -78,4 +87,8 @@ class AccessPlugin(TranslationMixin, p.SingletonPlugin):
             app.before_request(ratelimit.check)
             app.before_request(gate.check_file_access)
             app.after_request(ratelimit.headers)
+            # A view that lets an action's refusal escape answers with its status, not 500
+            # (CKAN's activity pages do, for an unknown or missing activity id).
+            app.register_error_handler(tk.ObjectNotFound, _answer_as(NotFound))
+            app.register_error_handler(tk.NotAuthorized, _answer_as(Forbidden))
         return app
