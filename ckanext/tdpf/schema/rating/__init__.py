@@ -19,7 +19,7 @@ from typing import Any
 from ckanext.tdpf.lib.i18n import N_, english, japanese
 
 from . import readers
-from .rules import DEDUCTIONS, FATAL, RULE_TITLES, RULES, Table, Violation, locate
+from .rules import DEDUCTIONS, FATAL, NOT_JUDGED, RULE_TITLES, RULES, Table, Violation, locate
 
 log = logging.getLogger(__name__)
 TABULAR = {"csv", "xlsx", "xls"}
@@ -54,6 +54,8 @@ class Rating:
     size: int = 0
     sha256: str | None = None
     columns: list[str] = dataclasses.field(default_factory=list)  # the first table's header
+    # Rules the file's content cannot show it keeps (no deduction): rule, level, title, reason.
+    not_judged: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property
     def error_message(self) -> dict[str, str] | None:
@@ -78,7 +80,15 @@ def finding(rule_id: str, level: int, severity: str, violation: Violation,
         "locations": violation.locations,
         "count": violation.params.get("count", len(violation.locations)),
         "sheet": sheet,
+        "judgment": violation.judgment,
     }
+
+
+def not_judged() -> list[dict[str, Any]]:
+    return [{"rule": rule_id, "level": 3, "kind": "not_judged",
+             "title": {"ja": japanese(title), "en": english(title)},
+             "reason": {"ja": japanese(reason), "en": english(reason)}}
+            for rule_id, (title, reason) in NOT_JUDGED.items()]
 
 
 def level_score(results: list[tuple[str, list[Violation]]], level: int) -> int | None:
@@ -134,7 +144,8 @@ def rate_table_book(book: readers.Workbook) -> Rating:
     stage = 2 if l1 == 0 else 3
     header = [tables[0].header(c) for c in range(tables[0].width)][:300]
     return Rating(stage=stage, l1=l1, l2=l2, l3=l3, findings=_dedupe(findings),
-                  detected_format=book.kind.upper(), encoding=book.encoding, columns=header)
+                  detected_format=book.kind.upper(), encoding=book.encoding, columns=header,
+                  not_judged=not_judged())
 
 
 def _dedupe(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:

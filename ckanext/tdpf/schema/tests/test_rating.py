@@ -131,9 +131,9 @@ class TestRules:
 
     def test_title_rows_break_l3_01_and_l1_04(self):
         result = rating.rate(("江東区 公衆トイレ一覧\r\n\r\n" + TIDY).encode())
-        assert {"L3-01", "L1-04"} <= rules_of(result)
+        assert {"L3-01", "L1-04", "L1-03"} <= rules_of(result)
         assert result.l3 == 0
-        assert result.l1 == 95  # L1-04 is MAJOR: -5
+        assert result.l1 == 85  # L1-04 is MAJOR: -5; the blank margin row, L1-03 CRITICAL: -10
 
     def test_platform_dependent_characters(self):
         result = rating.rate("名称,備考\r\n施設①,㈱東京\r\n施設②,髙島屋\r\n".encode())
