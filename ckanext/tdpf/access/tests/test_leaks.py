@@ -3,6 +3,7 @@ secret URL nor the uploaded bytes of the shared dataset may appear in any respon
 with access get them."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any, Callable
 
@@ -17,6 +18,8 @@ pytestmark = [
     pytest.mark.ckan_config("ckan.plugins", PLUGINS),
     pytest.mark.ckan_config("ckanext.tdpf.schema.rating.enabled", False),
     pytest.mark.ckan_config("ckanext.dcat.rdf.profiles", "euro_dcat_ap_3 tdpf"),
+    # activity details (the snapshots) for everyone: the redaction must hold them
+    pytest.mark.ckan_config("ckan.auth.public_activity_stream_detail", True),
     pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index"),
 ]
 
@@ -49,15 +52,40 @@ def make_caller(world, kind: str) -> dict | None:
     return user
 
 
-def api(world, caller: dict | None, action: str, **data: Any) -> str:
-    """The response of an action as text, or its error."""
+OK, REFUSED = "ok", "refused"
+
+
+@dataclasses.dataclass
+class Response:
+    status: int
+    location: str
+    body: str
+
+    def __str__(self) -> str:
+        return self.body
+
+
+def headers_for(caller: dict | None) -> dict[str, str]:
+    if not caller:
+        return {}
+    token = helpers.call_action("api_token_create", context={"user": caller["name"]},
+                                user=caller["name"], name="leak-test")["token"]
+    return {"Authorization": token}
+
+
+def api(world, caller: dict | None, app, action: str, **data: Any) -> Response:
+    """An action over HTTP, as API developers call it."""
     model.Session.remove()
-    try:
-        result = helpers.call_action(action, context={
-            "user": caller["name"] if caller else "", "ignore_auth": False}, **data)
-    except Exception as error:  # noqa: BLE001 - a refusal is a valid, leak-free answer
-        return f"ERROR {error!r}"
-    return json.dumps(result, ensure_ascii=False, default=str)
+    response = app.post(f"/api/3/action/{action}", json=data, headers=headers_for(caller),
+                        status=None)
+    return Response(response.status_code, "", response.get_data(as_text=True))
+
+
+def page(app, caller: dict | None, path: str) -> Response:
+    response = app.get(path, headers=headers_for(caller), status=None,
+                       follow_redirects=False)
+    return Response(response.status_code, response.headers.get("Location", ""),
+                    response.get_data(as_text=True))
 
 
 def activity_id(world) -> str:
@@ -65,88 +93,122 @@ def activity_id(world) -> str:
     return activities[0]["id"]
 
 
-# Each read path: name → function(world, caller, app) returning the response text.
-PATHS: dict[str, Callable[..., str]] = {
-    "package_show": lambda w, c, a: api(w, c, "package_show", id=w.dataset["id"]),
-    "package_show by name": lambda w, c, a: api(w, c, "package_show", id="koto-care"),
-    "package_search": lambda w, c, a: api(w, c, "package_search", q="江東区"),
-    "package_search fl=res_url": lambda w, c, a: api(w, c, "package_search",
-                                                     fl="id,res_url,urls"),
-    "package_search fl=validated_data_dict": lambda w, c, a: api(
-        w, c, "package_search", fl="validated_data_dict,data_dict"),
-    "package_search facet.field=res_url": lambda w, c, a: api(
-        w, c, "package_search", **{"facet.field": ["res_url"], "rows": 0}),
-    "package_search fq=res_url oracle": lambda w, c, a: api(
-        w, c, "package_search", fq='res_url:"' + SECRET_URL + '"', rows=0),
-    "package_search q=secret": lambda w, c, a: api(w, c, "package_search",
-                                                   q="secret-bytes OR koto-care-records"),
-    "current_package_list_with_resources": lambda w, c, a: api(
-        w, c, "current_package_list_with_resources"),
-    "resource_show linked": lambda w, c, a: api(w, c, "resource_show", id=w.linked["id"]),
-    "resource_show upload": lambda w, c, a: api(w, c, "resource_show", id=w.upload["id"]),
-    "resource_search url": lambda w, c, a: api(w, c, "resource_search",
-                                               query="url:koto-care-records"),
-    "resource_view_list": lambda w, c, a: api(w, c, "resource_view_list", id=w.linked["id"]),
-    "resource_view_show": lambda w, c, a: api(w, c, "resource_view_show", id=w.view["id"]),
-    "resource view page": lambda w, c, a: page(a, c, f"/dataset/koto-care/resource/"
-                                                     f"{w.linked['id']}/view/{w.view['id']}"),
-    "resource proxy": lambda w, c, a: page(a, c, f"/dataset/koto-care/resource/"
-                                                 f"{w.linked['id']}/proxy"),
-    "user_show include_datasets": lambda w, c, a: api(w, c, "user_show", id="provider_admin",
-                                                      include_datasets=True),
-    "user_activity_list": lambda w, c, a: api(w, c, "user_activity_list",
-                                              id="provider_admin"),
-    "package_activity_list": lambda w, c, a: api(w, c, "package_activity_list",
-                                                 id=w.dataset["id"]),
-    "organization_activity_list": lambda w, c, a: api(w, c, "organization_activity_list",
-                                                      id="t131083"),
-    "recently_changed_packages_activity_list": lambda w, c, a: api(
-        w, c, "recently_changed_packages_activity_list"),
-    "activity_show": lambda w, c, a: api(w, c, "activity_show", id=activity_id(w),
-                                         include_data=True),
-    "activity_data_show": lambda w, c, a: api(w, c, "activity_data_show",
-                                              id=activity_id(w)),
-    "activity_diff": lambda w, c, a: api(w, c, "activity_diff", id=activity_id(w),
-                                         object_type="package", diff_type="unified"),
-    "organization_show include_datasets": lambda w, c, a: api(
-        w, c, "organization_show", id="t131083", include_datasets=True),
-    "dataset page": lambda w, c, a: page(a, c, "/dataset/koto-care"),
-    "resource page": lambda w, c, a: page(a, c, f"/dataset/koto-care/resource/{w.linked['id']}"),
-    "download linked": lambda w, c, a: page(a, c, f"/dataset/koto-care/resource/"
-                                                  f"{w.linked['id']}/download"),
-    "download upload": lambda w, c, a: page(a, c, f"/dataset/koto-care/resource/"
-                                                  f"{w.upload['id']}/download/secret.csv"),
-    "datastore_info": lambda w, c, a: api(w, c, "datastore_info", id=w.linked["id"]),
-    "datastore_search": lambda w, c, a: api(w, c, "datastore_search",
-                                            resource_id=w.linked["id"]),
-    "datastore_search q": lambda w, c, a: api(w, c, "datastore_search",
-                                              resource_id=w.linked["id"], q="secret"),
-    "datastore_search_sql": lambda w, c, a: api(
-        w, c, "datastore_search_sql", sql=f'SELECT * FROM "{w.linked["id"]}"'),
-    "datastore dump": lambda w, c, a: page(a, c, f"/datastore/dump/{w.linked['id']}"),
-    "DCAT dataset ttl": lambda w, c, a: page(a, c, "/dataset/koto-care.ttl"),
-    "DCAT dataset jsonld": lambda w, c, a: page(a, c, "/dataset/koto-care.jsonld"),
-    "DCAT catalog": lambda w, c, a: page(a, c, "/catalog.ttl"),
-    "DCAT catalog q": lambda w, c, a: page(a, c, "/catalog.ttl?q=res_url:*secret*"),
+def a(action: str, expected: str = OK, oracle: bool = False, **data: Any):
+    """A read path through an action: (reader, expected for callers without access,
+    whether its count is an oracle that must find nothing)."""
+    def read(w, c, app):
+        values = {key: value(w) if callable(value) else value for key, value in data.items()}
+        return api(w, c, app, action, **values)
+    return read, expected, oracle
+
+
+def p(path, expected: str = OK):
+    def read(w, c, app):
+        return page(app, c, path(w) if callable(path) else path)
+    return read, expected, False
+
+
+def res(w) -> str:
+    return w.linked["id"]
+
+
+SECRET_FQ = 'res_url:"' + SECRET_URL + '"'
+# Each read path: name → (reader, expected for callers without access, count oracle).
+PATHS: dict[str, tuple[Callable[..., Response], str, bool]] = {
+    "package_show": a("package_show", id=lambda w: w.dataset["id"]),
+    "package_show by name": a("package_show", id="koto-care"),
+    "package_show default schema": a("package_show", id="koto-care", use_default_schema=True),
+    "package_search": a("package_search", q="江東区"),
+    "package_search fl=res_url": a("package_search", fl="id,res_url,urls"),
+    "package_search fl as a list": a("package_search", fl=["id", "res_url", "data_dict"]),
+    "package_search fl=validated_data_dict": a("package_search",
+                                               fl="validated_data_dict,data_dict"),
+    "package_search facet.field=res_url": a("package_search",
+                                            **{"facet.field": ["res_url"], "rows": 0}),
+    "package_search fq=res_url oracle": a("package_search", oracle=True, fq=SECRET_FQ,
+                                          rows=0),
+    "package_search q=res_url oracle": a("package_search", oracle=True,
+                                         q="res_url:*koto-care-records*", rows=0),
+    "package_search q=secret oracle": a("package_search", oracle=True,
+                                        q="secret-bytes OR koto-care-records"),
+    "package_search include_private": a("package_search", q="*:*", include_private=True),
+    "current_package_list_with_resources": a("current_package_list_with_resources"),
+    "resource_show linked": a("resource_show", id=res),
+    "resource_show upload": a("resource_show", id=lambda w: w.upload["id"]),
+    "resource_search url oracle": a("resource_search", oracle=True,
+                                    query="url:koto-care-records"),
+    "resource_view_list": a("resource_view_list", id=res),
+    "resource_view_show": a("resource_view_show", REFUSED, id=lambda w: w.view["id"]),
+    "user_show include_datasets": a("user_show", id="provider_admin", include_datasets=True),
+    "user_activity_list": a("user_activity_list", id="provider_admin"),
+    "package_activity_list": a("package_activity_list", id=lambda w: w.dataset["id"]),
+    "organization_activity_list": a("organization_activity_list", id="t131083"),
+    "recently_changed_packages_activity_list": a("recently_changed_packages_activity_list"),
+    "activity_show include_data": a("activity_show", id=activity_id, include_data=True),
+    "activity_show": a("activity_show", id=activity_id),
+    "activity_data_show": a("activity_data_show", id=activity_id),
+    "activity_diff": a("activity_diff", id=activity_id, object_type="package",
+                       diff_type="unified"),
+    "activity_diff html": a("activity_diff", id=activity_id, object_type="package",
+                            diff_type="html"),
+    "organization_show include_datasets": a("organization_show", id="t131083",
+                                            include_datasets=True),
+    "datastore_info": a("datastore_info", REFUSED, id=res),
+    "datastore_search": a("datastore_search", REFUSED, resource_id=res),
+    "datastore_search q": a("datastore_search", REFUSED, resource_id=res, q="secret"),
+    "datastore_search_sql": a("datastore_search_sql", REFUSED,
+                              sql=lambda w: f'SELECT * FROM "{w.linked["id"]}"'),
+    "dataset page": p("/dataset/koto-care"),
+    "resource page": p(lambda w: f"/dataset/koto-care/resource/{res(w)}"),
+    "resource view page": p(lambda w: f"/dataset/koto-care/resource/{res(w)}/view/"
+                                      f"{w.view['id']}", REFUSED),
+    "resource proxy": p(lambda w: f"/dataset/koto-care/resource/{res(w)}/proxy", REFUSED),
+    "resource findings page": p(lambda w: f"/dataset/koto-care/resource/{res(w)}/data-rate",
+                                REFUSED),
+    "resource history page": p(lambda w: f"/dataset/koto-care/resources/{res(w)}/history/"
+                                         f"{activity_id(w)}", REFUSED),
+    "download linked": p(lambda w: f"/dataset/koto-care/resource/{res(w)}/download",
+                         REFUSED),
+    "download upload": p(lambda w: f"/dataset/koto-care/resource/{w.upload['id']}/download/"
+                                   "secret.csv", REFUSED),
+    "datastore dump": p(lambda w: f"/datastore/dump/{res(w)}", REFUSED),
+    "dataset activity page": p("/dataset/activity/koto-care"),
+    "dataset changes page": p(lambda w: f"/dataset/changes/{activity_id(w)}"),
+    "dataset history page": p(lambda w: f"/dataset/koto-care/history/{activity_id(w)}"),
+    "organization activity page": p("/organization/activity/t131083"),
+    "feed": p("/feeds/dataset.atom"),
+    "feed custom q oracle": p("/feeds/custom.atom?q=res_url:*9f3a*"),
+    "feed organization": p("/feeds/organization/t131083.atom"),
+    "DCAT dataset ttl": p("/dataset/koto-care.ttl"),
+    "DCAT dataset jsonld": p("/dataset/koto-care.jsonld"),
+    "DCAT catalog": p("/catalog.ttl"),
+    "DCAT catalog page 1": p("/catalog.jsonld?page=1"),
+    "DCAT catalog q": p("/catalog.ttl?q=res_url:*secret*"),
 }
 
 
-def page(app, caller: dict | None, path: str) -> str:
-    headers = {}
-    if caller:
-        token = helpers.call_action("api_token_create", context={"user": caller["name"]},
-                                    user=caller["name"], name="leak-test")["token"]
-        headers["Authorization"] = token
-    response = app.get(path, headers=headers, status=None, follow_redirects=False)
-    return f"{response.status_code} {response.headers.get('Location', '')} " + \
-        response.get_data(as_text=True)
-
-
-def leaks(response: str, path: str) -> list[str]:
+def leaks(response: Response, path: str) -> list[str]:
     found = [secret for secret in (SECRET_URL, "koto-care-records", SECRET_BYTES.decode())
-             if secret in response]
-    if "secret.csv" in response and not path.startswith("download"):
+             if secret in response.body]
+    if "secret.csv" in response.body and not path.startswith("download"):
         found.append("secret.csv")
+    return found
+
+
+def problems_of(response: Response, path: str, expected: str, oracle: bool) -> list[str]:
+    """What is wrong with one answer to a caller without access."""
+    found = [f"leaks {secret}" for secret in leaks(response, path)]
+    if response.status >= 500:
+        found.append(f"status {response.status}")
+    elif expected == OK and response.status != 200:
+        found.append(f"status {response.status}, expected 200")
+    elif expected == REFUSED and not (response.status in (400, 401, 403, 404) or (
+            response.status == 302 and "/user/login" in response.location)):
+        found.append(f"status {response.status}, expected a refusal")
+    if oracle and response.status == 200:
+        result = json.loads(response.body)["result"]
+        if result["count"] != 0:
+            found.append(f"the count {result['count']} tells that it matched")
     return found
 
 
@@ -154,32 +216,40 @@ def leaks(response: str, path: str) -> list[str]:
 def test_no_read_path_leaks_to_callers_without_access(tdpf_world, app, kind):
     """All read paths for one kind of caller; the failure lists every leaking path."""
     caller = make_caller(tdpf_world, kind)
-    leaking = {}
-    for path, read in PATHS.items():
-        found = leaks(read(tdpf_world, caller, app), path)
+    # a second activity by someone else, so that diffs and changes pages have two versions
+    helpers.call_action("package_patch", context={"user": tdpf_world.sysadmin["name"]},
+                        id=tdpf_world.dataset["id"], notes="介護サービスの利用状況（更新）")
+    problems = {}
+    for path, (read, expected, oracle) in PATHS.items():
+        found = problems_of(read(tdpf_world, caller, app), path, expected, oracle)
         if found:
-            leaking[path] = found
-    assert leaking == {}
-    assert len(PATHS) >= 38
+            problems[path] = found
+    assert problems == {}, json.dumps(problems, indent=1, ensure_ascii=False)
+    assert len(PATHS) >= 54
 
 
 @pytest.mark.parametrize("kind", ENTITLED)
 def test_callers_with_access_get_the_url_and_the_bytes(tdpf_world, app, kind):
     caller = make_caller(tdpf_world, kind)
-    shown = api(tdpf_world, caller, "package_show", id=tdpf_world.dataset["id"])
-    assert SECRET_URL in shown
+    shown = api(tdpf_world, caller, app, "package_show", id=tdpf_world.dataset["id"])
+    assert shown.status == 200 and SECRET_URL in shown.body
     download = page(app, caller, f"/dataset/koto-care/resource/{tdpf_world.upload['id']}"
                                  "/download/secret.csv")
-    assert download.startswith("200") and SECRET_BYTES.decode() in download
-    rows = api(tdpf_world, caller, "datastore_search", resource_id=tdpf_world.linked["id"])
-    assert SECRET_BYTES.decode().strip() in json.loads(rows)["records"][0]["code"]
+    assert download.status == 200 and SECRET_BYTES.decode() in download.body
+    rows = api(tdpf_world, caller, app, "datastore_search",
+               resource_id=tdpf_world.linked["id"])
+    records = json.loads(rows.body)["result"]["records"]
+    assert SECRET_BYTES.decode().strip() in records[0]["code"]
+    for path in ("resource view page", "resource findings page", "dataset activity page"):
+        assert PATHS[path][0](tdpf_world, caller, app).status == 200, path
 
 
-def test_metadata_stays_visible_with_a_request_link(tdpf_world):
-    shown = json.loads(api(tdpf_world, None, "package_show", id=tdpf_world.dataset["id"]))
+def test_metadata_stays_visible_with_a_request_link(tdpf_world, app):
+    shown = json.loads(api(tdpf_world, None, app, "package_show",
+                           id=tdpf_world.dataset["id"]).body)["result"]
     resource = shown["resources"][0]
     assert (resource["name"], resource["format"], resource["size"]) == ("利用状況", "CSV", 1234)
     assert resource["url"].endswith("/dataset/koto-care/access")
     assert resource["tdpf_access"] == "restricted"
-    found = json.loads(api(tdpf_world, None, "package_search", q="江東区"))
-    assert found["count"] == 1
+    found = json.loads(api(tdpf_world, None, app, "package_search", q="江東区").body)
+    assert found["result"]["count"] == 1
