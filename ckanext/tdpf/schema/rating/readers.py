@@ -7,15 +7,17 @@ import csv
 import dataclasses
 import datetime
 import io
-import html
 import json
 import re
 import zipfile
 from typing import Any
 
+from lxml import etree
+
 from ckanext.tdpf.lib import encoding as encodings
 
 MAX_ROWS = 50_000
+MAX_COLUMNS = 16_384  # Excel's limit (XFD)
 
 
 class UnreadableFile(Exception):
@@ -181,112 +183,234 @@ def read_csv(content: bytes) -> Workbook:
 # --- Excel --------------------------------------------------------------------------------
 
 def read_xlsx(content: bytes) -> Workbook:
-    """Cell values and fills through openpyxl's read-only mode (the full mode builds an object
-    for every cell of every merged range, slow on workbooks with thousands of them); merged
-    ranges, hidden rows and columns and formulas are read from the sheet XML."""
-    import openpyxl
-
+    """Values, fills, merged ranges, hidden rows, columns and sheets and formula cells, read
+    from the workbook's XML in one pass over each sheet. (openpyxl builds an object for every
+    cell, style and cell of a merged range: most of the scorer's time on workbooks with many
+    sheets and thousands of merged ranges.) Values are converted as openpyxl converts them."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
-        names = archive.namelist()
-        values = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        layouts = _sheet_layouts(archive)
-    except Exception as error:  # openpyxl raises many kinds on broken files
+        names = set(archive.namelist())
+        parts = _workbook_parts(archive, names)
+        book = Workbook("xlsx", [], has_objects=any(
+            name.startswith(("xl/drawings/", "xl/charts/", "xl/media/", "xl/embeddings/"))
+            for name in names))
+        for name, path, hidden in parts.sheets:
+            book.sheets.append(_read_sheet(archive.read(path), name, hidden, parts, book))
+    except Exception as error:  # zip, XML and value errors of broken or hostile files
         raise UnreadableFile("malformed_excel", str(error)) from error
-    book = Workbook("xlsx", [], has_objects=any(
-        name.startswith(("xl/drawings/", "xl/charts/", "xl/media/", "xl/embeddings/"))
-        for name in names))
-    try:
-        for sheet in values.worksheets:
-            rows, highlighted = _xlsx_cells(sheet, book)
-            layout = layouts.get(sheet.title, _Layout())
-            book.sheets.append(Sheet(
-                sheet.title, rows, merged=layout.merged, hidden_rows=layout.hidden_rows,
-                hidden_columns=layout.hidden_columns, formulas=layout.formulas,
-                highlighted=highlighted, hidden_sheet=sheet.sheet_state != "visible"))
-    except Exception as error:
-        raise UnreadableFile("malformed_excel", str(error)) from error
-    finally:
-        values.close()
     return book
 
 
-def _xlsx_cells(sheet, book: Workbook) -> tuple[list[list[Any]], list[str]]:
-    """A sheet's values by row (trailing blanks dropped) and the filled cells holding values."""
-    if not hasattr(sheet, "reset_dimensions"):  # a chartsheet
-        return [], []
-    sheet.reset_dimensions()  # the stored dimension can be wrong; read every stored cell
-    rows: list[list[Any]] = []
-    highlighted: list[str] = []
-    for r_index, row in enumerate(sheet.iter_rows(min_row=1, min_col=1)):
-        if r_index >= MAX_ROWS:
-            book.truncated = True
-            break
-        values_row = []
-        for c_index, cell in enumerate(row):
-            value = cell.value
-            if isinstance(value, str) and value == "":
-                value = None
-            values_row.append(value)
-            if value is not None and _highlighted(cell.fill):
-                highlighted.append(cell_name(r_index, c_index))
-        while values_row and values_row[-1] is None:
-            values_row.pop()
-        rows.append(values_row)
-    while rows and not rows[-1]:  # styled rows without values after the last value
-        rows.pop()
-    return rows, highlighted
+def _local(tag: Any) -> str:
+    """An element's name without its namespace ("" for comments)."""
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
-def _highlighted(fill) -> bool:
-    return (fill is not None and fill.patternType == "solid" and fill.fgColor is not None
-            and fill.fgColor.type == "rgb" and fill.fgColor.rgb not in ("00000000", "FFFFFFFF"))
+def _xml(content: bytes) -> etree._Element:
+    return etree.fromstring(content, etree.XMLParser(resolve_entities=False, no_network=True))
+
+
+def _elements(content: bytes, *names: str):
+    """The named elements of a large part, each when it ends, without building the tree."""
+    return (element for _, element in etree.iterparse(
+        io.BytesIO(content), tag=[f"{{*}}{name}" for name in names], resolve_entities=False,
+        no_network=True))
 
 
 @dataclasses.dataclass
-class _Layout:
-    merged: list[str] = dataclasses.field(default_factory=list)
-    hidden_rows: list[int] = dataclasses.field(default_factory=list)  # 1-based
-    hidden_columns: list[str] = dataclasses.field(default_factory=list)
-    formulas: list[str] = dataclasses.field(default_factory=list)
+class _Parts:
+    sheets: list[tuple[str, str, bool]]  # name, path in the archive, hidden
+    strings: list[str]
+    dates: set[int]        # cell style indexes with a date format
+    durations: set[int]    # … with an elapsed-time format ([h]:mm)
+    filled: set[int]       # … with a solid colour fill
+    epoch: datetime.datetime
 
 
-_SHEET = re.compile(rb'<sheet [^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
-_RELATION = re.compile(rb'<Relationship [^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"')
-_RELATION_REVERSED = re.compile(rb'<Relationship [^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
-_FORMULA = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*>(?:<v>[^<]*</v>)?<f[ >/]')
-_MERGED = re.compile(rb'<(?:\w+:)?mergeCell [^>]*?ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
-_ROW = re.compile(rb'<(?:\w+:)?row ([^>]*)>')
-_COLUMN = re.compile(rb'<(?:\w+:)?col ([^>]*)>')
-_HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
-_ROW_NUMBER = re.compile(rb'\br="([0-9]+)"')
-_COLUMN_MIN = re.compile(rb'\bmin="([0-9]+)"')
+def _workbook_parts(archive: zipfile.ZipFile, names: set[str]) -> _Parts:
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
+
+    relations = {}
+    for element in _xml(archive.read("xl/_rels/workbook.xml.rels")):
+        target = element.get("Target", "")
+        path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        relations[element.get("Id")] = (path, element.get("Type", ""))
+    sheets, epoch = [], CALENDAR_WINDOWS_1900
+    for element in _xml(archive.read("xl/workbook.xml")).iter():
+        tag = _local(element.tag)
+        if tag == "workbookPr" and element.get("date1904") in ("1", "true"):
+            epoch = CALENDAR_MAC_1904
+        elif tag == "sheet":
+            relation = next((v for k, v in element.attrib.items() if _local(k) == "id"), None)
+            path, kind = relations.get(relation, ("", ""))
+            if path in names and kind.endswith("/worksheet"):
+                sheets.append((element.get("name", ""), path,
+                               element.get("state", "visible") != "visible"))
+    by_kind = {kind.rpartition("/")[2]: path for path, kind in relations.values()}
+    strings = by_kind.get("sharedStrings", "xl/sharedStrings.xml")
+    styles = by_kind.get("styles", "xl/styles.xml")
+    dates, durations, filled = (_styles(archive.read(styles)) if styles in names
+                                else (set(), set(), set()))
+    return _Parts(sheets, _shared_strings(archive.read(strings)) if strings in names else [],
+                  dates, durations, filled, epoch)
 
 
-def _sheet_layouts(archive: zipfile.ZipFile) -> dict[str, _Layout]:
-    """What openpyxl's read-only mode leaves out, per sheet name, from one pass over each
-    sheet's XML: merged ranges, hidden rows and columns, formula cells."""
-    rels = archive.read("xl/_rels/workbook.xml.rels")
-    targets = dict(_RELATION.findall(rels))
-    targets.update({rid: target for target, rid in _RELATION_REVERSED.findall(rels)})
-    members = set(archive.namelist())
-    found: dict[str, _Layout] = {}
-    for name, rid in _SHEET.findall(archive.read("xl/workbook.xml")):
-        target = targets.get(rid, b"").decode().lstrip("/")
-        path = target if target.startswith("xl/") else f"xl/{target}"
-        if path in members:
-            found[html.unescape(name.decode("utf-8"))] = _layout(archive.read(path))
-    return found
+def _shared_strings(xml: bytes) -> list[str]:
+    strings = []
+    for element in _elements(xml, "si"):
+        strings.append(_text(element).replace("x005F_", ""))
+        element.clear()
+    return strings
 
 
-def _layout(xml: bytes) -> _Layout:
-    hidden_rows = [int(number.group(1)) for attributes in _ROW.findall(xml)
-                   if _HIDDEN.search(attributes) and (number := _ROW_NUMBER.search(attributes))]
-    hidden_columns = [column_letter(int(first.group(1)) - 1) for attributes in _COLUMN.findall(xml)
-                      if _HIDDEN.search(attributes) and (first := _COLUMN_MIN.search(attributes))]
-    return _Layout(merged=[ref.decode() for ref in _MERGED.findall(xml)],
-                   hidden_rows=hidden_rows, hidden_columns=hidden_columns,
-                   formulas=[ref.decode() for ref in _FORMULA.findall(xml)])
+def _text(element: etree._Element) -> str:
+    """A string item's text: its plain text and its runs, without phonetic guides (rPh)."""
+    plain, runs = "", []
+    for child in element:
+        tag = _local(child.tag)
+        if tag == "t":
+            plain = child.text or ""
+        elif tag == "r":
+            runs += [part.text or "" for part in child if _local(part.tag) == "t"]
+    return plain + "".join(runs)
+
+
+def _styles(xml: bytes) -> tuple[set[int], set[int], set[int]]:
+    from openpyxl.styles.numbers import builtin_format_code, is_date_format, is_timedelta_format
+
+    formats, fills, cell_formats = {}, [], []
+    for section in _xml(xml):
+        tag = _local(section.tag)
+        if tag == "numFmts":
+            formats = {int(item.get("numFmtId", -1)): item.get("formatCode", "")
+                       for item in section}
+        elif tag == "fills":
+            fills = [_solid_colour(fill) for fill in section]
+        elif tag == "cellXfs":
+            cell_formats = [(int(xf.get("numFmtId", 0)), int(xf.get("fillId", 0)))
+                            for xf in section]
+    dates, durations, filled = set(), set(), set()
+    for index, (number_format, fill) in enumerate(cell_formats):
+        code = formats.get(number_format) or builtin_format_code(number_format) or ""
+        if is_date_format(code):
+            dates.add(index)
+        if is_timedelta_format(code):
+            durations.add(index)
+        if fill < len(fills) and fills[fill]:
+            filled.add(index)
+    return dates, durations, filled
+
+
+def _solid_colour(fill: etree._Element) -> bool:
+    """A solid fill of an explicit colour other than none or white."""
+    for pattern in fill:
+        if _local(pattern.tag) == "patternFill" and pattern.get("patternType") == "solid":
+            colour = next((c for c in pattern if _local(c.tag) == "fgColor"), None)
+            rgb = colour.get("rgb") if colour is not None else None
+            return rgb is not None and rgb not in ("00000000", "FFFFFFFF")
+    return False
+
+
+def _read_sheet(xml: bytes, name: str, hidden: bool, parts: _Parts, book: Workbook) -> Sheet:
+    sheet = Sheet(name, [], hidden_sheet=hidden)
+    number = 0
+    for element in _elements(xml, "row", "col", "mergeCell"):
+        tag = _local(element.tag)
+        if tag == "row":
+            number = int(element.get("r") or number + 1)
+            if number > MAX_ROWS:
+                book.truncated = True
+                break
+            sheet.rows += [[] for _ in range(number - 1 - len(sheet.rows))]
+            sheet.rows.append(_read_row(element, number - 1, parts, sheet))
+            if element.get("hidden") in ("1", "true"):
+                sheet.hidden_rows.append(number)
+            element.clear()
+            while element.getprevious() is not None:  # rows read: free them
+                del element.getparent()[0]
+        elif tag == "col" and element.get("hidden") in ("1", "true"):
+            sheet.hidden_columns.append(column_letter(int(element.get("min", 1)) - 1))
+        elif tag == "mergeCell" and element.get("ref"):
+            sheet.merged.append(element.get("ref"))
+    while sheet.rows and not sheet.rows[-1]:
+        sheet.rows.pop()
+    return sheet
+
+
+def _read_row(element: etree._Element, r_index: int, parts: _Parts, sheet: Sheet) -> list[Any]:
+    row: list[Any] = []
+    for cell in element:
+        if len(cell):
+            if _local(cell.tag) == "c":
+                _read_cell(cell, row, r_index, parts, sheet)
+        elif cell.get("r") is None and _local(cell.tag) == "c":
+            row.append(None)  # an empty cell placed by its order alone
+    while row and row[-1] is None:
+        row.pop()
+    return row
+
+
+_CELL_COLUMN = re.compile(r"[A-Z]+")
+
+
+def _read_cell(element: etree._Element, row: list[Any], r_index: int, parts: _Parts,
+               sheet: Sheet) -> None:
+    reference = element.get("r")
+    match = _CELL_COLUMN.match(reference) if reference else None
+    column = _column_number(match.group()) if match else len(row)
+    if column >= MAX_COLUMNS:
+        raise ValueError(f"cell {reference} is beyond Excel's last column")
+    style = int(element.get("s") or 0)
+    value, formula = _cell_value(element, style, parts)
+    row += [None] * (column + 1 - len(row))
+    row[column] = value
+    if formula:
+        sheet.formulas.append(cell_name(r_index, column))
+    if value is not None and style in parts.filled:
+        sheet.highlighted.append(cell_name(r_index, column))
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number - 1
+
+
+def _cell_value(element: etree._Element, style: int, parts: _Parts) -> tuple[Any, bool]:
+    """The cell's value (None for an empty one) and whether it holds a formula."""
+    from openpyxl.utils.datetime import from_ISO8601, from_excel
+
+    kind = element.get("t", "n")
+    raw, formula, inline = None, False, None
+    for child in element:
+        tag = _local(child.tag)
+        if tag == "v":
+            raw = child.text
+        elif tag == "f":
+            formula = True
+        elif tag == "is":
+            inline = child
+    if kind == "inlineStr":
+        value = _text(inline) if inline is not None else None
+    elif not raw:
+        value = None
+    elif kind == "n":
+        value = float(raw) if ("." in raw or "e" in raw or "E" in raw) else int(raw)
+        if style in parts.dates:
+            try:
+                value = from_excel(value, parts.epoch, timedelta=style in parts.durations)
+            except (OverflowError, ValueError):
+                value = "#VALUE!"
+    elif kind == "s":
+        value = parts.strings[int(raw)]
+    elif kind == "b":
+        value = bool(int(raw))
+    elif kind == "d":
+        value = from_ISO8601(raw)
+    else:  # str (a formula's text) and e (an error such as #N/A), as written
+        value = raw
+    return (None if value == "" else value), formula
 
 
 def read_xls(content: bytes) -> Workbook:

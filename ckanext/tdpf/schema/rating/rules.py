@@ -127,6 +127,15 @@ class Table:
     def column_values(self, column: int) -> list[tuple[int, Any]]:
         return self._columns[column]
 
+    def strings(self) -> list[tuple[int, int, str]]:
+        """The body's text cells: (row, column, value), in reading order."""
+        return self._strings
+
+    @functools.cached_property
+    def _strings(self) -> list[tuple[int, int, str]]:
+        return [(r, c, value) for r in self.body for c, value in enumerate(self.rows[r])
+                if isinstance(value, str)]
+
     @functools.cached_property
     def _columns(self) -> list[list[tuple[int, Any]]]:
         columns: list[list[tuple[int, Any]]] = [[] for _ in range(self.width)]
@@ -153,8 +162,16 @@ class Table:
         found = []
         for column in self.data_columns():
             values = [v for _, v in self.column_values(column)]
-            numeric = sum(1 for v in values if is_number(v) or DIRTY_NUMBER.match(text(v).strip()))
-            symbols = sum(1 for v in values if text(v).strip() in SPECIAL_SYMBOLS)
+            numeric = symbols = 0
+            for value in values:
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    numeric += 1
+                    continue
+                written = text(value).strip()
+                if NUMBER.match(written) or DIRTY_NUMBER.match(written):
+                    numeric += 1
+                elif written in SPECIAL_SYMBOLS:
+                    symbols += 1
             if (numeric and (numeric + symbols) / len(values) >= 0.7 and numeric >= symbols
                     and not is_code_column(self.header(column), values)):
                 found.append(column)
@@ -374,11 +391,16 @@ def _violation(message: str, places: list[str], judgment: bool = False,
     return [Violation(message, _places(places), dict(params, count=len(places)), judgment)]
 
 
-def _cells(table: Table, rows: Iterable[int] | None = None):
-    for r in table.body if rows is None else rows:
+def _cells(table: Table, rows: Iterable[int]):
+    for r in rows:
         for c, value in enumerate(table.rows[r]):
             if value is not None:
                 yield r, c, value
+
+
+def _header_and_body_strings(table: Table) -> list[tuple[int, int, str]]:
+    return [(r, c, value) for r, c, value in _cells(table, table.header_rows)
+            if isinstance(value, str)] + table.strings()
 
 
 PLATFORM_SYMBOL, VARIANT_KANJI = "symbol", "variant"
@@ -537,9 +559,7 @@ LETTER_SPACED = re.compile(
 
 def l1_06_layout_spaces(table: Table) -> list[Violation]:
     places = []
-    for r, c, value in _cells(table, table.header_rows + table.body):
-        if not isinstance(value, str):
-            continue
+    for r, c, value in _header_and_body_strings(table):
         if (value != value.strip(" \u3000\t")
                 or ((" " in value or "\u3000" in value) and LETTER_SPACED.search(value))
                 or (table.book.kind != "csv" and ("\n" in value or "\r" in value))):
@@ -580,8 +600,8 @@ def l1_07_one_value_per_cell(table: Table) -> list[Violation]:
     """Judged per column: a column holds several values per cell when its cells are lists
     of names (not sentences whose 「、」 is punctuation), coordinate pairs or two quantities
     written as a/b; numbers with a second number in brackets are found in any cell."""
-    places = [cell_name(r, c) for r, c, value in _cells(table)
-              if isinstance(value, str) and MULTI_VALUE.search(value)]
+    places = [cell_name(r, c) for r, c, value in table.strings()
+              if any(mark in value for mark in "(（、・") and MULTI_VALUE.search(value)]
     coordinates = []
     numeric = set(table.numeric_columns())
     for c in table.data_columns():
@@ -623,13 +643,11 @@ def l1_08_platform_chars(table: Table) -> list[Violation]:
               and not ADDRESS_HEADER.search(table.header(c))}
     address = {c for c in range(table.width) if ADDRESS_HEADER.search(table.header(c))}
     header = set(table.header_rows)
-    for r, c, value in _cells(table, table.header_rows + table.body):
-        if not isinstance(value, str):
-            continue
-        proper = r not in header and (c in exempt
-                                      or (c not in address and bool(COMPANY.search(value))))
-        found = [ch for ch in _suspect_chars(value)
-                 if not (proper and _platform_dependent(ch) == VARIANT_KANJI)]
+    for r, c, value in _header_and_body_strings(table):
+        found = _suspect_chars(value)
+        if found and r not in header and (c in exempt or (
+                c not in address and COMPANY.search(value))):  # a proper noun
+            found = [ch for ch in found if _platform_dependent(ch) != VARIANT_KANJI]
         if found:
             places.append(cell_name(r, c))
             chars.extend(ch for ch in found if ch not in chars)
@@ -699,7 +717,7 @@ def l2_01_numbers(table: Table) -> list[Violation]:
 
 
 def l2_02_omissions(table: Table) -> list[Violation]:
-    places = [cell_name(r, c) for r, c, value in _cells(table) if text(value).strip() in DITTO]
+    places = [cell_name(r, c) for r, c, value in table.strings() if value.strip() in DITTO]
     numeric = set(table.numeric_columns())
     for c in [c for c in table.data_columns()[:2] if c not in numeric]:
         blanks, seen_value = [], False
@@ -755,8 +773,8 @@ OTHER_DETAIL = re.compile(r"^その他\s*[（(:：「]\s*\S")
 
 
 def l2_05_other_detail(table: Table) -> list[Violation]:
-    places = [cell_name(r, c) for r, c, value in _cells(table)
-              if isinstance(value, str) and OTHER_DETAIL.match(value.strip())]
+    places = [cell_name(r, c) for r, c, value in table.strings()
+              if "その他" in value and OTHER_DETAIL.match(value.strip())]
     return _violation(N_("\"Other\" answers carry their details in the same column ({count} "
                          "cells); put the details in a column of their own."),
                       places) if places else []

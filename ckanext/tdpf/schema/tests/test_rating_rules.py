@@ -317,23 +317,3 @@ def test_each_sheet_is_located_once(monkeypatch):
     result = rating.rate(out.getvalue())
     assert sorted(calls) == sorted(f"表{index + 1}" for index in range(11))
     assert findings(result, "L1-12")[0]["count"] == 38
-
-
-def test_excel_layout_read_from_the_sheet_xml():
-    """Merged ranges, hidden rows and columns and hidden sheets, as the workbook stores them."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    for row in range(1, 6):
-        sheet.append([f"a{row}", row, row * 2, row * 3])
-    sheet.merge_cells("B5:D5")
-    sheet.row_dimensions[3].hidden = True
-    sheet.column_dimensions["C"].hidden = True
-    hidden = book.create_sheet("hidden")
-    hidden.sheet_state = "hidden"
-    hidden.append(["x", 1])
-    out = io.BytesIO()
-    book.save(out)
-    first, second = readers.read_xlsx(out.getvalue()).sheets
-    assert (first.merged, first.hidden_rows, first.hidden_columns) == (["B5:D5"], [3], ["C"])
-    assert first.rows[4] == ["a5", 5]
-    assert (first.hidden_sheet, second.hidden_sheet) == (False, True)
