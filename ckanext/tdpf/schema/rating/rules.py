@@ -232,7 +232,8 @@ def locate(book: Workbook, sheet: Sheet) -> Table | None:
     return book.located[sheet.name]
 
 
-LINKDATA_DIRECTIVE = re.compile(r"^#[A-Za-z]+$")
+# LinkData rows other than the header (#property): #type, #object, #lang, #comment…
+LINKDATA_DIRECTIVE = re.compile(r"^#(?!property$)[A-Za-z]+$")
 
 
 def _locate(book: Workbook, sheet: Sheet) -> Table | None:
@@ -247,16 +248,20 @@ def _locate(book: Workbook, sheet: Sheet) -> Table | None:
     width = max(len(row) for row in rows)
     widest = max(counts)
     dense = max(2, (widest + 1) // 2) if widest > 1 else 1
-    header = next(index for index, count in enumerate(counts) if count >= dense)
-    metadata = [r for r in range(header + 1, len(rows)) if _is_directive(rows[r])]
+    linkdata = any(row and text(row[0]).strip() == "#property" for row in rows[:50])
+    metadata = [r for r in range(len(rows)) if linkdata and _is_directive(rows[r])]
     skipped = set(metadata)
+    header = next((r for r, count in enumerate(counts) if count >= dense and r not in skipped),
+                  None)
+    if header is None:  # nothing but LinkData directives
+        return None
     header_rows = [header]
     nxt = header + 1
     if (nxt < len(rows) and nxt not in skipped
             and _is_subheader(rows[nxt], rows[header], counts[header] < widest)):
         header_rows.append(nxt)
         nxt += 1
-    leading = [r for r in range(header) if counts[r]]
+    leading = [r for r in range(header) if counts[r] and r not in skipped]
     margin = [r for r in range(leading[-1] + 1, header) if not counts[r]] if leading else []
     body_rows = [r for r in range(nxt, len(rows)) if r not in skipped and (
         counts[r] >= min(dense, 2) or (counts[r] and widest <= 2))]
@@ -284,7 +289,7 @@ def _locate(book: Workbook, sheet: Sheet) -> Table | None:
 
 
 def _is_directive(row: list[Any]) -> bool:
-    """A LinkData row of property names, types or objects (#property, #type, #object…)."""
+    """A LinkData row of property types, objects or comments (#type, #object…)."""
     return bool(row) and isinstance(row[0], str) and bool(LINKDATA_DIRECTIVE.match(row[0].strip()))
 
 
@@ -789,7 +794,7 @@ def l2_06_formulas(table: Table) -> list[Violation]:
 
 def l3_01_header_first(table: Table) -> list[Violation]:
     found = []
-    if table.header_rows[0] > 0:
+    if any(r not in table.metadata for r in range(table.header_rows[0])):
         found += _violation(N_("The table does not start at row 1 (the header is row {row})."),
                             [f"{table.sheet.name}!A1:A{table.header_rows[0]}"],
                             row=table.header_rows[0] + 1)

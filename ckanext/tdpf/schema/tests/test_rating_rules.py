@@ -242,6 +242,15 @@ class TestNumberColumns:
         table = csv_table(text)
         assert table.metadata == [1, 2] and table.body == [3, 4, 5]
 
+    def test_linkdata_directives_above_the_header(self):
+        result = rate_csv("#lang,ja\r\n#property,name,population\r\n#type,string,integer\r\n"
+                          "1,A,100\r\n2,B,200\r\n3,C,300\r\n")
+        assert not {"L2-01", "L3-01", "L1-04"} & {f["rule"] for f in result.findings}
+
+    def test_values_starting_with_a_hash_outside_linkdata_are_data(self):
+        table = csv_table("タグ,件数（件）\r\n#tokyo,3\r\n#osaka,5\r\n")
+        assert table.metadata == [] and table.body == [1, 2]
+
 
 class TestLayoutSpaces:
     """L1-06: letters spread out with spaces."""
