@@ -49,6 +49,8 @@ class AccessPlugin(TranslationMixin, p.SingletonPlugin):
     def get_actions(self) -> dict[str, Any]:
         found = {name: getattr(action, name) for name in action.__all__}
         found.update(chained.ACTIONS)
+        if p.plugin_loaded("datastore"):
+            found.update(chained.DATASTORE_ACTIONS)
         if p.plugin_loaded("activity"):
             found.update(activity.actions())
         return found

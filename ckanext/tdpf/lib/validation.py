@@ -68,10 +68,16 @@ def worded(validator: Any, message: str, **params: Any) -> Any:
 
 
 def text(limit: int) -> Any:
-    """Text of at most ``limit`` characters, stripped."""
-    def validator(value: Any) -> Any:
-        value = check_text(value, limit)
-        return value.strip() if isinstance(value, str) else value
+    """Text of at most ``limit`` characters, stripped; anything else stops the field's
+    validation (the validators after it expect text)."""
+    def validator(key, data, errors, context) -> None:
+        try:
+            value = check_text(data.get(key), limit)
+        except tk.Invalid as error:
+            errors[key].append(error.error)
+            raise tk.StopOnError from None
+        if isinstance(value, str):
+            data[key] = value.strip()
     return validator
 
 
@@ -93,3 +99,28 @@ def timestamp(value: Any) -> Any:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=datetime.timezone.utc)
     return parsed
+
+
+ID_KEYS = ("id", "name", "package_id", "resource_id", "object_type", "diff_type", "type")
+COUNT_KEYS = ("limit", "offset", "rows", "start", "page")
+
+
+def check_shapes(data_dict: dict[str, Any]) -> None:
+    """Refuse, naming the field, an id that is not text or a count that is not a whole
+    number: CKAN's own actions answer those with a 500 (they pass them to the database or
+    to ``int()``). Called before a chained core action."""
+    errors: dict[str, list[str]] = {}
+    for key in ID_KEYS:
+        value = data_dict.get(key)
+        if value is not None and not isinstance(value, str):
+            errors[key] = [bilingual(N_("Must be text, not {kind}."),
+                                     kind=type(value).__name__)]
+    for key in COUNT_KEYS:
+        value = data_dict.get(key)
+        if value is None or value == "":
+            continue
+        if isinstance(value, bool) or not (isinstance(value, int) or (
+                isinstance(value, str) and value.strip().lstrip("-").isdigit())):
+            errors[key] = [bilingual(N_("Must be a whole number."))]
+    if errors:
+        raise tk.ValidationError(errors)

@@ -22,6 +22,7 @@ import requests
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 CKAN = str(pathlib.Path(sys.executable).with_name("ckan"))
 PLUGINS = (ROOT / "tools/plugins.txt").read_text().strip()
+RATE_LIMIT, RATE_WINDOW = 40, 60
 
 
 def free_port() -> int:
@@ -103,6 +104,11 @@ def tdpf_live_site(tmp_path_factory) -> Iterator[LiveSite]:
         f"ckan.storage_path = {folder / 'storage'}\n"
         f"ckan.harvest.mq.redis_db = {env['TDPF_REDIS_DB']}\n"
         "scheming.dataset_fallback = false\n"
+        # the API gateway's limits, low enough to reach in a test (test_ratelimit.py)
+        f"ckanext.tdpf.access.rate_limit.anonymous = {RATE_LIMIT}\n"
+        f"ckanext.tdpf.access.rate_limit.authenticated = {RATE_LIMIT}\n"
+        f"ckanext.tdpf.access.rate_limit.window = {RATE_WINDOW}\n"
+        "ckanext.tdpf.access.rate_limit.trusted_proxies = 127.0.0.1\n"
     )
     site = LiveSite(f"http://127.0.0.1:{port}", ini, env, "", folder)
     site.ckan("db", "clean", "--yes")

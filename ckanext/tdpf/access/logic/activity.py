@@ -7,6 +7,8 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
+from ckanext.tdpf.lib import validation
+
 from .. import entitlement
 
 LISTS = ("package_activity_list", "organization_activity_list", "group_activity_list",
@@ -17,6 +19,7 @@ LISTS = ("package_activity_list", "organization_activity_list", "group_activity_
 def _filter_list(name: str):
     @tk.side_effect_free
     def action(original_action, context: Context, data_dict: DataDict) -> Any:
+        validation.check_shapes(data_dict)
         activities = original_action(context, data_dict)
         return [entitlement.redact_activity(context, a) if isinstance(a, dict) else a
                 for a in activities]
@@ -28,6 +31,7 @@ def _filter_list(name: str):
 def activity_show(original_action, context: Context, data_dict: DataDict) -> Any:
     """``include_data`` defaults to true, as CKAN documents it (ckanext-activity's auth
     function reads it unconditionally)."""
+    validation.check_shapes(data_dict)
     data_dict = dict(data_dict)
     data_dict.setdefault("include_data", True)
     return entitlement.redact_activity(context, original_action(context, data_dict))
@@ -35,6 +39,7 @@ def activity_show(original_action, context: Context, data_dict: DataDict) -> Any
 
 @tk.side_effect_free
 def activity_data_show(original_action, context: Context, data_dict: DataDict) -> Any:
+    validation.check_shapes(data_dict)
     data = original_action(context, data_dict)
     wrapped = entitlement.redact_activity(context, {"data": data})
     return wrapped["data"]
@@ -43,6 +48,7 @@ def activity_data_show(original_action, context: Context, data_dict: DataDict) -
 @tk.side_effect_free
 def activity_diff(original_action, context: Context, data_dict: DataDict) -> Any:
     """A diff of shared data is built from the caller's view of both snapshots."""
+    validation.check_shapes(data_dict)
     result = original_action(context, data_dict)
     activities = result.get("activities") or []
     if not any(entitlement.redact_activity(context, a) is not a for a in activities):

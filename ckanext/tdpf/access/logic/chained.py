@@ -7,6 +7,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import AuthResult, Context, DataDict
 
+from ckanext.tdpf.lib import validation
 from ckanext.tdpf.lib.i18n import N_, bilingual
 
 from .. import entitlement
@@ -33,6 +34,7 @@ def _blocked(context: Context, package: model.Package | None) -> bool:
 @tk.side_effect_free
 def resource_view_list(original_action, context: Context, data_dict: DataDict) -> Any:
     """Views render a file's content: none for callers without access."""
+    validation.check_shapes(data_dict)
     if _blocked(context, _package_of_resource(data_dict.get("id"))):
         tk.check_access("resource_view_list", context, data_dict)
         return []
@@ -42,6 +44,7 @@ def resource_view_list(original_action, context: Context, data_dict: DataDict) -
 @tk.chained_action
 @tk.side_effect_free
 def resource_view_show(original_action, context: Context, data_dict: DataDict) -> Any:
+    validation.check_shapes(data_dict)
     view = model.ResourceView.get(_text(data_dict.get("id")))
     if view is not None and _blocked(context, _package_of_resource(view.resource_id)):
         raise tk.NotAuthorized(bilingual(N_("The files of this shared dataset are available "
@@ -54,6 +57,7 @@ def resource_view_show(original_action, context: Context, data_dict: DataDict) -
 def resource_search(original_action, context: Context, data_dict: DataDict) -> Any:
     """Resources of shared datasets are left out for callers without access: a query on
     their URL must find nothing, not even a count."""
+    validation.check_shapes(data_dict)
     result = original_action(context, data_dict)
     kept = [r for r in result.get("results", [])
             if not _blocked(context, model.Package.get(_text(r.get("package_id"))))]
@@ -84,12 +88,14 @@ def _require_verified(data_dict: DataDict) -> None:
 
 @tk.chained_action
 def package_create(original_action, context: Context, data_dict: DataDict) -> Any:
+    validation.check_shapes(data_dict)
     _require_verified(data_dict)
     return original_action(context, data_dict)
 
 
 @tk.chained_action
 def package_update(original_action, context: Context, data_dict: DataDict) -> Any:
+    validation.check_shapes(data_dict)
     if data_dict.get("tdpf_distribution") == "shared" and not data_dict.get("owner_org"):
         existing = model.Package.get(_text(data_dict.get("id")) or
                                      _text(data_dict.get("name")))
@@ -130,6 +136,18 @@ def _sql_allowed(context: Context) -> bool:
     return user is not None and user.sysadmin
 
 
+def _datastore_action(name: str):
+    """The DataStore's read actions, with the ids and counts checked first."""
+    @tk.side_effect_free
+    def action(original_action, context: Context, data_dict: DataDict) -> Any:
+        validation.check_shapes(data_dict)
+        return original_action(context, data_dict)
+    action.__name__ = name
+    return tk.chained_action(action)
+
+
+DATASTORE_ACTIONS = {name: _datastore_action(name) for name in
+                     ("datastore_search", "datastore_info")}
 DATASTORE_AUTH = {name: _datastore_auth(name) for name in
                   ("datastore_search", "datastore_info", "datastore_search_sql")}
 
