@@ -66,6 +66,14 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def column_index(letters: str) -> int:
+    """A column's 0-based index from its letters: A → 0, AB → 27."""
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
 def cell_name(row: int, column: int) -> str:
     return f"{column_letter(column)}{row + 1}"
 
@@ -357,7 +365,7 @@ def _read_cell(element: etree._Element, row: list[Any], r_index: int, parts: _Pa
                sheet: Sheet) -> None:
     reference = element.get("r")
     match = _CELL_COLUMN.match(reference) if reference else None
-    column = _column_number(match.group()) if match else len(row)
+    column = column_index(match.group()) if match else len(row)
     if column >= MAX_COLUMNS:
         raise ValueError(f"cell {reference} is beyond Excel's last column")
     style = int(element.get("s") or 0)
@@ -368,13 +376,6 @@ def _read_cell(element: etree._Element, row: list[Any], r_index: int, parts: _Pa
         sheet.formulas.append(cell_name(r_index, column))
     if value is not None and style in parts.filled:
         sheet.highlighted.append(cell_name(r_index, column))
-
-
-def _column_number(letters: str) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + ord(letter) - 64
-    return number - 1
 
 
 def _cell_value(element: etree._Element, style: int, parts: _Parts) -> tuple[Any, bool]:

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable
 from ckanext.tdpf.lib import municipalities
 from ckanext.tdpf.lib.i18n import N_
 
-from .readers import Sheet, Workbook, cell_name, column_letter, is_date
+from .readers import Sheet, Workbook, cell_name, column_index, column_letter, is_date
 
 # Severity and the published fixed deductions per level (docs/rule_scoring_table.csv).
 FATAL, CRITICAL, MAJOR, MINOR = "FATAL", "CRITICAL", "MAJOR", "MINOR"
@@ -120,7 +120,7 @@ class Table:
             if bounds is None:
                 continue
             top, left, bottom, right = bounds
-            if right > left and top <= last_row and bottom >= first_row and top >= first_row:
+            if right > left and first_row <= top <= last_row:
                 spans.append((left, right, text(self.cell(top, left)).strip()))
         return spans
 
@@ -192,7 +192,7 @@ def is_code_column(name: str, values: list[Any]) -> bool:
     if any(isinstance(v, str) and LEADING_ZERO.match(v.strip()) for v in values):
         return True
     return bool(CATEGORY_HEADER.search(name)) and all(
-        float(v) == int(float(v)) and 0 <= float(v) < 100 for v in values if is_number(v))
+        float(v).is_integer() and 0 <= float(v) < 100 for v in values if is_number(v))
 
 
 def _english_words(name: str) -> set[str]:
@@ -210,14 +210,7 @@ def _bounds(ref: str) -> tuple[int, int, int, int] | None:
         return None
     left, top, right, bottom = match.groups()
     right, bottom = right or left, bottom or top
-    return int(top) - 1, _column_index(left), int(bottom) - 1, _column_index(right)
-
-
-def _column_index(letters: str) -> int:
-    index = 0
-    for letter in letters:
-        index = index * 26 + ord(letter) - 64
-    return index - 1
+    return int(top) - 1, column_index(left), int(bottom) - 1, column_index(right)
 
 
 def _filled(row: list[Any]) -> int:
@@ -647,10 +640,10 @@ def l1_08_platform_chars(table: Table) -> list[Violation]:
     exempt = {c for c in range(table.width) if PERSON_OR_COMPANY_HEADER.search(table.header(c))
               and not ADDRESS_HEADER.search(table.header(c))}
     address = {c for c in range(table.width) if ADDRESS_HEADER.search(table.header(c))}
-    header = set(table.header_rows)
+    header_rows = set(table.header_rows)
     for r, c, value in _header_and_body_strings(table):
         found = _suspect_chars(value)
-        if found and r not in header and (c in exempt or (
+        if found and r not in header_rows and (c in exempt or (
                 c not in address and COMPANY.search(value))):  # a proper noun
             found = [ch for ch in found if _platform_dependent(ch) != VARIANT_KANJI]
         if found:
