@@ -230,6 +230,10 @@ class TestNumberColumns:
         result = rate_csv("施設種別,名称,人数（人）\r\n1,A,10\r\n2,B,20\r\n-,C,5\r\n1,D,7\r\n")
         assert not flagged(result, "L1-09")
 
+    def test_a_huge_number_in_a_category_column_breaks_no_rule(self):
+        result = rate_csv("施設種別,名称,人数（人）\r\n1e400,A,10\r\n2,B,-\r\n1,C,5\r\n")
+        assert flagged(result, "L1-09")
+
     def test_quantities_still_checked(self):
         result = rate_csv("名称,人数（人）\r\nA,10\r\nB,-\r\nC,5\r\nD,7\r\n")
         assert flagged(result, "L1-09")
