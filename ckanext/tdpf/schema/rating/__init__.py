@@ -85,6 +85,8 @@ def finding(rule_id: str, level: int, severity: str, violation: Violation,
 
 
 def not_judged() -> list[dict[str, Any]]:
+    """The rules a table's content cannot show it keeps (L3-02, L3-07, L3-08): said so,
+    without a deduction, so a full score is not read as passing them."""
     return [{"rule": rule_id, "level": 3, "kind": "not_judged",
              "title": {"ja": japanese(title), "en": english(title)},
              "reason": {"ja": japanese(reason), "en": english(reason)}}
