@@ -250,8 +250,8 @@ def _locate(book: Workbook, sheet: Sheet) -> Table | None:
         return None
     header_rows = [header]
     nxt = header + 1
-    if (nxt < len(rows) and nxt not in skipped
-            and _is_subheader(rows[nxt], rows[header], counts[header] < widest)):
+    if (nxt < len(rows) and nxt not in skipped and _is_subheader(
+            rows[nxt], rows[header], counts[header] < widest, rows[nxt + 1:nxt + 2])):
         header_rows.append(nxt)
         nxt += 1
     leading = [r for r in range(header) if counts[r] and r not in skipped]
@@ -286,20 +286,25 @@ def _is_directive(row: list[Any]) -> bool:
     return bool(row) and isinstance(row[0], str) and bool(LINKDATA_DIRECTIVE.match(row[0].strip()))
 
 
-def _is_subheader(row: list[Any], header: list[Any], header_has_gaps: bool) -> bool:
+def _is_subheader(row: list[Any], header: list[Any], header_has_gaps: bool,
+                  following: list[list[Any]]) -> bool:
     """The second row of a two-level header: text only, at least two names (a row of one is a
     section heading), under a header with gaps — left blank under a group heading spanning
-    columns, or repeating the header's names where the group has sub-headings."""
+    columns, or naming columns under the gaps: repeating the header's names, or above a row
+    with numbers where it has names."""
     values = [v for v in row if v is not None]
-    if len(values) < 2 or any(is_number(v) or is_date(v) for v in values):
-        return False
-    if header_has_gaps and row[0] is None:
+    if not header_has_gaps or len(values) < 2 or any(_numeric_like(v) or is_date(v)
+                                                     for v in values):
+        return False  # values, dashes and marks are data, not names
+    if row[0] is None:
         return True
     under_gap = any(value is not None and (c >= len(header) or header[c] is None)
                     for c, value in enumerate(row))
     repeated = any(value is not None and c < len(header) and text(value).strip()
                    == text(header[c]).strip() for c, value in enumerate(row))
-    return header_has_gaps and under_gap and repeated
+    over_numbers = any(value is not None and c < len(row) and row[c] is not None
+                       and is_number(value) for data in following for c, value in enumerate(data))
+    return under_gap and (repeated or over_numbers)
 
 
 NOTE_MARK = re.compile(r"^[※*＊注（(〔\[【]")

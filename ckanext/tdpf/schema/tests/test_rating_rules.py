@@ -125,6 +125,16 @@ class TestHeaderInRowOne:
                             ["中央区", 85000, 90000, 100000]])
         assert flagged(rating.rate(content), "L3-01")
 
+    def test_sub_headers_over_numbers(self):
+        text = ("年月,人口（人）,,世帯数（世帯）\r\n区別,総数,男,世帯数\r\n"
+                "千代田区,68000,33000,38000\r\n中央区,175000,85000,100000\r\n")
+        assert csv_table(text).header_rows == [0, 1]
+        assert flagged(rate_csv(text), "L3-01")
+
+    def test_a_row_of_dashes_under_a_header_with_gaps_is_data(self):
+        table = csv_table("校名,区分,学級数（学級）,\r\n港島学園,前年,－,－\r\n港島学園,計,28,3\r\n")
+        assert table.header_rows == [0] and table.body == [1, 2]
+
     def test_one_header_row_passes(self):
         content = workbook([["地域", "人口（男）（人）", "人口（女）（人）"],
                             ["千代田区", 35000, 33000], ["中央区", 85000, 90000]])
