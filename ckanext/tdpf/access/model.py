@@ -24,7 +24,12 @@ def now() -> datetime.datetime:
 
 
 def _iso(value: datetime.datetime | None) -> str | None:
-    return value.isoformat() if value else None
+    """ISO 8601 in UTC, as CKAN's API gives times (pages show them in Japan time)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    return value.astimezone(datetime.timezone.utc).isoformat()
 
 
 class AccessRequest(tk.BaseModel):  # type: ignore[misc]

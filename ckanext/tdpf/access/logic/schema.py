@@ -40,9 +40,17 @@ def _choice(one_of: Any, values: Any) -> Any:
                   allowed=", ".join(values))
 
 
+FLAGS = {"true", "false", "t", "f", "yes", "no", "y", "n", "on", "off", "1", "0"}
+
+
 def _flag(boolean_validator: Any) -> Any:
-    """true or false; anything CKAN does not read as true is false."""
-    return worded(boolean_validator, N_("Must be true or false."))
+    """true or false, read by CKAN's validator; anything else is refused (CKAN would read
+    it as false, and a filter would quietly mean the opposite)."""
+    def validator(value: Any, context: Any) -> Any:
+        if not isinstance(value, bool) and str(value).strip().lower() not in FLAGS:
+            raise tk.Invalid(bilingual(N_("Must be true or false.")))
+        return boolean_validator(value, context)
+    return validator
 
 
 def pledge(value: Any) -> Any:

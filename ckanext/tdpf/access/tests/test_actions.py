@@ -268,3 +268,64 @@ class TestVerifyingExistingOrganizations:
                             **shared_dataset(name="chiyoda-shared-2", owner_org="t131016"))
         with pytest.raises(tk.ObjectNotFound):
             tdpf_world.call("tdpf_access_org_verify", tdpf_world.sysadmin, id="nowhere")
+
+
+READ_ACTIONS = ["tdpf_access_request_show", "tdpf_access_request_list",
+                "tdpf_access_grant_list", "tdpf_access_usage_list",
+                "tdpf_access_usage_summary", "tdpf_access_charge_list",
+                "tdpf_access_charge_export", "tdpf_access_org_application_list"]
+
+
+class TestApiConventions:
+    def test_read_actions_are_side_effect_free_and_answer_get(self, tdpf_world, app):
+        from ckanext.tdpf.access.logic import action as actions
+
+        for name in actions.__all__:
+            reads = getattr(actions, name).__dict__.get("side_effect_free", False)
+            assert reads == (name in READ_ACTIONS), name
+        token = helpers.call_action("api_token_create", context={"user": "requester"},
+                                    user="requester", name="get")["token"]
+        tdpf_world.request(tdpf_world.user)
+        response = app.get("/api/3/action/tdpf_access_request_list?state=pending",
+                           headers={"Authorization": token})
+        assert [r["state"] for r in response.json["result"]] == ["pending"]
+        refused = app.get("/api/3/action/tdpf_access_request_withdraw?id=x",
+                          headers={"Authorization": token}, status=400)
+        assert "POST" in refused.get_data(as_text=True)
+
+    def test_a_timestamp_without_an_offset_is_utc(self, tdpf_world):
+        granted = tdpf_world.grant(tdpf_world.user, expires="2099-01-01T00:00:00")
+        assert granted["grant"]["valid_until"] == "2099-01-01T00:00:00+00:00"
+        jst = tdpf_world.grant(factories.User(), expires="2099-01-01T09:00:00+09:00")
+        assert jst["grant"]["valid_until"] == granted["grant"]["valid_until"]
+
+    def test_usage_periods_take_utc_without_an_offset(self, tdpf_world):
+        from ckanext.tdpf.access import gate
+
+        grant = tdpf_world.grant(tdpf_world.user)["grant"]
+        gate.record_usage(grant_id=grant["id"], package_id=tdpf_world.dataset["id"],
+                          resource_id=tdpf_world.linked["id"], user_id=grant["user_id"],
+                          bytes=1, channel="api")
+        at = helpers.call_action("tdpf_access_usage_list",
+                                 package_id=tdpf_world.dataset["id"])[0]["at"]
+        moment = datetime.datetime.fromisoformat(at).astimezone(datetime.timezone.utc)
+        naive = moment.replace(tzinfo=None)
+        before = (naive - datetime.timedelta(seconds=1)).isoformat()
+        after = (naive + datetime.timedelta(seconds=1)).isoformat()
+        count = len(helpers.call_action("tdpf_access_usage_list",
+                                        package_id=tdpf_world.dataset["id"],
+                                        since=before, until=after))
+        assert count == 1
+        in_jst_by_mistake = (naive - datetime.timedelta(hours=9, seconds=1)).isoformat()
+        assert helpers.call_action("tdpf_access_usage_list",
+                                   package_id=tdpf_world.dataset["id"],
+                                   until=in_jst_by_mistake) == []
+
+    @pytest.mark.parametrize("fields, field", [
+        ({"since": "yesterday"}, "since"), ({"until": 5}, "until"),
+        ({"active": "maybe"}, "active"), ({"package_id": ["x"]}, "package_id")])
+    def test_listing_filters_name_the_field(self, tdpf_world, fields, field):
+        data = {"package_id": tdpf_world.dataset["id"], **fields}
+        with pytest.raises(tk.ValidationError) as error:
+            helpers.call_action("tdpf_access_usage_list", **data)
+        assert_field_error(error.value, field)

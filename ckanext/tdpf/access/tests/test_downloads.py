@@ -22,7 +22,7 @@ def download_path(world) -> str:
 def test_downloads_are_recorded_for_the_provider(tdpf_world, app):
     grantee = make_caller(tdpf_world, "grantee")
     response = page(app, grantee, download_path(tdpf_world))
-    assert response.startswith("200") and SECRET_BYTES.decode() in response
+    assert response.status == 200 and SECRET_BYTES.decode() in response.body
     usage = tdpf_world.call("tdpf_access_usage_list", tdpf_world.provider_admin,
                             package_id=tdpf_world.dataset["id"])
     assert [(u["user_id"], u["resource_id"], u["channel"]) for u in usage] == [
@@ -36,7 +36,7 @@ def test_downloads_are_recorded_for_the_provider(tdpf_world, app):
 
 
 def test_providers_own_downloads_are_not_counted(tdpf_world, app):
-    assert page(app, tdpf_world.provider_editor, download_path(tdpf_world)).startswith("200")
+    assert page(app, tdpf_world.provider_editor, download_path(tdpf_world)).status == 200
     assert tdpf_world.call("tdpf_access_usage_list", tdpf_world.provider_admin,
                            package_id=tdpf_world.dataset["id"]) == []
 
@@ -45,12 +45,12 @@ def test_the_daily_quota_answers_429(tdpf_world, app):
     from ckan.tests import factories
     user = factories.User()
     tdpf_world.grant(user, daily_quota=2)
-    assert page(app, user, download_path(tdpf_world)).startswith("200")
-    assert page(app, user, download_path(tdpf_world)).startswith("200")
+    assert page(app, user, download_path(tdpf_world)).status == 200
+    assert page(app, user, download_path(tdpf_world)).status == 200
     third = page(app, user, download_path(tdpf_world))
-    assert third.startswith("429")
-    assert "1日のダウンロード上限" in third and "daily download limit" in third
-    assert SECRET_BYTES.decode() not in third
+    assert third.status == 429
+    assert "1日のダウンロード上限" in third.body and "daily download limit" in third.body
+    assert SECRET_BYTES.decode() not in third.body
 
 
 def test_revocation_stops_an_api_token_at_once(tdpf_world, app):
