@@ -380,8 +380,6 @@ def _read_cell(element: etree._Element, row: list[Any], r_index: int, parts: _Pa
 
 def _cell_value(element: etree._Element, style: int, parts: _Parts) -> tuple[Any, bool]:
     """The cell's value (None for an empty one) and whether it holds a formula."""
-    from openpyxl.utils.datetime import from_ISO8601, from_excel
-
     kind = element.get("t", "n")
     raw, formula, inline = None, False, None
     for child in element:
@@ -399,19 +397,27 @@ def _cell_value(element: etree._Element, style: int, parts: _Parts) -> tuple[Any
     elif kind == "n":
         value = float(raw) if ("." in raw or "e" in raw or "E" in raw) else int(raw)
         if style in parts.dates:
-            try:
-                value = from_excel(value, parts.epoch, timedelta=style in parts.durations)
-            except (OverflowError, ValueError):
-                value = "#VALUE!"
+            value = _excel_date(value, style in parts.durations, parts.epoch)
     elif kind == "s":
         value = parts.strings[int(raw)]
     elif kind == "b":
         value = bool(int(raw))
     elif kind == "d":
+        from openpyxl.utils.datetime import from_ISO8601
+
         value = from_ISO8601(raw)
     else:  # str (a formula's text) and e (an error such as #N/A), as written
         value = raw
     return (None if value == "" else value), formula
+
+
+def _excel_date(serial: float, duration: bool, epoch: datetime.datetime) -> Any:
+    from openpyxl.utils.datetime import from_excel
+
+    try:
+        return from_excel(serial, epoch, timedelta=duration)
+    except (OverflowError, ValueError):
+        return "#VALUE!"  # a date out of range, as openpyxl reads it
 
 
 def read_xls(content: bytes) -> Workbook:
