@@ -290,8 +290,8 @@ def _is_subheader(row: list[Any], header: list[Any], header_has_gaps: bool,
                   following: list[list[Any]]) -> bool:
     """The second row of a two-level header: text only, at least two names (a row of one is a
     section heading), under a header with gaps — left blank under a group heading spanning
-    columns, or naming columns under the gaps: repeating the header's names, or above a row
-    with numbers where it has names."""
+    columns, or naming columns under the gaps: repeating the header's names, or standing over
+    numbers in most of its columns."""
     values = [v for v in row if v is not None]
     if not header_has_gaps or len(values) < 2 or any(_numeric_like(v) or is_date(v)
                                                      for v in values):
@@ -302,9 +302,9 @@ def _is_subheader(row: list[Any], header: list[Any], header_has_gaps: bool,
                     for c, value in enumerate(row))
     repeated = any(value is not None and c < len(header) and text(value).strip()
                    == text(header[c]).strip() for c, value in enumerate(row))
-    over_numbers = any(value is not None and c < len(row) and row[c] is not None
-                       and is_number(value) for data in following for c, value in enumerate(data))
-    return under_gap and (repeated or over_numbers)
+    over_numbers = sum(1 for data in following for c, value in enumerate(data)
+                       if c < len(row) and row[c] is not None and is_number(value))
+    return under_gap and (repeated or over_numbers * 2 >= len(values))
 
 
 NOTE_MARK = re.compile(r"^[※*＊注（(〔\[【]")

@@ -135,6 +135,11 @@ class TestHeaderInRowOne:
         table = csv_table("校名,区分,学級数（学級）,\r\n港島学園,前年,－,－\r\n港島学園,計,28,3\r\n")
         assert table.header_rows == [0] and table.body == [1, 2]
 
+    def test_a_first_row_of_text_over_one_number_is_data(self):
+        table = csv_table("名称,住所,電話番号,\r\nA公園,東灘区1,078-111-1111,工事中\r\n"
+                          "B公園,灘区2,078-222-2222,3\r\n")
+        assert table.header_rows == [0] and table.body == [1, 2]
+
     def test_one_header_row_passes(self):
         content = workbook([["地域", "人口（男）（人）", "人口（女）（人）"],
                             ["千代田区", 35000, 33000], ["中央区", 85000, 90000]])
