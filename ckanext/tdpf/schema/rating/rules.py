@@ -310,6 +310,11 @@ def _is_subheader(row: list[Any], header: list[Any], header_has_gaps: bool,
 NOTE_MARK = re.compile(r"^[※*＊注（(〔\[【]")
 
 
+def _is_note(label: str) -> bool:
+    """A note rather than a heading: 「※休館中」, 「単位：人」, 「令和5年4月1日現在」."""
+    return bool(NOTE_MARK.match(label) or SENTENCE.search(label)) or label.endswith(("現在", "時点"))
+
+
 def _section_rows(rows: list[list[Any]], sparse: list[int], body: set[int],
                   first: int) -> list[int]:
     """Rows of one short label each heading the records below them (an area name written once
@@ -318,8 +323,8 @@ def _section_rows(rows: list[list[Any]], sparse: list[int], body: set[int],
     for r in sparse:
         values = [v for v in rows[r] if v is not None and text(v).strip()]
         label = text(values[0]).strip() if len(values) == 1 else ""
-        if (label and isinstance(values[0], str) and len(label) <= 30 and not NOTE_MARK.match(label)
-                and "。" not in label and r + 1 in body and label not in map(text, rows[r + 1])):
+        if (label and isinstance(values[0], str) and len(label) <= 30 and not _is_note(label)
+                and r + 1 in body and label not in map(text, rows[r + 1])):
             found.append(r)
     return found if len(found) >= 2 or (found and found[0] == first) else []
 

@@ -183,6 +183,11 @@ class TestOmissions:
         assert result.l2 == 0
         assert not flagged(result, "L1-04")  # not notes outside the table
 
+    def test_a_unit_or_date_note_under_the_header_is_no_heading(self):
+        for note in ("単位：人", "令和5年4月1日現在"):
+            result = rate_csv(f"名称,所在地,人数\r\n{note},,\r\nA館,東灘区1,3\r\nB館,灘区2,4\r\n")
+            assert not flagged(result, "L2-02")
+
     def test_area_in_a_column_and_a_note_row_pass(self):
         result = rate_csv("地域,名称,所在地\r\n東部,東公園,東灘区1\r\n東部,北公園,灘区2\r\n"
                           "※北公園は工事中,,\r\n西部,西公園,西区3\r\n")
