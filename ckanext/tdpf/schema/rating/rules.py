@@ -372,7 +372,7 @@ def _different_shape(rows: list[list[Any]], block: list[int], above: list[int]) 
         block = block[1:]  # the block's own header
     for c in {c for r in block for c, v in enumerate(rows[r]) if v is not None}:
         share, theirs = _numeric_share(rows, block, c), _numeric_share(rows, above, c)
-        if theirs is not None and ((share == 1 and theirs <= 0.2) or (share == 0 and theirs >= 0.8)):
+        if theirs is not None and (share == 1 and theirs <= 0.2 or share == 0 and theirs >= 0.8):
             return True
     return False
 
