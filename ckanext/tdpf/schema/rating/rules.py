@@ -678,8 +678,9 @@ def l1_10_objects(table: Table) -> list[Violation] | None:
 
 
 def l1_11_formatting(table: Table) -> list[Violation]:
-    body = {cell_name(r, c) for r in table.body for c in range(len(table.rows[r]))}
-    places = [name for name in table.sheet.highlighted if name in body]
+    body = set(table.body)  # a highlighted cell holds a value: its row is all to check
+    places = [name for name in table.sheet.highlighted
+              if (bounds := _bounds(name)) is not None and bounds[0] in body]
     return _violation(N_("Cell colours carry meaning in {count} cells; put it in a column."),
                       places) if places else []
 

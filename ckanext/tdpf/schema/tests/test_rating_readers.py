@@ -112,3 +112,14 @@ def test_entities_are_not_expanded():
 def test_a_cell_beyond_the_last_column_is_a_broken_file():
     content = handmade('<x:row r="1"><x:c r="ZZZZZZ1"><x:v>1</x:v></x:c></x:row>', "")
     assert rating.rate(content).error == "malformed_excel"
+
+
+def test_colours_count_in_the_table_not_in_its_title():
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (["施設一覧"], [], ["名称", "人数（人）"], ["A館", 3], ["B館", 4]):
+        sheet.append(row)
+    red = PatternFill("solid", fgColor="FFFF0000")
+    sheet["A1"].fill = sheet["B4"].fill = red
+    [finding] = [f for f in rating.rate(saved(book)).findings if f["rule"] == "L1-11"]
+    assert finding["locations"] == ["B4"]
