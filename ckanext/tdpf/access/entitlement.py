@@ -24,7 +24,8 @@ PUBLIC_RESOURCE_KEYS = {
     "id", "package_id", "name", "description", "format", "size", "position", "created",
     "metadata_modified", "last_modified", "resource_type", "mimetype", "state",
     "tdpf_mr_stage", "tdpf_mr_l1", "tdpf_mr_l2", "tdpf_mr_l3", "tdpf_mr_checked_at",
-    "tdpf_mr_error", "tdpf_mr_format", "name_translated", "description_translated",
+    "tdpf_mr_error", "tdpf_mr_format", "tdpf_mr_not_judged", "name_translated",
+    "description_translated",
 }
 
 
@@ -101,7 +102,8 @@ def redact_resource(resource: dict[str, Any], page: str) -> dict[str, Any]:
     kept["tdpf_access"] = RESTRICTED
     # The rule list stays; messages and locations quote the file (column names, cells).
     kept["tdpf_mr_findings"] = [
-        {key: finding.get(key) for key in ("rule", "level", "severity", "title", "count")}
+        {key: finding.get(key) for key in ("rule", "level", "severity", "title", "count",
+                                           "judgment")}
         for finding in resource.get("tdpf_mr_findings") or [] if isinstance(finding, dict)]
     return kept
 
