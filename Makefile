@@ -17,8 +17,9 @@ status:
 install:
 	tools/stack.sh install
 
+# QUICK=1: small sizes, same metric names; ONLY=harvest,load: some benchmarks (see bench/run.py)
 bench:
-	tools/stack.sh up && .venv/bin/python bench/run.py
+	tools/stack.sh up && QUICK=$(QUICK) ONLY=$(ONLY) .venv/bin/python bench/run.py
 
 # Extract strings into the template, merge them into the ja catalog, compile it.
 i18n:
