@@ -104,13 +104,25 @@ def my_access():
 
 
 def _with_titles(rows: list[dict]) -> list[dict]:
+    """Dataset titles and user names for the rows, in two queries for all of them."""
+    packages = {p.id: p for p in model.Session.query(
+        model.Package.id, model.Package.name, model.Package.title).filter(
+        model.Package.id.in_({row["package_id"] for row in rows}))} if rows else {}
+    users = _user_names({row.get("user_id") for row in rows})
     for row in rows:
-        package = model.Package.get(row["package_id"])
+        package = packages.get(row["package_id"])
         row["package_title"] = package.title if package else row["package_id"]
         row["package_name"] = package.name if package else row["package_id"]
-        user = model.User.get(row.get("user_id") or "")
-        row["user_name"] = user.name if user else row.get("user_id")
+        row["user_name"] = users.get(row.get("user_id"), row.get("user_id"))
     return rows
+
+
+def _user_names(ids: set) -> dict[str, str]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return dict(model.Session.query(model.User.id, model.User.name).filter(
+        model.User.id.in_(ids)))
 
 
 @tdpf_access.route("/access/request/<id>/withdraw", methods=["POST"])
@@ -139,12 +151,12 @@ def provider_dashboard(id: str):
     if not (user.sysadmin or authz.users_role_for_group_or_org(org.id, user.name) in
             ("editor", "admin")):
         return tk.abort(403, tk._("Only the organization's editors and admins see this page."))
-    pending, grants, charges, usage = [], [], [], []
+    by_org = {"organization": org.id}
+    pending = tk.get_action("tdpf_access_request_list")(context, dict(by_org, state="pending"))
+    grants = tk.get_action("tdpf_access_grant_list")(context, by_org)
+    charges = tk.get_action("tdpf_access_charge_list")(context, by_org)
+    usage = []
     for package in shared:
-        pending += tk.get_action("tdpf_access_request_list")(
-            context, {"package_id": package.id, "state": "pending"})
-        grants += tk.get_action("tdpf_access_grant_list")(context, {"package_id": package.id})
-        charges += tk.get_action("tdpf_access_charge_list")(context, {"package_id": package.id})
         summary = tk.get_action("tdpf_access_usage_summary")(context, {"package_id": package.id})
         peak = max([day["count"] for day in summary["per_day"]] + [1])
         for day in summary["per_day"]:
@@ -253,7 +265,7 @@ def applications():
 
 
 def _with_titles_applicants(rows: list[dict]) -> list[dict]:
+    users = _user_names({row["user_id"] for row in rows})
     for row in rows:
-        user = model.User.get(row["user_id"])
-        row["user_name"] = user.name if user else row["user_id"]
+        row["user_name"] = users.get(row["user_id"], row["user_id"])
     return rows

@@ -127,6 +127,15 @@ def _visible(query, column_user, column_package, user: model.User, data_dict: Da
         query = query.filter(column_package == package.id)
         if not is_provider(user, package.id):
             query = query.filter(column_user == user.id)
+    elif data_dict.get("organization"):
+        org = model.Group.get(data_dict["organization"])
+        if org is None or not org.is_organization:
+            raise tk.ObjectNotFound(bilingual(N_("Organization not found")))
+        query = query.filter(column_package.in_(
+            model.Session.query(model.Package.id).filter(model.Package.owner_org == org.id)
+            .scalar_subquery()))
+        if not (user.sysadmin or org.id in _provided_orgs(user)):
+            query = query.filter(column_user == user.id)
     elif not user.sysadmin:
         provided = _provided_package_ids(user)
         query = query.filter((column_user == user.id) | column_package.in_(provided))
@@ -136,12 +145,17 @@ def _visible(query, column_user, column_package, user: model.User, data_dict: Da
     return query
 
 
-def _provided_package_ids(user: model.User) -> list[str]:
-    orgs = [org.id for org in model.Session.query(model.Group)
+def _provided_orgs(user: model.User) -> list[str]:
+    """The organizations the user is an editor or admin of."""
+    return [org.id for org in model.Session.query(model.Group)
             .join(model.Member, model.Member.group_id == model.Group.id)
             .filter(model.Member.table_name == "user", model.Member.table_id == user.id,
                     model.Member.state == "active",
                     model.Member.capacity.in_(["editor", "admin"]))]
+
+
+def _provided_package_ids(user: model.User) -> list[str]:
+    orgs = _provided_orgs(user)
     if not orgs:
         return []
     return [row.id for row in model.Session.query(model.Package.id)
@@ -152,7 +166,8 @@ def _provided_package_ids(user: model.User) -> list[str]:
 def tdpf_access_request_list(context: Context, data_dict: DataDict) -> list[dict]:
     """The caller's requests and those for the datasets they provide (sysadmins: all).
 
-    :param package_id: optional :param user: optional :param state: optional
+    :param package_id: optional :param organization: optional (its datasets)
+    :param user: optional :param state: optional
     """
     tk.check_access("tdpf_access_request_list", context, data_dict)
     data = _validate(data_dict, schema.request_list(), context)
@@ -241,7 +256,8 @@ def tdpf_access_request_withdraw(context: Context, data_dict: DataDict) -> dict:
 
 @tk.side_effect_free
 def tdpf_access_grant_list(context: Context, data_dict: DataDict) -> list[dict]:
-    """:param package_id: optional :param user: optional :param active: optional boolean"""
+    """:param package_id: optional :param organization: optional (its datasets)
+    :param user: optional :param active: optional boolean"""
     tk.check_access("tdpf_access_grant_list", context, data_dict)
     data = _validate(data_dict, schema.grant_list(), context)
     user = _current_user(context)
@@ -312,8 +328,9 @@ def tdpf_access_usage_summary(context: Context, data_dict: DataDict) -> dict:
 
 @tk.side_effect_free
 def tdpf_access_charge_list(context: Context, data_dict: DataDict) -> list[dict]:
-    """The charges of a dataset (its provider) or of a user (the user, sysadmins).
-    :param package_id: optional :param user: optional"""
+    """The charges of a dataset or an organization's datasets (their provider) or of a user
+    (the user, sysadmins). :param package_id: optional :param organization: optional
+    :param user: optional"""
     tk.check_access("tdpf_access_charge_list", context, data_dict)
     data = _validate(data_dict, schema.grant_list(), context)
     user = _current_user(context)
@@ -321,6 +338,8 @@ def tdpf_access_charge_list(context: Context, data_dict: DataDict) -> list[dict]
     if data.get("package_id"):
         package = model.Package.get(data["package_id"])
         query = query.filter(Charge.package_id == (package.id if package else "-"))
+    elif data.get("organization"):
+        query = _visible(query, Charge.user_id, Charge.package_id, user, data)
     else:
         target = model.User.get(data.get("user") or user.id)
         query = query.filter(Charge.user_id == (target.id if target else "-"))

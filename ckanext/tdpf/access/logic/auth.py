@@ -108,6 +108,11 @@ def tdpf_access_charge_list(context: Context, data_dict: DataDict) -> AuthResult
     if data_dict.get("package_id"):
         return _allow(is_provider(user, _text(data_dict, "package_id")),
                       tk._("Only the providing organization and operators can see charges."))
+    if data_dict.get("organization"):
+        org = model.Group.get(_text(data_dict, "organization"))
+        return _allow(org is not None and (user.sysadmin or authz.users_role_for_group_or_org(
+            org.id, user.name) in ("editor", "admin")),
+                      tk._("Only the providing organization and operators can see charges."))
     target = model.User.get(_text(data_dict, "user") or user.id)
     return _allow(user.sysadmin or (target is not None and target.id == user.id),
                   tk._("Users see only their own charges."))

@@ -144,6 +144,7 @@ def org_verify(not_empty, ignore_missing, default, one_of) -> Schema:
 def _listing(ignore_missing: Any, one_of: Any, boolean_validator: Any,
              states: tuple[str, ...] = ()) -> Schema:
     schema: Schema = {"package_id": [ignore_missing, text(100)],
+                      "organization": [ignore_missing, text(100)],
                       "user": [ignore_missing, text(100)],
                       "since": [blank, timestamp], "until": [blank, timestamp],
                       "active": [blank, _flag(boolean_validator)]}

@@ -329,3 +329,25 @@ class TestApiConventions:
         with pytest.raises(tk.ValidationError) as error:
             helpers.call_action("tdpf_access_usage_list", **data)
         assert_field_error(error.value, field)
+
+
+class TestByOrganization:
+    def test_an_organizations_rows_in_one_call(self, tdpf_world):
+        first, second = factories.User(), factories.User()
+        tdpf_world.grant(first)
+        tdpf_world.request(second)
+        provider = tdpf_world.provider_admin
+        pending = tdpf_world.call("tdpf_access_request_list", provider,
+                                  organization="t131083", state="pending")
+        assert [r["user_id"] for r in pending] == [second["id"]]
+        grants = tdpf_world.call("tdpf_access_grant_list", provider, organization="t131083")
+        assert [g["user_id"] for g in grants] == [first["id"]]
+        charges = tdpf_world.call("tdpf_access_charge_list", provider, organization="t131083")
+        assert [c["user_id"] for c in charges] == [first["id"]]
+        # anyone else sees only their own rows, or is refused the charges
+        own = tdpf_world.call("tdpf_access_request_list", second, organization="t131083")
+        assert {r["user_id"] for r in own} == {second["id"]}
+        with pytest.raises(tk.NotAuthorized):
+            tdpf_world.call("tdpf_access_charge_list", second, organization="t131083")
+        with pytest.raises(tk.ObjectNotFound):
+            tdpf_world.call("tdpf_access_grant_list", provider, organization="no-such-org")
