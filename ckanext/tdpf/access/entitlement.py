@@ -15,6 +15,7 @@ from flask import g, has_request_context
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+from ckan.lib.dictization import model_dictize
 
 from .model import Grant
 
@@ -123,10 +124,13 @@ def restore_resources(dataset: dict[str, Any]) -> None:
         return
     rows = {row.id: row for row in model.Session.query(model.Resource).filter(
         model.Resource.package_id == dataset["id"])}
+    context = {"model": model, "session": model.Session}
     for resource in dataset.get("resources") or []:
         row = rows.get(resource.get("id"))
         if row is not None and resource.get("tdpf_access") == RESTRICTED:
-            resource.update({"url": row.url, "url_type": row.url_type})
+            # the address as CKAN gives it (an upload's is its download URL)
+            resource.update({"url": model_dictize.resource_dictize(row, context)["url"],
+                             "url_type": row.url_type})
             resource.pop("tdpf_access", None)
 
 

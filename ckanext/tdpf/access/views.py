@@ -100,7 +100,8 @@ def my_access():
     charges = tk.get_action("tdpf_access_charge_list")(context, {})
     return tk.render("tdpf_access/my_access.html", {
         "requests": _with_titles(requests), "grants": _with_titles(grants),
-        "charges": _with_titles(charges)})
+        "charges": _with_titles(charges), "user": user,
+        "user_dict": {"id": user.id, "name": user.name}})
 
 
 def _with_titles(rows: list[dict]) -> list[dict]:

@@ -233,6 +233,10 @@ def test_callers_with_access_get_the_url_and_the_bytes(tdpf_world, app, kind):
     caller = make_caller(tdpf_world, kind)
     shown = api(tdpf_world, caller, app, "package_show", id=tdpf_world.dataset["id"])
     assert shown.status == 200 and SECRET_URL in shown.body
+    upload = [r for r in json.loads(shown.body)["result"]["resources"]
+              if r["id"] == tdpf_world.upload["id"]][0]
+    assert upload["url"].startswith("http") and upload["url"].endswith(
+        f"/resource/{tdpf_world.upload['id']}/download/secret.csv")
     download = page(app, caller, f"/dataset/koto-care/resource/{tdpf_world.upload['id']}"
                                  "/download/secret.csv")
     assert download.status == 200 and SECRET_BYTES.decode() in download.body

@@ -1,0 +1,79 @@
+"""What each caller sees of a shared dataset in the pages: their standing with its files
+and the action that fits, in Japanese."""
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+
+from ckan.tests import factories, helpers
+
+from ckanext.tdpf.access.tests.conftest import PLUGINS, expire
+
+pytestmark = [
+    pytest.mark.ckan_config("ckan.plugins", PLUGINS),
+    pytest.mark.ckan_config("ckanext.tdpf.schema.rating.enabled", False),
+    pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index"),
+]
+
+
+def token_for(user: dict) -> dict[str, str]:
+    token = helpers.call_action("api_token_create", context={"user": user["name"]},
+                                user=user["name"], name="pages")["token"]
+    return {"Authorization": token}
+
+
+def status_of(app, path: str, user: dict | None) -> tuple[str, BeautifulSoup]:
+    response = app.get(path, headers=token_for(user) if user else {})
+    page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    box = page.select_one("#tdpf-access-status")
+    return box["data-state"], page
+
+
+def test_each_caller_sees_their_standing_and_the_action_that_fits(tdpf_world, app):
+    world = tdpf_world
+    resource_page = f"/dataset/koto-care/resource/{world.upload['id']}"
+    pending, rejected, expired, granted = (factories.User() for _ in range(4))
+    world.request(pending)
+    request = world.request(rejected)
+    world.call("tdpf_access_request_decide", world.provider_admin, id=request["id"],
+               decision="reject")
+    expire(world.grant(expired)["grant"]["id"])
+    world.grant(granted, expires="2099-03-31T14:59:59Z")
+    expected = [(None, "anonymous"), (factories.User(), "none"), (pending, "pending"),
+                (rejected, "rejected"), (expired, "expired"), (granted, "approved"),
+                (world.provider_editor, "provider")]
+    for user, state in expected:
+        for path in ("/dataset/koto-care", resource_page):
+            found, page = status_of(app, path, user)
+            assert found == state, (path, user and user["name"])
+            request_button = page.select_one("#tdpf-request-access")
+            assert (request_button is not None) == (state not in (
+                "pending", "approved", "provider")), (path, state)
+    _, page = status_of(app, resource_page, granted)
+    text = page.select_one("#tdpf-access-status").get_text()
+    assert "2099-03-31" in text and "承認済み" in text
+    download = page.select_one("a.resource-url-analytics")
+    assert download is not None and download["href"].endswith(
+        f"/resource/{world.upload['id']}/download/secret.csv")
+    _, page = status_of(app, resource_page, None)
+    assert page.select_one("a.resource-url-analytics") is None
+    assert "ログイン" in page.select_one("#tdpf-request-access").get_text()
+
+
+def test_the_dashboard_and_the_organization_page_lead_to_requests(tdpf_world, app):
+    world = tdpf_world
+    world.request(world.user)
+    dashboard = BeautifulSoup(app.get("/dashboard/datasets", headers=token_for(
+        world.user)).get_data(as_text=True), "html.parser")
+    tab = dashboard.find("a", href="/dashboard/access")
+    assert tab is not None and "利用申請" in tab.get_text()
+    mine = BeautifulSoup(app.get("/dashboard/access", headers=token_for(
+        world.user)).get_data(as_text=True), "html.parser")
+    assert "研究" in mine.select_one("#tdpf-my-requests").get_text()  # a label, not "research"
+    org = BeautifulSoup(app.get("/organization/t131083", headers=token_for(
+        world.provider_editor)).get_data(as_text=True), "html.parser")
+    tab = org.find("a", href="/organization/t131083/access")
+    assert tab is not None and "(1)" in tab.get_text()
+    stranger = BeautifulSoup(app.get("/organization/t131083", headers=token_for(
+        world.user)).get_data(as_text=True), "html.parser")
+    assert stranger.find("a", href="/organization/t131083/access") is None
