@@ -90,14 +90,16 @@ def run(source_id_or_name: str, dry_run: bool, force: bool) -> None:
     elapsed = (datetime.datetime.now() - started).total_seconds()
     click.echo(
         "job {job} {status} in {elapsed:.1f} s: listed {listed}, added {added}, updated "
-        "{updated}, unchanged {unchanged}, withdrawn {withdrawn}, errors {errors}".format(
+        "{updated}, unchanged {unchanged}, withdrawn {withdrawn}, errors {errors}, warnings "
+        "{warnings}".format(
             job=job["id"], status=job_obj.status.lower(), elapsed=elapsed,
-            **{key: summary.get(key, 0) for key in
-               ("listed", "added", "updated", "unchanged", "withdrawn", "errors")}))
+            **{key: summary.get(key, 0) for key in ("listed", "added", "updated", "unchanged",
+                                                    "withdrawn", "errors", "warnings")}))
     for error in job_obj.gather_errors:
         click.echo(f"  gather error: {error.message}")
-    if summary.get("errors"):
-        click.echo("  object errors: see `ckan harvester job-report` or the job page")
+    if summary.get("errors") or summary.get("warnings"):
+        click.echo("  object errors and warnings (values cleaned on imported records): see "
+                   "`ckan harvester job-report` or the job page")
     finished = job_obj.status == "Finished"
     whole = summary.get("listing_complete") and not summary.get("withdrawal_refused")
     raise SystemExit(0 if finished and whole else 1)

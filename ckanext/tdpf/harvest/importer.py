@@ -8,10 +8,16 @@ organization) is refused before anything of it is written, so the rest of the ba
 and the refusal is an error on its own object. If a write fails anyway, the batch is
 rolled back and imported again one object per transaction. A batch is indexed only after
 it is committed, so the search index never shows a dataset the database does not have.
+
+What the gather stage cleaned (``mapping.clean_dataset``) is reported on the object as
+warnings once it is imported: ``HarvestObjectError`` rows of the stage ``WARNING_STAGE``,
+which the job page and ``ckan tdpf-harvest run`` count apart from errors. A refusal names
+each field refused by its path and value (``resources[72].name: … — "…"``).
 """
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import logging
 from typing import Any, Callable, Iterable
@@ -25,12 +31,13 @@ from ckan.lib import datapreview
 from ckan.lib.dictization import model_save
 from ckan.model.types import make_uuid
 from ckan.lib.plugins import lookup_package_plugin, plugin_validate
-from ckanext.harvest.model import HarvestObject, HarvestObjectError
+from ckanext.harvest.model import HarvestObject, HarvestObjectError, HarvestSource
 
 from ckanext.tdpf.lib import indexing, provenance
 from ckanext.tdpf.lib.i18n import N_, bilingual
 
-from .mapping import stable_name
+from .mapping import shown, stable_name
+from .model import WARNING_STAGE
 
 log = logging.getLogger(__name__)
 # A job commits the search index once, at its end; until then its datasets become
@@ -216,12 +223,17 @@ class BatchImporter:
 
     def _save(self, harvest_object: HarvestObject, organizations: dict) -> tuple[str, str]:
         previous = self._previous(harvest_object)
+        payload = self._payload(harvest_object)
+        warnings = payload.get("warnings") if isinstance(payload, dict) else None
         package_id, created = self._save_dataset(harvest_object, organizations, previous)
         for obj in previous:
             obj.current = False
         harvest_object.package_id = package_id
         harvest_object.current = True
         self._finished(harvest_object, "COMPLETE")
+        for message in warnings or []:  # what was cleaned: the object is not failed
+            model.Session.add(HarvestObjectError(message=str(message)[:2000],
+                                                 object=harvest_object, stage=WARNING_STAGE))
         return package_id, "added" if created else "updated"
 
     @staticmethod
@@ -245,6 +257,8 @@ class BatchImporter:
         if isinstance(organization, Exception) or organization is None:
             raise Refused(_message(OrganizationFailed(organization)))
         source = harvest_object.source
+        refused = functools.partial(_refused, dataset=dataset,
+                                    positions=payload.get("resource_positions"))
         dataset["owner_org"] = organization
         dataset["name"] = stable_name(source.url, harvest_object.guid)
         dataset.update({
@@ -255,18 +269,19 @@ class BatchImporter:
             "tdpf_source_hash": payload["hash"],
         })
         current = previous[0].package_id if previous else harvest_object.package_id
-        if dataset["name"] in self.packages_by_name:
+        existing = model.Package.get(current) if current else None
+        if existing is not None:  # a dataset keeps the name it was made with
+            dataset["name"], holder = existing.name, existing
+        elif dataset["name"] in self.packages_by_name:
             holder = self.packages_by_name[dataset["name"]]
         else:
             holder = model.Package.by_name(dataset["name"])
         if holder is not None and holder.id != current and holder.state != "deleted":
-            raise Refused(bilingual(
-                N_("The name {name} is already used by another dataset."), name=dataset["name"]))
+            raise Refused(_name_taken(dataset["name"], holder))
         # no other live dataset holds the name: its validator need not ask again
         context = self.context(**{provenance.FREE_NAMES_KEY: {dataset["name"]}})
-        existing = model.Package.get(current) if current else None
         if existing is None and holder is None:
-            return self._create(dataset, context), True
+            return self._create(dataset, context, refused), True
         if existing is None:  # withdrawn earlier and back at the source
             existing = holder
             dataset["state"] = "active"
@@ -278,14 +293,15 @@ class BatchImporter:
         _data, errors = plugin_validate(plugin, dict(context), dict(dataset),
                                         plugin.update_package_schema(), "package_update")
         if errors:
-            raise Refused(_message(tk.ValidationError(errors)))
+            raise refused(errors)
         package_id = tk.get_action("package_update")(context, dataset)
         new = [dict(dataset["resources"][position], id=resource.id) for position, resource
                in enumerate(model.Package.get(package_id).resources) if resource.id not in kept]
         self._add_default_views(dataset, new)  # the resources new at the source
         return package_id, False
 
-    def _create(self, dataset: dict[str, Any], context: dict[str, Any]) -> str:
+    def _create(self, dataset: dict[str, Any], context: dict[str, Any],
+                refused: Callable[[dict], Exception]) -> str:
         """``package_create`` without what a batch does once for all its datasets (the
         commit, the search index) or needs no more (the access check of the site user, the
         queries ``_new_package`` leaves out), and without its session-wide rollback on a
@@ -295,7 +311,7 @@ class BatchImporter:
         data, errors = plugin_validate(plugin, context, dataset,
                                        plugin.create_package_schema(), "package_create")
         if errors:
-            raise Refused(_message(tk.ValidationError(errors)))
+            raise refused(errors)
         data["creator_user_id"] = self.user_id
         package = _new_package(data, context)
         if not data.get("metadata_modified"):  # (set before the insert: no second write)
@@ -408,10 +424,33 @@ class OrganizationFailed(Exception):
         self.cause = cause
 
 
-def _message(error: Exception) -> str:
+def _refused(errors: dict, dataset: dict[str, Any], positions: list[int] | None
+             ) -> "Refused":
+    return Refused(_message(tk.ValidationError(errors), dataset, positions))
+
+
+def _name_taken(name: str, holder: model.Package) -> str:
+    """Whose dataset holds the name: the harvest source's title and URL, or the dataset's
+    title if no source harvested it (one query, on a conflict only)."""
+    source = (model.Session.query(HarvestSource)
+              .join(HarvestObject, HarvestObject.harvest_source_id == HarvestSource.id)
+              .filter(HarvestObject.package_id == holder.id)
+              .order_by(HarvestObject.current.desc(), HarvestObject.gathered.desc())
+              .first())
+    if source is None:
+        return bilingual(N_("The name {name} is already used by the dataset \"{title}\", "
+                            "which no harvest source made."), name=name,
+                         title=holder.title or holder.name)
+    return bilingual(N_("The name {name} is already used by a dataset of the harvest source "
+                        "\"{source}\" ({url})."), name=name,
+                     source=source.title or source.id, url=source.url)
+
+
+def _message(error: Exception, dataset: dict[str, Any] | None = None,
+             positions: list[int] | None = None) -> str:
     if isinstance(error, tk.ValidationError):
         return bilingual(N_("The record does not fit the TDPF schema: {errors}"),
-                         errors=_describe(error.error_dict))
+                         errors=_describe(error.error_dict, dataset, positions))
     if isinstance(error, tk.ObjectNotFound):
         return bilingual(N_("The local dataset is missing."))
     if isinstance(error, OrganizationFailed):
@@ -425,13 +464,55 @@ def _message(error: Exception) -> str:
                      error=repr(error)[:500])
 
 
-def _describe(error_dict: dict) -> str:
+def _describe(error_dict: dict, dataset: dict[str, Any] | None = None,
+              positions: list[int] | None = None) -> str:
+    """CKAN's nested errors (``{"resources": [{}, {"name": [...]}]}``) as one line per
+    field refused, named by its path and value: ``resources[1].name: … — "…"``. Resource
+    positions are the source's (``positions``: those of the resources kept in cleaning)."""
     parts = []
-    for field, messages in error_dict.items():
-        if isinstance(messages, list):
-            text = "; ".join(m if isinstance(m, str) else json.dumps(m, ensure_ascii=False)
-                             for m in messages)
-        else:
-            text = json.dumps(messages, ensure_ascii=False)
-        parts.append(f"{field}: {text}")
+    for path, messages in _flatten(error_dict, ()):
+        value = _value_at(dataset, path)
+        text = "; ".join(m if isinstance(m, str) else json.dumps(m, ensure_ascii=False)
+                         for m in messages)
+        if value is not _NOTHING:
+            text = f"{text} — {shown(value)}"
+        parts.append(f"{_path_text(path, positions)}: {text}")
     return " | ".join(parts)[:2000]
+
+
+_NOTHING = object()
+
+
+def _flatten(errors: Any, path: tuple) -> Iterable[tuple[tuple, list]]:
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            yield from _flatten(value, path + (key,))
+    elif isinstance(errors, list) and errors and all(isinstance(e, (dict, list))
+                                                     for e in errors):
+        for index, item in enumerate(errors):  # a list of subforms: resources, tags
+            if item:
+                yield from _flatten(item, path + (index,))
+    elif errors:
+        yield path, errors if isinstance(errors, list) else [errors]
+
+
+def _value_at(dataset: Any, path: tuple) -> Any:
+    value = dataset
+    for step in path:
+        try:
+            value = value[step]
+        except (KeyError, IndexError, TypeError):
+            return _NOTHING
+    return value
+
+
+def _path_text(path: tuple, positions: list[int] | None) -> str:
+    text = ""
+    for depth, step in enumerate(path):
+        if isinstance(step, int):
+            if depth == 1 and path[0] == "resources" and positions and step < len(positions):
+                step = positions[step]
+            text += f"[{step}]"
+        else:
+            text += f".{step}" if text else str(step)
+    return text

@@ -11,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
+# The stage of the HarvestObjectError rows that are warnings, not errors: the record was
+# imported, with values cleaned (mapping.clean_dataset). Counted apart from errors.
+WARNING_STAGE = "Warning"
+
 
 class JobSummary(tk.BaseModel):  # type: ignore[misc]
     __tablename__ = "tdpf_harvest_job_summary"

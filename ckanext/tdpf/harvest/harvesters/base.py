@@ -2,9 +2,10 @@
 
 A harvester only says how to list a source's records (``records``). Here:
 
-- gather: stream the listing page by page; map each record onto the TDPF schema and hash
-  it; records whose hash is unchanged are counted and skipped (no object, no write);
-  new and changed ones become harvest objects carrying their mapped dataset; records gone
+- gather: stream the listing page by page; map each record onto the TDPF schema, clean it
+  (``mapping.clean_dataset``: each change a warning the import reports) and hash it;
+  records whose hash is unchanged are counted and skipped (no object, no write); new and
+  changed ones become harvest objects carrying their mapped dataset; records gone
   from the source are withdrawn, but never after an incomplete or empty listing, nor when
   more than ``max_delete_ratio`` of the source would go;
 - fetch: nothing left to fetch, the content came with the listing;
@@ -34,7 +35,7 @@ from ckanext.tdpf.lib.i18n import N_, bilingual
 
 from .. import config as source_config
 from ..http import Client
-from ..mapping import content_hash, organization_from_remote
+from ..mapping import clean_dataset, content_hash, organization_from_remote
 from ..importer import BatchImporter
 from ..model import JobSummary
 
@@ -105,9 +106,14 @@ class TDPFHarvester(HarvesterBase):
                            "harvested."), id=item.remote_id))
                     continue
                 seen.add(item.remote_id)
+                warnings, positions = clean_dataset(item.dataset)
                 payload = {"dataset": item.dataset, "organization": item.organization,
                            "url": item.url, "modified": item.modified,
                            "hash": content_hash([item.dataset, item.organization])}
+                if warnings:  # reported on the object when it is imported
+                    payload["warnings"] = warnings
+                if positions is not None:  # resources dropped: errors name remote ones
+                    payload["resource_positions"] = positions
                 previous = existing.get(item.remote_id)
                 if previous and previous[1] == payload["hash"] and not force:
                     yield Decision("unchanged", guid=item.remote_id)

@@ -9,22 +9,25 @@ from ckan.types import Context, DataDict
 from ckanext.harvest.model import HarvestGatherError, HarvestObject, HarvestObjectError
 from sqlalchemy import func
 
-from ..model import JobSummary
+from ..model import WARNING_STAGE, JobSummary
 
 __all__ = ["harvest_job_show", "harvest_source_create"]
 
 
 def job_summary(job_id: str) -> dict[str, Any] | None:
-    """added / updated / unchanged / withdrawn / errors of one job."""
+    """added / updated / unchanged / withdrawn / errors / warnings of one job (warnings:
+    values cleaned on records that were imported, not errors)."""
     summary = JobSummary.get(job_id)
     if summary is None:
         return None
     statuses = dict(model.Session.query(HarvestObject.report_status, func.count())
                     .filter(HarvestObject.harvest_job_id == job_id)
                     .group_by(HarvestObject.report_status).all())
-    object_errors = (model.Session.query(func.count(HarvestObjectError.id))
-                     .join(HarvestObject, HarvestObject.id == HarvestObjectError.harvest_object_id)
-                     .filter(HarvestObject.harvest_job_id == job_id).scalar())
+    is_warning = func.coalesce(HarvestObjectError.stage == WARNING_STAGE, False)
+    object_errors = dict(
+        model.Session.query(is_warning, func.count(HarvestObjectError.id))
+        .join(HarvestObject, HarvestObject.id == HarvestObjectError.harvest_object_id)
+        .filter(HarvestObject.harvest_job_id == job_id).group_by(is_warning).all())
     gather_errors = (model.Session.query(func.count(HarvestGatherError.id))
                      .filter(HarvestGatherError.harvest_job_id == job_id).scalar())
     return {
@@ -33,7 +36,8 @@ def job_summary(job_id: str) -> dict[str, Any] | None:
         "updated": statuses.get("updated", 0),
         "unchanged": summary.unchanged,
         "withdrawn": statuses.get("deleted", 0),
-        "errors": int(object_errors or 0) + int(gather_errors or 0),
+        "errors": int(object_errors.get(False, 0)) + int(gather_errors or 0),
+        "warnings": int(object_errors.get(True, 0)),
         "listing_complete": summary.listing_complete,
         "withdrawal_refused": summary.withdrawal_refused,
     }
@@ -46,7 +50,31 @@ def harvest_job_show(original_action, context: Context, data_dict: DataDict) -> 
     summary = job_summary(job["id"])
     if summary is not None:
         job["tdpf_summary"] = summary
+        if "object_error_summary" in job:  # warnings are not errors: listed apart
+            job["object_error_summary"], job["tdpf_warning_summary"] = (
+                _object_error_summary(job["id"], False), _object_error_summary(job["id"], True))
+        if "stats" in job:  # as ckanext-harvest counts them, without warnings
+            errored = (model.Session.query(func.count(func.distinct(HarvestObject.id)))
+                       .join(HarvestObjectError,
+                             HarvestObjectError.harvest_object_id == HarvestObject.id)
+                       .filter(HarvestObject.harvest_job_id == job["id"],
+                               func.coalesce(HarvestObjectError.stage != WARNING_STAGE,
+                                             True)).scalar())
+            gathered = (model.Session.query(func.count(HarvestGatherError.id))
+                        .filter(HarvestGatherError.harvest_job_id == job["id"]).scalar())
+            job["stats"]["errored"] = int(errored or 0) + int(gathered or 0)
     return job
+
+
+def _object_error_summary(job_id: str, warnings: bool) -> list[dict[str, Any]]:
+    """The 20 most frequent object errors (or warnings) of a job, as ckanext-harvest
+    summarizes them."""
+    is_warning = func.coalesce(HarvestObjectError.stage == WARNING_STAGE, False)
+    rows = (model.Session.query(HarvestObjectError.message, func.count().label("count"))
+            .join(HarvestObject, HarvestObject.id == HarvestObjectError.harvest_object_id)
+            .filter(HarvestObject.harvest_job_id == job_id, is_warning.is_(warnings))
+            .group_by(HarvestObjectError.message).order_by(func.count().desc()).limit(20))
+    return [{"message": message, "error_count": count} for message, count in rows]
 
 
 @tk.chained_action
