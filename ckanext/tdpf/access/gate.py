@@ -17,7 +17,7 @@ import datetime
 import functools
 from typing import Any, Callable, Iterable
 
-from flask import current_app, request
+from flask import current_app, g, request
 from sqlalchemy import func, text
 
 import ckan.model as model
@@ -122,7 +122,8 @@ def shared_named(values: list[str]) -> list[tuple[str, str | None]]:
     return [tuple(row) for row in model.Session.execute(SHARED_NAMED, {"values": values})]
 
 
-def _refuse(user: model.User | None) -> Any:
+def _refuse(user: model.User | None, package_id: str) -> Any:
+    _tell_the_error_page(package_id)
     return tk.abort(403 if user else 401, bilingual(
         N_("The files of this shared dataset are available only with an approved "
            "access request.")))
@@ -137,9 +138,9 @@ def check_file_access() -> Any:
     if not shared:
         return None
     user = tk.current_user if tk.current_user.is_authenticated else None
-    if not all(entitlement.entitled(user, package_id, owner_org)
-               for package_id, owner_org in shared):
-        return _refuse(user)
+    for package_id, owner_org in shared:
+        if not entitlement.entitled(user, package_id, owner_org):
+            return _refuse(user, package_id)
     if what != "counted" or user is None:
         return None
     for package_id, _owner in shared:
@@ -147,6 +148,7 @@ def check_file_access() -> Any:
         if grant is None:  # sysadmin or member of the providing organization: not counted
             continue
         if grant.daily_quota and downloads_today(grant) >= grant.daily_quota:
+            _tell_the_error_page(package_id, quota=True)
             return tk.abort(429, bilingual(
                 N_("The daily download limit of this grant ({quota}) is reached; it resets "
                    "at midnight (Japan time)."), quota=grant.daily_quota))
@@ -156,6 +158,14 @@ def check_file_access() -> Any:
                      user_id=user.id, bytes=resource.size if resource else None,
                      channel="api" if request.headers.get("Authorization") else "web")
     return None
+
+
+def _tell_the_error_page(package_id: str, quota: bool = False) -> None:
+    """What the error page links to: the dataset's request page and the caller's
+    requests."""
+    package = model.Package.get(package_id)
+    g.tdpf_access_refused = {"dataset": package.name if package else package_id,
+                             "quota": quota}
 
 
 def _resource_named(package_id: str) -> model.Resource | None:

@@ -12,7 +12,8 @@ from . import entitlement
 from .model import AccessRequest, Grant
 
 __all__ = ["tdpf_access_state_label", "tdpf_access_status", "tdpf_access_label",
-           "tdpf_access_pending_count", "tdpf_access_is_provider"]
+           "tdpf_access_pending_count", "tdpf_access_is_provider", "tdpf_access_error_title",
+           "tdpf_access_refused"]
 JST = datetime.timezone(datetime.timedelta(hours=9))
 
 
@@ -89,3 +90,29 @@ def tdpf_access_pending_count(org_id: str) -> int:
         model.Package, model.Package.id == AccessRequest.package_id).filter(
         model.Package.owner_org == org_id, AccessRequest.state == "pending").count())
 
+
+
+def tdpf_access_error_title(code: Any) -> str:
+    """An error page's heading in the page's language."""
+    titles = {400: tk._("The request could not be understood"),
+              401: tk._("Please log in"),
+              403: tk._("You are not allowed to see this"),
+              404: tk._("Not found"),
+              405: tk._("This method is not allowed here"),
+              409: tk._("The request conflicts with the current state"),
+              413: tk._("The upload is too large"),
+              429: tk._("Too many requests"),
+              500: tk._("Something went wrong on our side"),
+              502: tk._("The file's server did not answer properly"),
+              503: tk._("The service is temporarily unavailable")}
+    try:
+        number = int(code[0] if isinstance(code, (list, tuple)) else code)
+    except (TypeError, ValueError):
+        number = 500
+    return titles.get(number, tk._("Error {code}").format(code=number))
+
+
+def tdpf_access_refused() -> dict[str, Any] | None:
+    """Set by the gate when it refused a shared dataset's file in this request."""
+    from flask import g
+    return g.get("tdpf_access_refused")

@@ -77,3 +77,30 @@ def test_the_dashboard_and_the_organization_page_lead_to_requests(tdpf_world, ap
     stranger = BeautifulSoup(app.get("/organization/t131083", headers=token_for(
         world.user)).get_data(as_text=True), "html.parser")
     assert stranger.find("a", href="/organization/t131083/access") is None
+
+
+def error_page(app, path: str, user: dict | None, status: int) -> BeautifulSoup:
+    response = app.get(path, headers=token_for(user) if user else {}, status=status)
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def test_refusals_are_pages_in_japanese_that_lead_to_the_request(tdpf_world, app):
+    world = tdpf_world
+    download = f"/dataset/koto-care/resource/{world.upload['id']}/download/secret.csv"
+    page = error_page(app, download, factories.User(), 403)
+    assert "許可されていません" in page.find("h1").get_text()
+    links = {a["href"] for a in page.select("#tdpf-access-refused a")}
+    assert {"/dataset/koto-care/access", "/dashboard/access", "/dataset/koto-care"} <= links
+    page = error_page(app, download, None, 401)
+    assert "ログイン" in page.find("h1").get_text()
+    login = page.select_one("#tdpf-access-refused a")["href"]
+    assert login.startswith("/user/login") and "access" in login
+    limited = factories.User()
+    world.grant(limited, daily_quota=1)
+    app.get(download, headers=token_for(limited))
+    page = error_page(app, download, limited, 429)
+    assert "リクエストが多すぎます" in page.find("h1").get_text()
+    assert page.select_one("#tdpf-access-refused a")["href"] == "/dashboard/access"
+    missing = error_page(app, "/dataset/no-such-dataset", None, 404)
+    assert "見つかりません" in missing.find("h1").get_text()
+    assert "Not Found" not in missing.find("h1").get_text()
