@@ -157,10 +157,11 @@ def _dry_run(harvester, source: dict, force: bool) -> int:
         counts[decision.action] += 1
         if decision.action in ("error", "incomplete", "refused"):
             problems.append(decision.message)
+        counts["warnings"] += len((decision.payload or {}).get("warnings") or ())
     click.echo("dry run (nothing written): would add {new}, update {change}, leave {unchanged} "
-               "unchanged, withdraw {delete}; errors {errors}".format(
+               "unchanged, withdraw {delete}; errors {errors}, warnings {warnings}".format(
                    new=counts["new"], change=counts["change"], unchanged=counts["unchanged"],
-                   delete=counts["delete"],
+                   delete=counts["delete"], warnings=counts["warnings"],
                    errors=counts["error"] + counts["incomplete"] + counts["refused"]))
     for problem in problems[:50]:
         click.echo(f"  {problem}")

@@ -262,7 +262,11 @@ class _Cleaner:
         return value
 
     def url(self, path: str, value: str, valid: re.Pattern, limit: int | None) -> str:
-        value = self.text(path, value.strip(), None, CONTROL_OR_BREAK)
+        value = value.strip()
+        if valid.match(value) and not CONTROL_OR_BREAK.search(value) and (
+                not limit or len(value) <= limit):
+            return value
+        value = self.text(path, value, None, CONTROL_OR_BREAK)
         if value and (not valid.match(value) or (limit and len(value) > limit)):
             self.warn(path, N_("removed: not an http(s) address (the rest is kept)"), value)
             return ""
@@ -270,14 +274,20 @@ class _Cleaner:
 
     def fields(self, prefix: str, item: dict[str, Any], limits: dict[str, int],
                url: re.Pattern) -> None:
-        for key, value in item.items():
-            if not isinstance(value, str):
-                continue
-            path = f"{prefix}{key}"
-            if key == "url":
-                item[key] = self.url(path, value, url, limits.get(key))
-            else:
-                item[key] = self.text(path, value, limits.get(key))
+        """The text fields of a dataset or resource: one search over all of them finds the
+        usual item clean; then only the fields with a limit are measured."""
+        if isinstance(item.get("url"), str):
+            item["url"] = self.url(f"{prefix}url", item["url"], url, limits.get("url"))
+        texts = [value for key, value in item.items() if key != "url"
+                 and isinstance(value, str)]
+        if CONTROL.search("".join(texts)):
+            for key, value in item.items():
+                if key != "url" and isinstance(value, str):
+                    item[key] = self.text(f"{prefix}{key}", value, None)
+        for key, limit in limits.items():
+            value = item.get(key)
+            if key != "url" and isinstance(value, str) and len(value) > limit:
+                item[key] = self.text(f"{prefix}{key}", value, limit)
 
     def resource(self, index: int, resource: dict[str, Any], limits: dict[str, int]) -> None:
         prefix = f"resources[{index}]."

@@ -60,6 +60,9 @@ class TestCleaned:
         record = broken_record()
         catalog.reset([record] + OTHERS)
         source = tdpf_source(url)
+        dry = tdpf_harvest_run(source["name"], "--dry-run")
+        assert "would add 6, update 0, leave 0 unchanged, withdraw 0; errors 0, warnings 11" \
+            in dry.output, dry.output
         result = tdpf_harvest_run(source["name"])
         assert result.exit_code == 0, result.output
         warnings = messages(record["id"], warnings=True)
