@@ -80,6 +80,8 @@ class Grant(tk.BaseModel):  # type: ignore[misc]
     revoked_by: Mapped[Optional[str]] = mapped_column(UnicodeText)
     revoke_reason: Mapped[str] = mapped_column(UnicodeText, default="")
     created: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    expiry_notice_sent_at: Mapped[Optional[datetime.datetime]] = mapped_column(
+        DateTime(timezone=True))
 
     @property
     def active(self) -> bool:

@@ -33,6 +33,7 @@ def _answer_as(status: type[HTTPException]) -> Any:
 
 @tk.blanket.config_declarations
 @tk.blanket.helpers
+@tk.blanket.cli
 class AccessPlugin(TranslationMixin, p.SingletonPlugin):
     p.implements(p.ITranslation)
     p.implements(p.IConfigurer)

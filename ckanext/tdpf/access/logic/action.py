@@ -15,7 +15,7 @@ from ckanext.tdpf.lib import validation
 from ckanext.tdpf.lib import vocabularies as vocab
 from ckanext.tdpf.lib.i18n import N_, bilingual
 
-from .. import entitlement, payment
+from .. import entitlement, notify, payment
 from ..model import AccessRequest, Charge, Grant, OrganizationApplication, Usage, now
 from . import schema
 from .auth import is_provider
@@ -103,6 +103,7 @@ def tdpf_access_request_create(context: Context, data_dict: DataDict) -> dict:
     model.Session.add(request)
     if not context.get("defer_commit"):
         model.Session.commit()
+        notify.enqueue("request", request.id)
     return request.as_dict()
 
 
@@ -217,6 +218,7 @@ def tdpf_access_request_decide(context: Context, data_dict: DataDict) -> dict:
     else:
         request.state = "rejected"
     model.Session.commit()
+    notify.enqueue("decision", request.id)
     result["request"] = request.as_dict()
     return result
 
