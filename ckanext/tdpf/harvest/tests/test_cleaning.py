@@ -93,7 +93,7 @@ class TestCleaned:
             "resources[81].last_modified", "resources[82].name", "resources[90]"}
         assert found["resources[72].name"].endswith(
             'removed control characters — "平成 \\u0015\\u0018 年 犯罪発生状況"')
-        # XI18N assert "制御文字" in found["resources[72].name"]  # Japanese and English
+        assert "制御文字を削除しました" in found["resources[72].name"]  # Japanese and English
         assert "not an http(s) address" in found["resources[80].url"]
         assert "file:///C:/data/hanzai.pdf" in found["resources[80].url"]
         assert "not a date" in found["resources[81].last_modified"]
