@@ -1,7 +1,10 @@
 """``ckan tdpf-schema``: bulk rescoring of the data rate and bulk reindexing, with progress."""
 from __future__ import annotations
 
+import multiprocessing
 import os
+import time
+from typing import Iterator
 
 import click
 
@@ -27,9 +30,14 @@ def tdpf_schema() -> None:
 @click.option("--dataset", "datasets", multiple=True, help="One dataset (name or id); repeatable.")
 @click.option("--force", is_flag=True, help="Download and rate files even if unchanged.")
 @click.option("--queue", is_flag=True, help="Enqueue background jobs instead of rating here.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes (each fetches with its own threads).")
+@click.option("--batch-size", type=click.IntRange(1, 5000), default=None,
+              help="Datasets per batch (default: ckanext.tdpf.schema.rating.batch_size).")
 def rescore(everything: bool, organization: str | None, datasets: tuple[str, ...],
-            force: bool, queue: bool) -> None:
-    """Rate the resources of datasets from their content."""
+            force: bool, queue: bool, workers: int, batch_size: int | None) -> None:
+    """Rate the resources of datasets from their content. Files rated before are asked
+    for conditionally; a file that did not change keeps its rating without being scored."""
     if sum(bool(x) for x in (everything, organization, datasets)) != 1:
         raise click.UsageError("give exactly one of --all, --org ORG or --dataset ID")
     query = model.Session.query(model.Package.id).filter(model.Package.state == "active")
@@ -47,28 +55,109 @@ def rescore(everything: bool, organization: str | None, datasets: tuple[str, ...
             ids.append(package.id)
     else:
         ids = [row.id for row in query.order_by(model.Package.name)]
-    totals = {"rated": 0, "skipped": 0, "removed": 0, "failed": 0}
-    with click.progressbar(ids, label="データレート / data rate", show_pos=True,
-                           item_show_func=lambda i: i or "") as bar:
-        for package_id in bar:
-            if queue:
-                tk.enqueue_job(jobs.rate_dataset, [package_id, force],
-                               title=f"tdpf data rate {package_id}")
-                continue
-            try:
-                for key, value in jobs.rate_dataset(package_id, force=force).items():
-                    totals[key] += value
-            except Exception as error:  # report and go on: one bad file must not stop a bulk run
-                model.Session.rollback()
-                totals["failed"] += 1
-                click.echo(f"\n{package_id}: {error}", err=True)
+    size = batch_size or tk.config["ckanext.tdpf.schema.rating.batch_size"]
+    batches = [ids[first:first + size] for first in range(0, len(ids), size)]
     if queue:
-        click.echo(f"{len(ids)} datasets queued")
-    else:
-        click.echo("datasets: {n}, resources rated: {rated}, unchanged: {skipped}, "
-                   "removed: {removed}, failed datasets: {failed}".format(n=len(ids), **totals))
+        bulk = tk.config["ckanext.tdpf.schema.rating.bulk_queue"]
+        for number, batch in enumerate(batches, 1):
+            tk.enqueue_job(jobs.rate_datasets, [batch],
+                           {"force": force, "recheck": True, "index_commit": False},
+                           queue=bulk, title=f"tdpf data rate: rescore batch {number}")
+        click.echo(f"{len(ids)} datasets queued in {len(batches)} jobs ({bulk})")
+        return
+    totals = jobs.empty_summary()
+    totals["failed"] = 0
+    started = time.monotonic()
+    done = 0
+    for summary, failure in _run_batches(batches, force, workers):
+        done += summary.pop("batch")
+        for key, value in summary.items():
+            totals[key] += value
+        if failure:
+            click.echo(failure, err=True)
+        click.echo(_progress(done, len(ids), totals, time.monotonic() - started))
+    indexing.commit()
+    click.echo("datasets: {n}, resources rated: {rated}, unchanged: {unchanged}, "
+               "errors: {errors}, not looked at: {skipped}, removed: {removed}, "
+               "failed datasets: {failed}".format(n=len(ids), **totals))
     if totals["failed"]:
         raise SystemExit(1)
+
+
+def _progress(done: int, total: int, totals: dict[str, int], seconds: float) -> str:
+    looked_at = totals["rated"] + totals["unchanged"] + totals["errors"]
+    return (f"{done}/{total} datasets: {totals['rated']} rated, {totals['unchanged']} "
+            f"unchanged, {totals['errors']} errors; {looked_at / max(seconds, 1e-6):.1f} "
+            f"resources/s")
+
+
+def _rate_batch(args: tuple[list[str], bool]) -> tuple[dict[str, int], str | None]:
+    """One batch (in this process or a forked worker): its summary and what failed. A
+    batch that fails is rated again one dataset at a time, so that one bad dataset does
+    not lose the others."""
+    package_ids, force = args
+    try:
+        try:
+            summary = jobs.rate_datasets(package_ids, force=force, recheck=True,
+                                         index_commit=False)
+            return dict(summary, batch=len(package_ids)), None
+        except Exception:  # report and go on: one bad dataset must not stop a bulk run
+            model.Session.rollback()
+        summary, failures = jobs.empty_summary(), []
+        for package_id in package_ids:
+            try:
+                for key, value in jobs.rate_datasets([package_id], force=force, recheck=True,
+                                                     index_commit=False).items():
+                    summary[key] += value
+            except Exception as error:
+                model.Session.rollback()
+                failures.append(f"{package_id}: {error}")
+        return (dict(summary, batch=len(package_ids), failed=len(failures)),
+                "\n".join(failures) or None)
+    finally:
+        model.Session.remove()
+
+
+def _run_batches(batches: list[list[str]], force: bool, workers: int
+                 ) -> Iterator[tuple[dict[str, int], str | None]]:
+    """The batches' summaries as they end, from ``workers`` processes forked once (not
+    one per batch)."""
+    work = [(batch, force) for batch in batches]
+    workers = min(workers, len(batches))
+    if workers <= 1:
+        for item in work:
+            yield _rate_batch(item)
+        return
+    model.Session.remove()
+    model.meta.engine.dispose()  # no connection may be shared with the workers
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield from pool.imap_unordered(_rate_batch, work)
+
+
+@tdpf_schema.command("rating-status")
+@click.option("--org", "organization", help="One organization (name or id); default: all.")
+def rating_status(organization: str | None) -> None:
+    """How much of each organization's public datasets is rated."""
+    action = tk.get_action("tdpf_schema_rating_status")
+    context = {"ignore_auth": True}
+    if organization:
+        names = [organization]
+    else:
+        names = [row.name for row in model.Session.query(model.Group.name).filter(
+            model.Group.is_organization.is_(True), model.Group.state == "active")
+            .order_by(model.Group.name)]
+    click.echo(f"{'organization':30} {'resources':>9} {'rated':>9} {'errors':>9} "
+               f"{'pending':>9}  checked_at")
+    for name in names:
+        try:
+            status = action(dict(context), {"organization": name})
+        except tk.ObjectNotFound:
+            raise click.BadParameter(f"no organization {name!r}", param_hint="--org")
+        checked = status["checked_at"]
+        span = f"{checked['first']} – {checked['last']}" if checked["first"] else "-"
+        click.echo(f"{status['organization']:30} {status['resources']:>9} "
+                   f"{status['rated']:>9} {status['errors']:>9} {status['pending']:>9}  "
+                   f"{span}")
 
 
 @tdpf_schema.command()

@@ -1,26 +1,45 @@
-"""The rating job: rate each resource of a dataset from its content, store the result, and
-re-index the dataset so the data rate is searchable. Runs on CKAN's job queue (never inside
-a save) and from ``ckan tdpf-schema rescore``."""
+"""The rating job: rate the resources of datasets from their content, store the results,
+and re-index the datasets so the data rate is searchable. Runs on CKAN's job queue (never
+inside a save) and from ``ckan tdpf-schema rescore``.
+
+One job rates a batch of datasets (CKAN's worker starts a process per job, so the cost of
+that start is paid per batch, not per dataset): the batch's files are fetched by a pool of
+threads, at most ``host_concurrency`` at a time from one host (``fetch.HostGate``), the
+ratings are written in one transaction and the datasets whose rating changed are indexed
+with one Solr request. A rescore asks the servers whether a file changed (``If-None-Match``
+/ ``If-Modified-Since``); a 304, or the same bytes (sha256), keeps the stored rating
+without running the scorer (``scored_at`` stays, ``checked_at`` moves).
+
+Harvested datasets are not queued one job each: their ids wait in a Redis set and a drain
+job (``rate_pending``) takes ``rating.batch_size`` of them at a time.
+"""
 from __future__ import annotations
 
+import concurrent.futures
+import dataclasses
 import datetime
 import hashlib
 import json
 import logging
 import re
+import threading
 import urllib.parse
-from typing import Any
+from typing import Any, Iterable
+
+import requests
+from requests.adapters import HTTPAdapter
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
-from ckan.lib import search
+from ckan.lib.redis import connect_to_redis
+
+from ckanext.tdpf.lib import indexing
 
 from . import rating
-from .fetch import FetchError, fetch
+from .fetch import FetchError, HostGate, fetch_conditional, host_of
 from .model import ResourceRating
 
 log = logging.getLogger(__name__)
-
 # 自治体標準オープンデータセット: file names ``<団体コード>_<slug>.csv`` and the common leading
 # columns of the current definitions and of the earlier 推奨データセット.
 STANDARD_DATASET_FILE = re.compile(
@@ -37,7 +56,7 @@ METADATA_FIELDS = ("title", "notes", "tdpf_theme", "update_frequency", "license_
 
 
 def fingerprint(resource: dict) -> str:
-    """What identifies a file's content without fetching it."""
+    """What identifies a file's content without fetching it (from the resource's row)."""
     parts = [resource.get(key) or "" for key in
              ("url", "url_type", "last_modified", "size", "hash")]
     return hashlib.sha1(json.dumps(parts, default=str).encode()).hexdigest()
@@ -61,61 +80,336 @@ def standard_dataset_conformance(resource: dict, columns: list[str]) -> bool | N
     return any(all(name in columns for name in required) for required in STANDARD_COLUMNS)
 
 
-def rate_resource(resource: dict, failed_hosts: dict[str, str] | None = None
-                  ) -> tuple[rating.Rating, list[str]]:
-    """Fetch and rate one file. A host that failed for another resource of the same
-    dataset is not tried again (one dead server must not hold the queue for each file)."""
-    host = urllib.parse.urlsplit(resource.get("url") or "").hostname
-    failed_hosts = {} if failed_hosts is None else failed_hosts
-    if resource.get("url_type") != "upload" and host in failed_hosts:
-        return rating.failed(failed_hosts[host]), []
-    try:
-        content = fetch(resource)
-    except FetchError as error:
-        if host and error.code in ("unreachable", "timeout") and \
-                resource.get("url_type") != "upload":
-            failed_hosts[host] = error.code
-        return rating.failed(error.code), []
-    result = rating.rate(content)
-    return result, result.columns
+def empty_summary() -> dict[str, int]:
+    """``rated``: scored; ``unchanged``: looked at, same file (304 or same bytes), not
+    scored; ``skipped``: not looked at (the resource's row did not change); ``errors``:
+    could not be scored (unreachable, too large, ...); ``removed``: ratings of resources
+    gone; ``resources``: all of them; ``datasets``: datasets in the batch."""
+    return dict.fromkeys(("datasets", "resources", "rated", "unchanged", "skipped", "errors",
+                          "removed"), 0)
 
 
-def rate_dataset(package_id: str, force: bool = False) -> dict[str, Any]:
-    """Rate what changed in a dataset; returns a summary for the CLI and the tests."""
-    context = {"ignore_auth": True, "user": _site_user(), "use_cache": False}
-    try:
-        dataset = tk.get_action("package_show")(context, {"id": package_id})
-    except tk.ObjectNotFound:
-        return {"rated": 0, "skipped": 0, "removed": 0}
-    existing = ResourceRating.for_package(dataset["id"])
+@dataclasses.dataclass
+class _Check:
+    """One file to look at, in plain values (the fetching threads touch no ORM object)."""
+    resource: dict[str, Any]
+    sha256: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    conditional: bool = False
+
+
+@dataclasses.dataclass
+class _Outcome:
+    kind: str  # rated, unchanged, error
+    result: rating.Rating | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+class _Checker:
+    """Fetches and scores a batch's files from a thread pool."""
+
+    def __init__(self, force: bool) -> None:
+        self.force = force
+        self.gate = HostGate()
+        self.local = threading.local()
+        self.sessions: list[requests.Session] = []
+        self.lock = threading.Lock()
+        self.by_hash: dict[str, rating.Rating] = {}  # identical bytes are scored once
+
+    def session(self) -> requests.Session:
+        session = getattr(self.local, "session", None)
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=16, pool_maxsize=16)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            self.local.session = session
+            with self.lock:
+                self.sessions.append(session)
+        return session
+
+    def close(self) -> None:
+        for session in self.sessions:
+            session.close()
+
+    def check(self, item: _Check) -> _Outcome:
+        resource = item.resource
+        host = host_of(resource)
+        conditional = item.conditional and not self.force
+        try:
+            if host:
+                self.gate.acquire(host)
+            error = None
+            try:
+                fetched = fetch_conditional(
+                    resource, item.etag if conditional else None,
+                    item.last_modified if conditional else None, self.session())
+            except FetchError as failure:
+                error = failure
+                raise
+            finally:
+                if host:
+                    self.gate.release(host, error)
+        except FetchError as failure:
+            return _Outcome("error", rating.failed(failure.code))
+        if fetched.content is None:
+            return _Outcome("unchanged", None, fetched.etag, fetched.last_modified)
+        digest = hashlib.sha256(fetched.content).hexdigest()
+        if not self.force and item.sha256 == digest:
+            return _Outcome("unchanged", None, fetched.etag, fetched.last_modified)
+        with self.lock:
+            result = self.by_hash.get(digest)
+        if result is None:
+            try:
+                result = rating.rate(fetched.content)
+            except Exception:  # one file the scorer cannot take must not stop the batch
+                log.exception("rating %s failed", resource.get("id"))
+                return _Outcome("error", rating.failed("unknown_format"))
+            with self.lock:
+                self.by_hash[digest] = result
+        return _Outcome("error" if result.error else "rated", result, fetched.etag,
+                        fetched.last_modified)
+
+
+def _resources(package_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The active resources of active datasets, from their rows (one query)."""
+    rows = (model.Session.query(model.Resource.id, model.Resource.package_id,
+                                model.Resource.url, model.Resource.url_type,
+                                model.Resource.last_modified, model.Resource.size,
+                                model.Resource.extras, model.Resource.hash)
+            .join(model.Package, model.Package.id == model.Resource.package_id)
+            .filter(model.Resource.package_id.in_(package_ids),
+                    model.Resource.state == "active", model.Package.state == "active")
+            .order_by(model.Resource.package_id, model.Resource.position))
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        found.setdefault(row.package_id, []).append({
+            "id": row.id, "package_id": row.package_id, "url": row.url or "",
+            "url_type": row.url_type, "size": row.size, "hash": row.hash,
+            "last_modified": row.last_modified.isoformat() if row.last_modified else None})
+    return found
+
+
+def rate_datasets(package_ids: Iterable[str], force: bool = False, recheck: bool = False,
+                  index_commit: bool = True) -> dict[str, int]:
+    """Rate the resources of many datasets in one go; returns the summary.
+
+    Without ``recheck`` a resource whose row is unchanged since its rating is not looked at
+    (a save rates only what changed); with it (bulk rescoring) every remote file is asked
+    for again, conditionally. ``force`` scores every file again. Without ``index_commit``
+    the caller commits the search index (a bulk run commits once, at its end)."""
+    package_ids = list(dict.fromkeys(package_ids))
+    summary = empty_summary()
+    if not package_ids:
+        return summary
+    resources = _resources(package_ids)
+    existing = ResourceRating.for_packages(package_ids)
+    active = {row.id for row in model.Session.query(model.Package.id).filter(
+        model.Package.id.in_(package_ids), model.Package.state == "active")}
+    summary["datasets"] = len(active)
+    checks: list[_Check] = []
+    skipped: set[str] = set()
+    for package_id in active:
+        rows = existing.get(package_id, {})
+        for resource in resources.get(package_id, []):
+            summary["resources"] += 1
+            row = rows.get(resource["id"])
+            changed = row is None or row.fingerprint != fingerprint(resource)
+            if changed or force or (recheck and resource.get("url_type") != "upload"):
+                # the same bytes at a new address are not scored again either
+                checks.append(_Check(resource, row.sha256 if row is not None else None,
+                                     row.etag if row is not None else None,
+                                     row.http_last_modified if row is not None else None,
+                                     conditional=not changed))
+            else:
+                skipped.add(resource["id"])
+    outcomes = _check_all(checks, force)
     now = datetime.datetime.now(datetime.timezone.utc)
-    complete = metadata_complete(dataset)
-    rated = skipped = 0
-    failed_hosts: dict[str, str] = {}
-    for resource in dataset.get("resources", []):
-        row = existing.pop(resource["id"], None)
+    changed_datasets: set[str] = set() if recheck else set(active)
+    unchanged_ids: list[str] = []
+    for item, outcome in zip(checks, outcomes):
+        resource = item.resource
+        package_id = resource["package_id"]
+        row = existing.get(package_id, {}).get(resource["id"])
+        summary[{"rated": "rated", "unchanged": "unchanged", "error": "errors"}[
+            outcome.kind]] += 1
         mark = fingerprint(resource)
-        if row is None or force or row.fingerprint != mark:
-            result, columns = rate_resource(resource, failed_hosts)
-            row = row or ResourceRating(resource_id=resource["id"], package_id=dataset["id"])
-            row.content_stage, row.l1, row.l2, row.l3 = result.stage, result.l1, result.l2, \
-                result.l3
-            row.findings, row.columns = result.findings, columns
-            row.detected_format, row.encoding, row.error = result.detected_format, \
-                result.encoding, result.error
-            row.size, row.sha256, row.fingerprint, row.checked_at = result.size, \
-                result.sha256, mark, now
-            model.Session.add(row)
-            rated += 1
-        else:
-            skipped += 1
-        row.stage = rating.stage_with_metadata(
-            row.content_stage, complete, standard_dataset_conformance(resource, row.columns or []))
-    for gone in existing.values():
-        model.Session.delete(gone)
+        if outcome.kind == "unchanged" and row is not None:
+            if row.fingerprint != mark:  # moved, same bytes: the stage may change
+                row.fingerprint = mark
+                changed_datasets.add(package_id)
+            if (row.etag, row.http_last_modified) != (outcome.etag, outcome.last_modified):
+                row.etag, row.http_last_modified = outcome.etag, outcome.last_modified
+            unchanged_ids.append(row.resource_id)
+            continue
+        result = outcome.result or rating.failed("unreachable")
+        if row is not None and result.sha256 is None and row.sha256 is None and \
+                row.error == result.error and row.fingerprint == mark:
+            unchanged_ids.append(row.resource_id)  # the same failure again
+            continue
+        if row is None:
+            row = ResourceRating(resource_id=resource["id"], package_id=package_id)
+            existing.setdefault(package_id, {})[resource["id"]] = row
+        changed_datasets.add(package_id)
+        row.content_stage, row.l1, row.l2, row.l3 = result.stage, result.l1, result.l2, \
+            result.l3
+        row.findings, row.columns, row.not_judged = result.findings, result.columns, \
+            result.not_judged
+        row.detected_format, row.encoding, row.error = result.detected_format, \
+            result.encoding, result.error
+        row.size, row.sha256, row.fingerprint, row.checked_at = result.size, \
+            result.sha256, mark, now
+        row.etag, row.http_last_modified = outcome.etag, outcome.last_modified
+        if result.sha256:  # the scorer ran (a download that failed has no bytes)
+            row.scored_at = now
+        model.Session.add(row)
+    # removed resources and datasets
+    for package_id in package_ids:
+        keep = {resource["id"] for resource in resources.get(package_id, [])}
+        for resource_id, row in list(existing.get(package_id, {}).items()):
+            if resource_id not in keep:
+                model.Session.delete(row)
+                summary["removed"] += 1
+                changed_datasets.add(package_id)
+    _set_stages(changed_datasets & active, resources, existing)
+    if unchanged_ids:
+        model.Session.query(ResourceRating).filter(
+            ResourceRating.resource_id.in_(unchanged_ids)).update(
+            {"checked_at": now}, synchronize_session=False)
+    summary["skipped"] = len(skipped)
     model.Session.commit()
-    search.rebuild(dataset["id"])
-    return {"rated": rated, "skipped": skipped, "removed": len(existing)}
+    if changed_datasets:
+        indexing.index_packages(sorted(changed_datasets), _site_user(), commit=index_commit,
+                                visible_within_ms=None if index_commit else 10_000)
+    return summary
+
+
+def _check_all(checks: list[_Check], force: bool) -> list[_Outcome]:
+    if not checks:
+        return []
+    checker = _Checker(force)
+    threads = max(1, min(tk.config["ckanext.tdpf.schema.rating.fetch_threads"], len(checks)))
+    try:
+        with concurrent.futures.ThreadPoolExecutor(threads, "tdpf-rating") as pool:
+            return list(pool.map(checker.check, checks))
+    finally:
+        checker.close()
+
+
+def _set_stages(package_ids: set[str], resources: dict[str, list[dict[str, Any]]],
+                existing: dict[str, dict[str, ResourceRating]]) -> None:
+    """The stage of each rated resource: its content's, raised to 4 by the dataset's
+    metadata."""
+    for package_id, dataset in _metadata(package_ids).items():
+        complete = metadata_complete(dataset)
+        rows = existing.get(package_id, {})
+        for resource in resources.get(package_id, []):
+            row = rows.get(resource["id"])
+            if row is not None:
+                row.stage = rating.stage_with_metadata(
+                    row.content_stage, complete,
+                    standard_dataset_conformance(resource, row.columns or []))
+
+
+def _metadata(package_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The fields ``metadata_complete`` reads, as ``package_show`` shows them, from the
+    datasets' rows in one query (a ``package_show`` each would cost a batch more than
+    its writes): the schema keeps its fields as extras, ``tdpf_theme`` as a JSON list."""
+    found = {}
+    for package in model.Session.query(model.Package).filter(
+            model.Package.id.in_(list(package_ids))):
+        extras = package.extras or {}
+        dataset = {"title": package.title, "notes": package.notes,
+                   "license_id": package.license_id}
+        dataset.update({field: extras.get(field) for field in METADATA_FIELDS
+                        if field not in dataset})
+        dataset["municipality_code"] = extras.get("municipality_code")
+        themes = dataset.get("tdpf_theme")
+        if isinstance(themes, str):
+            try:
+                dataset["tdpf_theme"] = json.loads(themes) if themes.startswith("[") \
+                    else [themes]
+            except ValueError:
+                dataset["tdpf_theme"] = [themes]
+        found[package.id] = dataset
+    return found
+
+
+def rate_dataset(package_id: str, force: bool = False) -> dict[str, int]:
+    """Rate what changed in one dataset (the job a save by staff queues)."""
+    return rate_datasets([package_id], force=force)
+
+
+# Harvested datasets: ids wait in a Redis set; a drain job rates them a batch at a time.
+
+def _pending_key() -> str:
+    return f"{tk.config.get('ckan.site_id') or 'default'}:tdpf_schema:rating:pending"
+
+
+def _drain_flag() -> str:
+    return f"{tk.config.get('ckan.site_id') or 'default'}:tdpf_schema:rating:drain_queued"
+
+
+DRAIN_TITLE = "tdpf data rate: pending batch"
+
+
+def queue_for_rating(package_ids: Iterable[str], queue: str) -> None:
+    """Add datasets to the pending set and make sure a drain job is queued."""
+    package_ids = list(package_ids)
+    if not package_ids:
+        return
+    redis = connect_to_redis()
+    redis.sadd(_pending_key(), *package_ids)
+    _enqueue_drain(queue)
+
+
+def _enqueue_drain(queue: str) -> None:
+    # the flag expires: a drain job lost with its queue must not stop the draining for ever
+    if connect_to_redis().set(_drain_flag(), queue, nx=True, ex=600):
+        tk.enqueue_job(rate_pending, [queue], queue=queue, title=DRAIN_TITLE)
+
+
+def pending_count() -> int:
+    return int(connect_to_redis().scard(_pending_key()))
+
+
+def rate_pending(queue: str) -> dict[str, int]:
+    """The drain job: rate one batch of the pending datasets; queue the next drain if more
+    are waiting (one batch per job lets the default queue's jobs run in between)."""
+    redis = connect_to_redis()
+    redis.delete(_drain_flag())  # a dataset added from now on queues a drain again
+    size = tk.config["ckanext.tdpf.schema.rating.batch_size"]
+    ids = [value.decode() if isinstance(value, bytes) else value
+           for value in (redis.spop(_pending_key(), size) or [])]
+    summary = rate_datasets(ids, index_commit=False)
+    if redis.scard(_pending_key()):
+        _enqueue_drain(queue)
+    return summary
+
+
+def rating_status(organization_id: str) -> dict[str, Any]:
+    """How much of an organization's public datasets' resources is rated."""
+    from sqlalchemy import func
+
+    resources = (model.Session.query(model.Resource.id)
+                 .join(model.Package, model.Package.id == model.Resource.package_id)
+                 .filter(model.Package.owner_org == organization_id,
+                         model.Package.state == "active", model.Package.private.is_(False),
+                         model.Resource.state == "active"))
+    ids = resources.subquery()
+    total = resources.count()
+    row = (model.Session.query(
+        func.count(ResourceRating.resource_id).filter(ResourceRating.error.is_(None)),
+        func.count(ResourceRating.resource_id).filter(ResourceRating.error.isnot(None)),
+        func.min(ResourceRating.checked_at), func.max(ResourceRating.checked_at))
+        .filter(ResourceRating.resource_id.in_(model.Session.query(ids.c.id)))).one()
+    rated, errors, first, last = row
+    return {"resources": total, "rated": rated, "errors": errors,
+            "pending": total - rated - errors,
+            "checked_at": {"first": first.isoformat() if first else None,
+                           "last": last.isoformat() if last else None}}
 
 
 def _site_user() -> str:

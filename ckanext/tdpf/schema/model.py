@@ -32,6 +32,14 @@ class ResourceRating(tk.BaseModel):  # type: ignore[misc]
     sha256: Mapped[Optional[str]] = mapped_column(UnicodeText)
     fingerprint: Mapped[Optional[str]] = mapped_column(UnicodeText)
     checked_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    # Rules the content cannot show a file keeps (the scorer's ``Rating.not_judged``).
+    not_judged: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    # When the scorer last ran on this file (``checked_at``: when it was last looked at; a
+    # 304 or the same bytes move ``checked_at`` only).
+    scored_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime(timezone=True))
+    # The server's validators for conditional requests.
+    etag: Mapped[Optional[str]] = mapped_column(UnicodeText)
+    http_last_modified: Mapped[Optional[str]] = mapped_column(UnicodeText)
 
     @classmethod
     def for_package(cls, package_id: str) -> dict[str, "ResourceRating"]:
@@ -52,6 +60,7 @@ class ResourceRating(tk.BaseModel):  # type: ignore[misc]
             "tdpf_mr_l2": self.l2,
             "tdpf_mr_l3": self.l3,
             "tdpf_mr_findings": self.findings or [],
+            "tdpf_mr_not_judged": self.not_judged or [],
             "tdpf_mr_checked_at": self.checked_at.isoformat() if self.checked_at else None,
             "tdpf_mr_error": self.error,
             "tdpf_mr_format": self.detected_format,

@@ -39,15 +39,26 @@ PENDING_RATINGS = "tdpf_pending_ratings"
 
 
 def _enqueue_rating_job(package_id: str, queue: str, title: str) -> None:
-    tk.enqueue_job(jobs.rate_dataset, [package_id], queue=queue, title=title)
+    """Staff's saves get a job each (rated at once); a harvest's datasets wait in the
+    pending set and are rated a batch per job (``jobs.rate_pending``)."""
+    if queue == "default":
+        tk.enqueue_job(jobs.rate_dataset, [package_id], queue=queue, title=title)
+    else:
+        jobs.queue_for_rating([package_id], queue)
 
 
 @event.listens_for(model.Session, "after_commit")
 def _enqueue_pending_ratings(session: Any) -> None:
     """Ratings of datasets saved with ``defer_commit`` are enqueued once they are committed
     (a job for a dataset that was rolled back instead finds nothing and does nothing)."""
-    for job in session.info.pop(PENDING_RATINGS, ()):
-        _enqueue_rating_job(*job)
+    bulk: dict[str, list[str]] = {}
+    for package_id, queue, title in session.info.pop(PENDING_RATINGS, ()):
+        if queue == "default":
+            _enqueue_rating_job(package_id, queue, title)
+        else:
+            bulk.setdefault(queue, []).append(package_id)
+    for queue, package_ids in bulk.items():
+        jobs.queue_for_rating(package_ids, queue)
 
 
 @tk.blanket.validators
@@ -55,6 +66,8 @@ def _enqueue_pending_ratings(session: Any) -> None:
 @tk.blanket.config_declarations
 @tk.blanket.cli
 @tk.blanket.blueprints
+@tk.blanket.actions
+@tk.blanket.auth_functions
 class SchemaPlugin(TranslationMixin, p.SingletonPlugin):
     p.implements(p.ITranslation)
     p.implements(p.IConfigurer)

@@ -34,6 +34,12 @@ LOCAL_FILES = pytest.mark.ckan_config("ckanext.tdpf.schema.rating.allow_private_
                                       True)
 
 
+@pytest.fixture
+def clean_rating_pending(reset_redis):
+    """The datasets waiting for a batch rating and the drain flag, left by other tests."""
+    reset_redis("*tdpf_schema:rating:*")
+
+
 def dataset_with(user, server, *files, **fields):
     resources = [{"url": f"{server}/{name}", "name": name} for name in files]
     return create(user, **valid(resources=resources, **fields))
@@ -55,7 +61,8 @@ class TestRatingJob:
                                "hyogo-kobe_201706okunaihinanjo.csv",
                                "hyogo-kobe_20160501_school_basic_survey.xlsx")
         summary = jobs.rate_dataset(dataset["id"])
-        assert summary == {"rated": 3, "skipped": 0, "removed": 0}
+        assert summary == {"datasets": 1, "resources": 3, "rated": 3, "unchanged": 0,
+                           "skipped": 0, "errors": 0, "removed": 0}
         result = shown(dataset["id"])
         aed, shelters, schools = result["resources"]
         # a 自治体標準オープンデータセット with complete metadata
@@ -87,7 +94,8 @@ class TestRatingJob:
         dataset = dataset_with(tdpf_sysadmin, tdpf_file_server,
                                "shizuoka-yaizu_222127_library.csv")
         jobs.rate_dataset(dataset["id"])
-        assert jobs.rate_dataset(dataset["id"]) == {"rated": 0, "skipped": 1, "removed": 0}
+        again = jobs.rate_dataset(dataset["id"])
+        assert (again["rated"], again["skipped"], again["removed"]) == (0, 1, 0)
         assert jobs.rate_dataset(dataset["id"], force=True)["rated"] == 1
         resource = dataset["resources"][0]
         helpers.call_action("resource_patch", context={"user": tdpf_sysadmin["name"]},
@@ -169,7 +177,7 @@ class TestSearch:
 
 @LOCAL_FILES
 @pytest.mark.ckan_config("ckanext.tdpf.schema.rating.enabled", True)
-@pytest.mark.usefixtures("clean_queues")
+@pytest.mark.usefixtures("clean_queues", "clean_rating_pending")
 class TestEnqueuing:
     def test_saving_enqueues_a_rating_that_a_real_worker_runs(self, tdpf_org, tdpf_sysadmin,
                                                               tdpf_file_server, tmp_path):
@@ -193,13 +201,19 @@ class TestEnqueuing:
 
 
     def test_harvested_datasets_wait_in_the_bulk_queue(self, tdpf_org, tdpf_sysadmin):
+        """Staff's saves get a job each, at once; a harvest's datasets wait in the pending
+        set, drained by one job per batch in the bulk queue (not one job each)."""
         tdpf_org()
         context = {"user": tdpf_sysadmin["name"], provenance.CONTEXT_KEY: True}
-        helpers.call_action("package_create", context=context, **valid(name="harvested"))
+        for number in range(3):
+            helpers.call_action("package_create", context=dict(context),
+                                **valid(name=f"harvested-{number}"))
         create(tdpf_sysadmin, **valid(name="by-staff"))
-        queues = {job["title"].rsplit(" ", 1)[-1]: job["queue"]
-                  for job in helpers.call_action("job_list", queues=["default", "tdpf_bulk"])}
-        assert queues == {"harvested": "tdpf_bulk", "by-staff": "default"}
+        queues = sorted((job["title"], job["queue"]) for job in
+                        helpers.call_action("job_list", queues=["default", "tdpf_bulk"]))
+        assert queues == sorted([(jobs.DRAIN_TITLE, "tdpf_bulk"),
+                                 ("tdpf data rate by-staff", "default")])
+        assert jobs.pending_count() == 3
 
 
 @RATING_OFF
@@ -251,7 +265,8 @@ class TestCli:
         result = cli.invoke(tdpf_schema, ["rescore", "--dataset",
                                            dataset["name"]])
         assert result.exit_code == 0, result.output
-        assert "resources rated: 2" in result.output
+        assert "resources rated: 1, unchanged: 0, errors: 1" in result.output
+        assert "2/2" not in result.output and "1/1 datasets: 1 rated" in result.output
         assert shown(dataset["id"])["tdpf_data_rate"] == 4
 
     def test_rescore_an_organization_and_everything(self, cli, tdpf_org, tdpf_sysadmin,
