@@ -426,7 +426,10 @@ class OrganizationFailed(Exception):
 
 def _refused(errors: dict, dataset: dict[str, Any], positions: list[int] | None
              ) -> "Refused":
-    return Refused(_message(tk.ValidationError(errors), dataset, positions))
+    """The schema's refusal, from its errors as validation gives them (a ValidationError
+    would make the tags' errors a list of strings, without their positions)."""
+    return Refused(bilingual(N_("The record does not fit the TDPF schema: {errors}"),
+                             errors=_describe(errors, dataset, positions)))
 
 
 def _name_taken(name: str, holder: model.Package) -> str:
@@ -446,11 +449,10 @@ def _name_taken(name: str, holder: model.Package) -> str:
                      source=source.title or source.id, url=source.url)
 
 
-def _message(error: Exception, dataset: dict[str, Any] | None = None,
-             positions: list[int] | None = None) -> str:
+def _message(error: Exception) -> str:
     if isinstance(error, tk.ValidationError):
         return bilingual(N_("The record does not fit the TDPF schema: {errors}"),
-                         errors=_describe(error.error_dict, dataset, positions))
+                         errors=_describe(error.error_dict))
     if isinstance(error, tk.ObjectNotFound):
         return bilingual(N_("The local dataset is missing."))
     if isinstance(error, OrganizationFailed):

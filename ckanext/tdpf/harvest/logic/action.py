@@ -11,7 +11,7 @@ from sqlalchemy import func
 
 from ..model import WARNING_STAGE, JobSummary
 
-__all__ = ["harvest_job_show", "harvest_source_create"]
+__all__ = ["harvest_job_show", "harvest_source_create", "harvest_source_show_status"]
 
 
 def job_summary(job_id: str) -> dict[str, Any] | None:
@@ -53,17 +53,35 @@ def harvest_job_show(original_action, context: Context, data_dict: DataDict) -> 
         if "object_error_summary" in job:  # warnings are not errors: listed apart
             job["object_error_summary"], job["tdpf_warning_summary"] = (
                 _object_error_summary(job["id"], False), _object_error_summary(job["id"], True))
-        if "stats" in job:  # as ckanext-harvest counts them, without warnings
-            errored = (model.Session.query(func.count(func.distinct(HarvestObject.id)))
-                       .join(HarvestObjectError,
-                             HarvestObjectError.harvest_object_id == HarvestObject.id)
-                       .filter(HarvestObject.harvest_job_id == job["id"],
-                               func.coalesce(HarvestObjectError.stage != WARNING_STAGE,
-                                             True)).scalar())
-            gathered = (model.Session.query(func.count(HarvestGatherError.id))
-                        .filter(HarvestGatherError.harvest_job_id == job["id"]).scalar())
-            job["stats"]["errored"] = int(errored or 0) + int(gathered or 0)
+        if "stats" in job:
+            job["stats"]["errored"] = _errored(job["id"])
     return job
+
+
+@tk.chained_action
+@tk.side_effect_free
+def harvest_source_show_status(original_action, context: Context, data_dict: DataDict
+                               ) -> dict:
+    """The source's last job counted without warnings (ckanext-harvest's error mail and
+    source page read it)."""
+    status = original_action(context, data_dict)
+    last_job = status.get("last_job")
+    if last_job and "stats" in last_job and JobSummary.get(last_job["id"]) is not None:
+        last_job["stats"]["errored"] = _errored(last_job["id"])
+    return status
+
+
+def _errored(job_id: str) -> int:
+    """ckanext-harvest's ``errored`` (objects with errors, and gather errors) without the
+    objects that have warnings only: they were imported."""
+    objects = (model.Session.query(func.count(func.distinct(HarvestObject.id)))
+               .join(HarvestObjectError, HarvestObjectError.harvest_object_id == HarvestObject.id)
+               .filter(HarvestObject.harvest_job_id == job_id,
+                       func.coalesce(HarvestObjectError.stage != WARNING_STAGE, True))
+               .scalar())
+    gathered = (model.Session.query(func.count(HarvestGatherError.id))
+                .filter(HarvestGatherError.harvest_job_id == job_id).scalar())
+    return int(objects or 0) + int(gathered or 0)
 
 
 def _object_error_summary(job_id: str, warnings: bool) -> list[dict[str, Any]]:

@@ -109,6 +109,8 @@ class TestCleaned:
         assert job["tdpf_summary"]["warnings"] == len(warnings)
         assert job["tdpf_summary"]["errors"] == 0
         assert job["stats"]["errored"] == 0 and job["stats"]["added"] == 6
+        status = helpers.call_action("harvest_source_show_status", id=source["id"])
+        assert status["last_job"]["stats"]["errored"] == 0  # no error mail for warnings
         assert job["object_error_summary"] == []
         assert {row["message"] for row in job["tdpf_warning_summary"]} <= set(warnings)
 

@@ -66,3 +66,38 @@ def test_content_hash_changes_with_content_only():
     one = mapping.content_hash({"a": 1, "b": [1, 2]})
     assert one == mapping.content_hash({"b": [1, 2], "a": 1})
     assert one != mapping.content_hash({"a": 1, "b": [2, 1]})
+
+
+def test_clean_real_records_warn_only_of_what_is_broken():
+    """The 200 recorded records: only the one listing a file three times is changed (two
+    resources go); cleaning leaves every other mapped dataset as it was (but for the
+    whitespace around URLs, which CKAN strips when it saves them)."""
+    import copy
+    warned = {}
+    for record in ALL_RECORDS:
+        dataset = mapping.dataset_from_remote(record, name="n", owner_org="o")
+        before = copy.deepcopy(dataset)
+        for item in [before] + before["resources"]:
+            if isinstance(item.get("url"), str):
+                item["url"] = item["url"].strip()
+        warnings, positions = mapping.clean_dataset(dataset)
+        if warnings:
+            warned[record["id"]] = (warnings, positions)
+        else:
+            assert dataset == before and positions is None, record["id"]
+    (only,) = warned.values()
+    assert [w.split(": ", 1)[0] for w in only[0]] == ["resources[0]", "resources[1]"]
+    assert only[1] == [2]
+
+
+def test_refusals_are_named_by_path_and_value():
+    from ckanext.tdpf.harvest.importer import _refused
+    dataset = {"title": "t", "resources": [{"name": "a"}, {"name": "b"},
+                                           {"name": "平成\x15" + "長" * 100}]}
+    errors = {"resources": [{}, {}, {"name": ["Must not contain control characters."]}],
+              "tags": [{}, {"name": ["Tag too short"]}], "title": ["Missing value"]}
+    text = str(_refused(errors, dataset, positions=[0, 2, 3]))
+    assert "{}" not in text
+    assert 'resources[3].name: Must not contain control characters. — "平成\\u0015長' in text
+    assert "…" in text  # the value is cut
+    assert "tags[1].name: Tag too short |" in text and "title: Missing value — \"t\"" in text
