@@ -24,14 +24,18 @@ that can be mended. Each change is a warning naming the path and the value
 What cannot be mended (text that is not text, say) is left for the schema to refuse; the
 importer names the path and value of each refusal.
 
-Identity (``stable_name``): a harvested dataset's name is the remote id's slug and an
-8-digit hash of the source and the remote id: ``<slug>-<hash8>``, at most 100 of
-``[a-z0-9_-]``. For a source at an http(s) host's root on the default port (the API paths
-``/api``, ``/api/3``, ``/api/3/action`` count as the root) the hash is of the host alone,
-the rule harvested names have always followed, so they stay as they are; any other source
-(another port, a path, a query) adds ``-<hash6>`` of its whole base URL (scheme, host,
-port, path, query), so two catalogs on one host never map a remote id to one name. A
-dataset keeps the name it was created with when it is updated.
+Identity (``stable_name``): a harvested dataset's name is the remote id's slug (60
+characters at most) and 8 hex digits of a hash of the source's host and the remote id:
+``<slug>-<hash8>``, lowercase ``[a-z0-9_-]``, 76 characters at most. That is the rule
+harvested names have always followed, and it stays for a source at an http(s) host's root
+on the default port (``http://`` and ``https://`` alike; the API paths ``/api``,
+``/api/3``, ``/api/3/action`` and a trailing ``/`` count as the root), so the names
+harvested so far stay as they are. Any other source (another port, a path, a query) adds
+``-<hash6>``, 6 hex digits of a hash of its whole base URL (scheme, host, port, path and
+query, without the API paths), so two catalogs on one host never map a remote id to one
+name. A dataset keeps the name it was created with when it is updated, so a change of rule
+never renames one; a new record whose name another dataset holds is refused with the
+harvest source that holds it (``importer``).
 """
 from __future__ import annotations
 
