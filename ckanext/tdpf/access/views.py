@@ -18,6 +18,7 @@ from ckanext.tdpf.lib import vocabularies as vocab
 from . import entitlement
 
 tdpf_access = Blueprint("tdpf_access", __name__)
+APPLICATIONS_PATH = "/organization-applications"  # where users apply for an organization
 JST = datetime.timezone(datetime.timedelta(hours=9))
 
 
@@ -231,7 +232,7 @@ def _back_to_dashboard():
     return tk.redirect_to("tdpf_access.my_access")
 
 
-@tdpf_access.route("/organization-applications", methods=["GET", "POST"])
+@tdpf_access.route(APPLICATIONS_PATH, methods=["GET", "POST"])
 def applications():
     redirect = _require_login()
     if redirect:

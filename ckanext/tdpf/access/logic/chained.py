@@ -5,6 +5,7 @@ from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+from ckan.lib.plugins import lookup_package_plugin, plugin_validate
 from ckan.types import AuthResult, Context, DataDict
 
 from ckanext.tdpf.lib import validation
@@ -12,6 +13,7 @@ from ckanext.tdpf.lib.i18n import N_, bilingual
 
 from .. import entitlement
 from ..model import OrganizationApplication
+from ..views import APPLICATIONS_PATH
 
 
 def _text(value: Any) -> str:
@@ -79,17 +81,35 @@ def _verified(org_id: str | None) -> bool:
     return latest is not None and latest.state == "approved"
 
 
-def _require_verified(data_dict: DataDict) -> None:
-    if data_dict.get("tdpf_distribution") == "shared" and not _verified(
-            data_dict.get("owner_org")):
-        raise tk.ValidationError({"owner_org": [bilingual(N_(
-            "Only organizations verified by the operator can publish shared data."))]})
+def _require_verified(context: Context, data_dict: DataDict, action: str) -> None:
+    """Shared data only from verified organizations. The refusal comes with the other
+    fields' errors, in one round, and says where to apply."""
+    if data_dict.get("tdpf_distribution") != "shared" or _verified(data_dict.get("owner_org")):
+        return
+    refusal = bilingual(N_("Only organizations verified by the operator can publish shared "
+                           "data. Apply for verification at {url}"),
+                        url=tk.config["ckan.site_url"].rstrip("/") + APPLICATIONS_PATH)
+    errors = _other_errors(context, data_dict, action)
+    errors["owner_org"] = [*errors.get("owner_org", []), refusal]
+    raise tk.ValidationError(errors)
+
+
+def _other_errors(context: Context, data_dict: DataDict, action: str) -> dict[str, Any]:
+    """What the dataset's own validation says of the rest (as the action would)."""
+    data_dict = dict(data_dict, type=data_dict.get("type") or "dataset")  # as the action does
+    package_plugin = lookup_package_plugin(data_dict["type"])
+    schema = context.get("schema") or (package_plugin.create_package_schema()
+                                       if action == "package_create" else
+                                       package_plugin.update_package_schema())
+    _data, errors = plugin_validate(package_plugin, dict(context), dict(data_dict), schema,
+                                    action)
+    return dict(errors or {})
 
 
 @tk.chained_action
 def package_create(original_action, context: Context, data_dict: DataDict) -> Any:
     validation.check_shapes(data_dict)
-    _require_verified(data_dict)
+    _require_verified(context, data_dict, "package_create")
     return original_action(context, data_dict)
 
 
@@ -100,7 +120,7 @@ def package_update(original_action, context: Context, data_dict: DataDict) -> An
         existing = model.Package.get(_text(data_dict.get("id")) or
                                      _text(data_dict.get("name")))
         data_dict = dict(data_dict, owner_org=existing.owner_org if existing else None)
-    _require_verified(data_dict)
+    _require_verified(context, data_dict, "package_update")
     return original_action(context, data_dict)
 
 

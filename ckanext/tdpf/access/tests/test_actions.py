@@ -245,7 +245,15 @@ class TestOrganizations:
             tdpf_world.call("package_create", tdpf_world.other_admin,
                             **shared_dataset(name="chiyoda-shared", owner_org="t131016"))
         assert_field_error(error.value, "owner_org")
+        assert "/organization-applications" in error.value.error_dict["owner_org"][-1]
         assert model.Package.get("chiyoda-shared") is None
+
+    def test_the_unverified_refusal_comes_with_every_other_field_error(self, tdpf_world):
+        with pytest.raises(tk.ValidationError) as error:
+            tdpf_world.call("package_create", tdpf_world.other_admin, **shared_dataset(
+                name="chiyoda-shared", owner_org="t131016", title="",
+                update_frequency="sometimes"))
+        assert {"owner_org", "title", "update_frequency"} <= set(error.value.error_dict)
 
 
 class TestVerifyingExistingOrganizations:
