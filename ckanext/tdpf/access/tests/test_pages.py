@@ -104,3 +104,17 @@ def test_refusals_are_pages_in_japanese_that_lead_to_the_request(tdpf_world, app
     missing = error_page(app, "/dataset/no-such-dataset", None, 404)
     assert "見つかりません" in missing.find("h1").get_text()
     assert "Not Found" not in missing.find("h1").get_text()
+
+
+def test_the_provider_page_shows_labels_quotas_and_japan_days(tdpf_world, app):
+    world = tdpf_world
+    world.request(factories.User(), purpose="research", user_type="company")
+    world.grant(factories.User(), daily_quota=7)
+    page = BeautifulSoup(app.get("/organization/t131083/access", headers=token_for(
+        world.provider_editor)).get_data(as_text=True), "html.parser")
+    pending = page.select_one("#tdpf-pending").get_text()
+    assert "研究" in pending and "research" not in pending
+    assert "company" not in pending
+    grants = page.select_one("#tdpf-grants")
+    assert "7" in [td.get_text().strip() for td in grants.select("td")]
+    assert "日本時間" in page.get_text()
