@@ -102,7 +102,30 @@ def my_access():
     return tk.render("tdpf_access/my_access.html", {
         "requests": _with_titles(requests), "grants": _with_titles(grants),
         "charges": _with_titles(charges), "user": user,
-        "user_dict": {"id": user.id, "name": user.name}})
+        "user_dict": {"id": user.id, "name": user.name},
+        "provided": _provided_organizations(user)})
+
+
+def _provided_organizations(user: model.User) -> list[dict[str, Any]]:
+    """The organizations whose requests the user decides, with how many wait."""
+    from sqlalchemy import func
+
+    from .model import AccessRequest
+    orgs = (model.Session.query(model.Group)
+            .join(model.Member, model.Member.group_id == model.Group.id)
+            .filter(model.Member.table_name == "user", model.Member.table_id == user.id,
+                    model.Member.state == "active", model.Group.state == "active",
+                    model.Group.is_organization.is_(True),
+                    model.Member.capacity.in_(["editor", "admin"]))
+            .order_by(model.Group.title).all())
+    if not orgs:
+        return []
+    waiting = dict(model.Session.query(model.Package.owner_org, func.count(AccessRequest.id))
+                   .join(model.Package, model.Package.id == AccessRequest.package_id)
+                   .filter(AccessRequest.state == "pending",
+                           model.Package.owner_org.in_([o.id for o in orgs]))
+                   .group_by(model.Package.owner_org))
+    return [{"name": o.name, "title": o.title, "pending": waiting.get(o.id, 0)} for o in orgs]
 
 
 def _with_titles(rows: list[dict]) -> list[dict]:

@@ -118,3 +118,15 @@ def test_the_provider_page_shows_labels_quotas_and_japan_days(tdpf_world, app):
     grants = page.select_one("#tdpf-grants")
     assert "7" in [td.get_text().strip() for td in grants.select("td")]
     assert "日本時間" in page.get_text()
+
+
+def test_a_providers_dashboard_lists_the_requests_to_decide(tdpf_world, app):
+    tdpf_world.request(factories.User())
+    page = BeautifulSoup(app.get("/dashboard/access", headers=token_for(
+        tdpf_world.provider_editor)).get_data(as_text=True), "html.parser")
+    item = page.select_one("#tdpf-provided li")
+    assert item.a["href"] == "/organization/t131083/access"
+    assert "1" in item.select_one(".badge").get_text()
+    mine = BeautifulSoup(app.get("/dashboard/access", headers=token_for(
+        factories.User())).get_data(as_text=True), "html.parser")
+    assert mine.select_one("#tdpf-provided") is None
