@@ -7,6 +7,7 @@ from flask import has_request_context
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.tdpf.lib import vocabularies as vocab
 from ckanext.tdpf.lib.i18n import english, japanese
 
 from . import rating
@@ -14,7 +15,8 @@ from .logic.validators import vocabulary
 
 __all__ = ["tdpf_schema_choices", "tdpf_schema_label", "tdpf_schema_stage_label",
            "tdpf_schema_rate_distribution", "tdpf_schema_show_when_rules",
-           "tdpf_schema_findings", "tdpf_schema_rating_error", "tdpf_schema_severity_label"]
+           "tdpf_schema_findings", "tdpf_schema_rating_error", "tdpf_schema_severity_label",
+           "tdpf_schema_licences_by_distribution", "tdpf_schema_name_prefixes"]
 
 SEVERITY_LABELS = {
     "FATAL": ("致命的（レベルが0点）", "Fatal (level scores 0)"),
@@ -106,3 +108,63 @@ def tdpf_schema_findings(resource: dict) -> list[dict[str, Any]]:
     return [dict(f, title_text=f["title"][shown], message_text=f["message"][shown])
             for f in findings]
 
+
+
+def tdpf_schema_licences_by_distribution() -> dict[str, list[str]]:
+    """The licences each distribution allows (open: open or restricted tier; shared: the
+    TDPF conditional or paid terms), for the form's licence list (``assets/licence.js``);
+    the server-side rule is ``tdpf_schema_dataset_rules``."""
+    return {distribution: [licence for licence, tier in vocab.LICENSE_TIER.items()
+                           if tier in tiers]
+            for distribution, tiers in vocab.TIERS_BY_DISTRIBUTION.items()}
+
+
+def tdpf_schema_name_prefixes() -> dict[str, str]:
+    """Organization id → name for the organizations the user may publish in: the form's
+    script proposes a new dataset's URL name from it (``tdpf_schema_dataset_name``)."""
+    return {org["id"]: org["name"] for org in tk.h.organizations_available("create_dataset")}
+
+
+# --- the front page ----------------------------------------------------------------------
+
+PORTAL_FACETS = ("tdpf_theme", "tdpf_provider_type", "tdpf_data_rate", "tdpf_distribution")
+PORTAL_NEWEST = 6
+
+
+def portal_summary() -> dict[str, Any]:
+    """Everything the front page counts, from one ``package_search``: datasets per theme
+    (Tokyo's 13 priority fields and その他), per provider type, per data-rate stage, the
+    shared data, and the newest datasets. Only what the caller may see is counted."""
+    result = tk.get_action("package_search")(
+        {"user": tk.current_user.name if tk.current_user else ""},
+        {"q": "*:*", "rows": PORTAL_NEWEST, "sort": "metadata_created desc",
+         "facet.field": list(PORTAL_FACETS), "facet.limit": -1, "facet.mincount": 1})
+    facets = result.get("facets", {})
+    lang = language()
+
+    def rows(field: str, values: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:
+        counts = facets.get(field, {})
+        return [{"value": value, "label": _label(labels, lang),
+                 "count": counts.get(value, 0),
+                 "url": tk.h.url_for("dataset.search", **{field: value})}
+                for value, labels in values.items()]
+
+    rates = facets.get("tdpf_data_rate", {})
+    stages = [{"value": str(stage), "label": tdpf_schema_stage_label(stage, lang),
+               "count": rates.get(str(stage), 0),
+               "url": tk.h.url_for("dataset.search", tdpf_data_rate=stage)}
+              for stage in range(5)]
+    peak = max([row["count"] for row in stages] + [1])
+    for row in stages:
+        row["percent"] = round(100 * row["count"] / peak)
+    shared = facets.get("tdpf_distribution", {}).get("shared", 0)
+    return {
+        "count": result["count"],
+        "themes": rows("tdpf_theme", vocab.THEMES),
+        "provider_types": rows("tdpf_provider_type", vocab.PROVIDER_TYPES),
+        "rates": stages,
+        "unrated": result["count"] - sum(row["count"] for row in stages),
+        "shared": {"count": shared,
+                   "url": tk.h.url_for("dataset.search", tdpf_distribution="shared")},
+        "newest": result["results"],
+    }

@@ -5,6 +5,8 @@ from flask import Blueprint
 
 import ckan.plugins.toolkit as tk
 
+from .portal import tdpf_schema_portal  # noqa: F401  (blanket registers every Blueprint here)
+
 tdpf_schema = Blueprint("tdpf_schema", __name__)
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import secrets
 from typing import Any
+
+from flask import has_request_context
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -25,7 +28,7 @@ __all__ = [
     "tdpf_schema_price", "tdpf_schema_warranty_record", "tdpf_schema_server_managed",
     "tdpf_schema_format", "tdpf_schema_dataset_rules", "tdpf_schema_provider_type",
     "tdpf_schema_municipality_code", "tdpf_schema_operator_only", "tdpf_schema_package_name",
-    "tdpf_schema_owner_org",
+    "tdpf_schema_owner_org", "tdpf_schema_dataset_name",
 ]
 
 Invalid = tk.Invalid
@@ -195,6 +198,41 @@ def organization(value: Any, context: Context) -> model.Group | None:
         group = model.Group.get(value)
         cache[value] = group if group is not None and group.is_organization else None
     return cache[value]
+
+
+GENERATED_NAME_PREFIX_LENGTH = 60
+
+
+def generated_name(organization_name: str | None) -> str:
+    """A new dataset's URL name: the organization's name and 8 random hex digits."""
+    prefix = (organization_name or "dataset")[:GENERATED_NAME_PREFIX_LENGTH].strip("-_")
+    return f"{prefix or 'dataset'}-{secrets.token_hex(4)}"
+
+
+def tdpf_schema_dataset_name(key: FlattenKey, data: FlattenDataDict,
+                             errors: FlattenErrorDict, context: Context) -> None:
+    """A new dataset without a name gets one: the organization's name and a short random
+    id, such as ``t131083-3f9a2c1b``; the form's script proposes the same before saving,
+    where the user sees it and may change it.
+
+    Staff title their datasets in Japanese, and CKAN's slug script makes nothing from
+    kanji, so the form stopped on 「URL: 必須項目です」. A romanized title (pykakasi and the
+    like) was the other choice; it is not taken because it guesses readings — place and
+    personal names, the heart of municipal titles, have several readings (三田 is Mita in
+    Minato City, Sanda in Hyōgo) and a wrong one in a permanent address stays — it adds a
+    dictionary of several MB, and the browser cannot compute it, so what the user sees
+    would not be what is saved. An organization-prefixed id is always valid, says who
+    publishes, and is computed the same in the browser and on the server.
+
+    A name given (the API, a harvest, an edited form) is validated as before; an update
+    without a name is refused as before (a dataset's address never changes by itself)."""
+    if not _empty(data.get(key)):
+        return
+    if context.get("package") is not None:
+        errors[key].append(bilingual(N_("Missing value")))
+        raise StopOnError
+    org = organization(data.get(("owner_org",)), context)
+    data[key] = generated_name(org.name if org is not None else None)
 
 
 def tdpf_schema_package_name(key: FlattenKey, data: FlattenDataDict,
@@ -368,6 +406,10 @@ def tdpf_schema_dataset_rules(key: FlattenKey, data: FlattenDataDict, errors: Fl
                           "stage {stage}; the platform accepts stage {limit} at most)."),
                        stage=vocab.PERSONAL_DATA_STAGE[personal], limit=limit)
 
+    if _publishes_without_files_in_the_form(data, context):
+        _add_error(errors, "url", N_("Add a file or a link before publishing: a dataset "
+                                     "without data cannot be published from the form."))
+
     reasons = []
     if distribution == "shared":
         reasons.append(N_("it is shared data"))
@@ -379,6 +421,26 @@ def tdpf_schema_dataset_rules(key: FlattenKey, data: FlattenDataDict, errors: Fl
         _add_error(errors, "tdpf_warranty",
                    N_("The provider's warranty is required because {reasons}."),
                    reasons=", ".join(bilingual(reason) for reason in reasons))
+
+
+def _publishes_without_files_in_the_form(data: FlattenDataDict, context: Context) -> bool:
+    """The web form's last stage (完了) turns the draft active; without a file or a link
+    CKAN 2.12 would publish an empty dataset silently. ``ckan.dataset.create_on_ui_requires_
+    resources`` (CKAN's option; on by default) only sends the form to that stage; this
+    refuses finishing it empty. The API (and jobs) may still create datasets without
+    resources."""
+    if not tk.config["ckan.dataset.create_on_ui_requires_resources"]:
+        return False
+    if not has_request_context() or (tk.request.endpoint or "").startswith("api."):
+        return False
+    package = context.get("package")
+    if package is None or package.state != "draft" or data.get(("state",)) != "active":
+        return False
+    # CKAN 2.12 validates only the resources that change; the others are in the database.
+    if any(resource.url for resource in package.resources):
+        return False
+    return not any(key[0] == "resources" and key[-1] == "url" and not _empty(value)
+                   for key, value in data.items())
 
 
 # --- organizations -------------------------------------------------------------------------
