@@ -138,7 +138,6 @@ class TestNoPublishingWithoutData:
         response = app.post(f"/dataset/{name}/resource/new", data=resource_stage(),
                             headers=editor["headers"], follow_redirects=False)
         assert response.status_code == 200
-        open("/tmp/h4-refused.html", "w").write(response.get_data(as_text=True))
         text = soup(response).get_text(" ", strip=True)
         assert "ファイルまたはリンクを追加してから公開してください" in text
         assert created(name)["state"] == "draft"
