@@ -2,6 +2,7 @@
 approves, the user downloads, the provider sees the download."""
 from __future__ import annotations
 
+import pathlib
 import re
 
 import pytest
@@ -9,6 +10,9 @@ import requests
 from playwright.sync_api import expect
 
 PROVIDER, USER, PASSWORD = "meguro_admin", "npo_researcher", "flow-password-1234"
+# Screenshots of the journey, kept after the run (test artifacts; .dev/ is not committed).
+ARTIFACTS = pathlib.Path(__file__).resolve().parents[4] / ".dev" / "artifacts" / "access"
+ARTIFACTS.mkdir(parents=True, exist_ok=True)
 SECRET = b"ward,elderly_households\r\n131105,1234\r\n"
 
 
@@ -44,7 +48,7 @@ def log_in(browser, site, name):
     return page
 
 
-def test_request_approve_download_and_usage(flow_site, tdpf_browser, tmp_path):
+def test_request_approve_download_and_usage(flow_site, tdpf_browser):
     site, resource = flow_site
     user = log_in(tdpf_browser, site, USER)
     user.goto(site.url + "/dataset/meguro-elderly")
@@ -60,26 +64,42 @@ def test_request_approve_download_and_usage(flow_site, tdpf_browser, tmp_path):
     expect(user.locator(".error-explanation")).to_contain_text("誓約が必要です")
     user.check("#field-pledge_no_other_purpose")
     user.check("#field-pledge_no_personal_linking")
-    user.screenshot(path=str(tmp_path / "request.png"), full_page=True)
+    user.screenshot(path=str(ARTIFACTS / "request.png"), full_page=True)
     user.click("#tdpf-submit-request")
     expect(user).to_have_url(re.compile(r"/dashboard/access$"))
     expect(user.locator("#tdpf-my-requests")).to_contain_text("審査中")
 
+    resource_page = f"{site.url}/dataset/meguro-elderly/resource/{resource['id']}"
+    user.goto(resource_page)
+    expect(user.locator("#tdpf-access-status")).to_have_attribute("data-state", "pending")
+    expect(user.locator("#tdpf-request-access")).to_have_count(0)
+
     provider = log_in(tdpf_browser, site, PROVIDER)
-    provider.goto(site.url + "/organization/t131105/access")
+    provider.goto(site.url + "/organization/t131105")
+    provider.get_by_role("link", name=re.compile("利用申請")).first.click()
+    expect(provider).to_have_url(re.compile(r"/organization/t131105/access$"))
     expect(provider.locator("#tdpf-pending")).to_contain_text(USER)
+    expect(provider.locator("#tdpf-pending")).to_contain_text("研究")  # a label, not a code
+    provider.fill("#tdpf-pending input[name=daily_quota]", "1")
     provider.locator("#tdpf-pending button[value=approve]").click()
     expect(provider.locator("#tdpf-grants")).to_contain_text("有効")
 
-    download = f"{site.url}/dataset/meguro-elderly/resource/{resource['id']}/download/households.csv"
-    user.goto(site.url + "/dashboard/access")
-    expect(user.locator("#tdpf-my-grants")).to_contain_text("有効")
-    fetched = user.request.get(download)
-    assert fetched.status == 200 and fetched.body() == SECRET
+    # the user downloads with the button, then reaches the daily limit
+    user.goto(resource_page)
+    expect(user.locator("#tdpf-access-status")).to_contain_text("承認済み")
+    with user.expect_download() as started:
+        user.locator("a.resource-url-analytics").first.click()
+    assert pathlib.Path(started.value.path()).read_bytes() == SECRET
+    user.screenshot(path=str(ARTIFACTS / "grantee-resource.png"), full_page=True)
+    second = user.goto(f"{resource_page}/download/households.csv")
+    assert second.status == 429
+    expect(user.locator("h1")).to_contain_text("ダウンロード上限")
+    expect(user.locator("#tdpf-access-refused a[href='/dashboard/access']")).to_have_count(1)
+    user.screenshot(path=str(ARTIFACTS / "daily-limit.png"), full_page=True)
 
     provider.reload()
     expect(provider.locator("#tdpf-usage-meguro-elderly")).to_contain_text("1")
-    provider.screenshot(path=str(tmp_path / "provider.png"), full_page=True)
+    provider.screenshot(path=str(ARTIFACTS / "provider.png"), full_page=True)
     usage = site.action("tdpf_access_usage_list", package_id="meguro-elderly")
     assert len(usage) == 1 and usage[0]["channel"] == "web"
     charges = site.action("tdpf_access_charge_list", package_id="meguro-elderly")

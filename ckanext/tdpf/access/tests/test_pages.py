@@ -99,7 +99,7 @@ def test_refusals_are_pages_in_japanese_that_lead_to_the_request(tdpf_world, app
     world.grant(limited, daily_quota=1)
     app.get(download, headers=token_for(limited))
     page = error_page(app, download, limited, 429)
-    assert "リクエストが多すぎます" in page.find("h1").get_text()
+    assert "ダウンロード上限" in page.find("h1").get_text()
     assert page.select_one("#tdpf-access-refused a")["href"] == "/dashboard/access"
     missing = error_page(app, "/dataset/no-such-dataset", None, 404)
     assert "見つかりません" in missing.find("h1").get_text()
