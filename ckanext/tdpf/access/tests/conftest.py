@@ -100,6 +100,13 @@ def tdpf_world(clean_db) -> World:
     return World()
 
 
+def token_for(user: dict) -> dict[str, str]:
+    """Authorization headers of a new API token of the user."""
+    token = helpers.call_action("api_token_create", context={"user": user["name"]},
+                                user=user["name"], name="tests")["token"]
+    return {"Authorization": token}
+
+
 def expire(grant_id: str) -> None:
     from ckanext.tdpf.access.model import Grant
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from bs4 import BeautifulSoup
 
-from ckan.tests import factories, helpers
+from ckan.tests import factories
 
-from ckanext.tdpf.access.tests.conftest import PLUGINS, expire
+from ckanext.tdpf.access.tests.conftest import PLUGINS, expire, token_for
 
 pytestmark = [
     pytest.mark.ckan_config("ckan.plugins", PLUGINS),
@@ -15,11 +15,6 @@ pytestmark = [
     pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index"),
 ]
 
-
-def token_for(user: dict) -> dict[str, str]:
-    token = helpers.call_action("api_token_create", context={"user": user["name"]},
-                                user=user["name"], name="pages")["token"]
-    return {"Authorization": token}
 
 
 def status_of(app, path: str, user: dict | None) -> tuple[str, BeautifulSoup]:
@@ -60,22 +55,22 @@ def test_each_caller_sees_their_standing_and_the_action_that_fits(tdpf_world, ap
     assert "ログイン" in page.select_one("#tdpf-request-access").get_text()
 
 
+def html(app, path: str, user: dict) -> BeautifulSoup:
+    return BeautifulSoup(app.get(path, headers=token_for(user)).get_data(as_text=True),
+                         "html.parser")
+
+
 def test_the_dashboard_and_the_organization_page_lead_to_requests(tdpf_world, app):
     world = tdpf_world
     world.request(world.user)
-    dashboard = BeautifulSoup(app.get("/dashboard/datasets", headers=token_for(
-        world.user)).get_data(as_text=True), "html.parser")
-    tab = dashboard.find("a", href="/dashboard/access")
+    tab = html(app, "/dashboard/datasets", world.user).find("a", href="/dashboard/access")
     assert tab is not None and "利用申請" in tab.get_text()
-    mine = BeautifulSoup(app.get("/dashboard/access", headers=token_for(
-        world.user)).get_data(as_text=True), "html.parser")
-    assert "研究" in mine.select_one("#tdpf-my-requests").get_text()  # a label, not "research"
-    org = BeautifulSoup(app.get("/organization/t131083", headers=token_for(
-        world.provider_editor)).get_data(as_text=True), "html.parser")
-    tab = org.find("a", href="/organization/t131083/access")
+    mine = html(app, "/dashboard/access", world.user).select_one("#tdpf-my-requests")
+    assert "研究" in mine.get_text()  # a label, not "research"
+    tab = html(app, "/organization/t131083", world.provider_editor).find(
+        "a", href="/organization/t131083/access")
     assert tab is not None and "(1)" in tab.get_text()
-    stranger = BeautifulSoup(app.get("/organization/t131083", headers=token_for(
-        world.user)).get_data(as_text=True), "html.parser")
+    stranger = html(app, "/organization/t131083", world.user)
     assert stranger.find("a", href="/organization/t131083/access") is None
 
 
@@ -110,8 +105,7 @@ def test_the_provider_page_shows_labels_quotas_and_japan_days(tdpf_world, app):
     world = tdpf_world
     world.request(factories.User(), purpose="research", user_type="company")
     world.grant(factories.User(), daily_quota=7)
-    page = BeautifulSoup(app.get("/organization/t131083/access", headers=token_for(
-        world.provider_editor)).get_data(as_text=True), "html.parser")
+    page = html(app, "/organization/t131083/access", world.provider_editor)
     pending = page.select_one("#tdpf-pending").get_text()
     assert "研究" in pending and "research" not in pending
     assert "company" not in pending
@@ -122,11 +116,9 @@ def test_the_provider_page_shows_labels_quotas_and_japan_days(tdpf_world, app):
 
 def test_a_providers_dashboard_lists_the_requests_to_decide(tdpf_world, app):
     tdpf_world.request(factories.User())
-    page = BeautifulSoup(app.get("/dashboard/access", headers=token_for(
-        tdpf_world.provider_editor)).get_data(as_text=True), "html.parser")
+    page = html(app, "/dashboard/access", tdpf_world.provider_editor)
     item = page.select_one("#tdpf-provided li")
     assert item.a["href"] == "/organization/t131083/access"
     assert "1" in item.select_one(".badge").get_text()
-    mine = BeautifulSoup(app.get("/dashboard/access", headers=token_for(
-        factories.User())).get_data(as_text=True), "html.parser")
+    mine = html(app, "/dashboard/access", factories.User())
     assert mine.select_one("#tdpf-provided") is None

@@ -12,15 +12,19 @@ from flask import Blueprint
 from werkzeug.routing import Rule
 
 import ckan.model as model
+import ckan.plugins as p
 from ckan.lib import api_token
 from ckan.tests import factories, helpers
 
 from ckanext.tdpf.access import gate
-from ckanext.tdpf.access.tests.conftest import SECRET_BYTES, SECRET_URL, shared_dataset
+from ckanext.tdpf.access.tests.conftest import SECRET_BYTES, SECRET_URL, shared_dataset, token_for
 from ckanext.tdpf.tests.live import PLUGINS as DEPLOYED
 
-PLUGINS = DEPLOYED + " resource_proxy"
+# the deployed list, the resource proxy, and a throwaway plugin with routes of its own that
+# hand out a resource (the route walk meets them too)
+PLUGINS = DEPLOYED + " resource_proxy throwaway_leak"
 pytestmark = [
+    pytest.mark.provide_plugin("throwaway_leak", lambda: ThrowawayLeakPlugin()),
     pytest.mark.ckan_config("ckan.plugins", PLUGINS),
     pytest.mark.ckan_config("ckanext.tdpf.schema.rating.enabled", False),
     pytest.mark.ckan_config("ckan.files.storage.tdpf_test.type", "ckan:memory"),
@@ -42,11 +46,6 @@ def refused(response) -> bool:
     return response.status_code in REFUSED or (
         response.status_code == 302 and "/user/login" in response.headers.get("Location", ""))
 
-
-def token_for(user: dict) -> dict[str, str]:
-    token = helpers.call_action("api_token_create", context={"user": user["name"]},
-                                user=user["name"], name="routes")["token"]
-    return {"Authorization": token}
 
 
 def stored_file(world) -> dict:
@@ -146,28 +145,30 @@ def test_file_show_refuses_a_shared_resource_file(tdpf_world):
     assert shown["id"] == file_id
 
 
-def leak_blueprint() -> Blueprint:
+class ThrowawayLeakPlugin(p.SingletonPlugin):
     """What a careless plugin might add: its own routes that hand out a resource."""
-    leak = Blueprint("throwaway_leak", __name__)
+    p.implements(p.IBlueprint)
 
-    @leak.route("/throwaway/<rid>")
-    def by_path(rid: str):
-        return model.Resource.get(rid).url
+    def get_blueprint(self) -> Blueprint:
+        leak = Blueprint("throwaway_leak", __name__)
 
-    @leak.route("/throwaway")
-    def by_query():
-        from flask import request
-        return model.Resource.get(request.args["r"]).url
+        @leak.route("/throwaway/<rid>")
+        def by_path(rid: str):
+            return model.Resource.get(rid).url
 
-    @leak.route("/throwaway/view/<vid>")
-    def by_view(vid: str):
-        view = model.ResourceView.get(vid)
-        return model.Resource.get(view.resource_id).url
-    return leak
+        @leak.route("/throwaway")
+        def by_query():
+            from flask import request
+            return model.Resource.get(request.args["r"]).url
+
+        @leak.route("/throwaway/view/<vid>")
+        def by_view(vid: str):
+            view = model.ResourceView.get(vid)
+            return model.Resource.get(view.resource_id).url
+        return leak
 
 
 def test_a_route_added_by_another_plugin_is_refused_until_reviewed(tdpf_world, app):
-    app.flask_app.register_blueprint(leak_blueprint())
     world = tdpf_world
     stranger, grantee = token_for(factories.User()), factories.User()
     world.grant(grantee)
