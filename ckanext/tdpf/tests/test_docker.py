@@ -80,10 +80,12 @@ class TestCompose:
                 for source in sources:
                     assert (ROOT / source).exists(), f"{dockerfile}: {source}"
 
-    def test_cron_runs_the_harvester_every_15_minutes(self):
-        (entry,) = [line for line in (DOCKER / "crontab").read_text().splitlines()
-                    if line and not line.startswith("#")]
-        assert re.match(r"^\*/15 \* \* \* \* ckan \S+/ckan -c \S+ harvester run", entry)
+    def test_cron_runs_the_harvester_every_15_minutes_and_the_expiry_notices_daily(self):
+        harvest, notices = [line for line in (DOCKER / "crontab").read_text().splitlines()
+                            if line and not line.startswith("#")]
+        assert re.match(r"^\*/15 \* \* \* \* ckan \S+/ckan -c \S+ harvester run", harvest)
+        assert re.match(r"^0 0 \* \* \* ckan \S+/ckan -c \S+ tdpf-access notify-expiring",
+                        notices)
 
     def test_entrypoint_is_valid_shell(self):
         subprocess.run(["bash", "-n", str(DOCKER / "entrypoint.sh")], check=True)
