@@ -97,6 +97,7 @@ class _Check:
     etag: str | None = None
     last_modified: str | None = None
     conditional: bool = False
+    timed_out: bool = False  # the last download ran into the time limit
 
 
 @dataclasses.dataclass
@@ -222,7 +223,8 @@ def rate_datasets(package_ids: Iterable[str], force: bool = False, recheck: bool
                 checks.append(_Check(resource, row.sha256 if row is not None else None,
                                      row.etag if row is not None else None,
                                      row.http_last_modified if row is not None else None,
-                                     conditional=not changed))
+                                     conditional=not changed,
+                                     timed_out=row is not None and row.error == "timeout"))
             else:
                 skipped.add(resource["id"])
     outcomes = _check_all(checks, force)
@@ -293,9 +295,27 @@ def _check_all(checks: list[_Check], force: bool) -> list[_Outcome]:
     threads = max(1, min(tk.config["ckanext.tdpf.schema.rating.fetch_threads"], len(checks)))
     try:
         with concurrent.futures.ThreadPoolExecutor(threads, "tdpf-rating") as pool:
-            return list(pool.map(checker.check, checks))
+            futures = {index: pool.submit(checker.check, checks[index])
+                       for index in _order(checks)}
+            return [futures[index].result() for index in range(len(checks))]
     finally:
         checker.close()
+
+
+def _order(checks: list[_Check]) -> list[int]:
+    """The order to start the downloads in: one file each host answered last time (the
+    first request to a host goes alone, so it must not be a slow one), then the files
+    that ran into the time limit last time (waiting for them overlaps with the rest,
+    instead of holding the end of the job), then the rest."""
+    first: dict[str | None, int] = {}
+    for index, item in enumerate(checks):
+        if not item.timed_out:
+            first.setdefault(host_of(item.resource), index)
+    head = list(first.values())
+    chosen = set(head)
+    slow = [index for index, item in enumerate(checks) if item.timed_out]
+    return head + slow + [index for index in range(len(checks))
+                          if index not in chosen and not checks[index].timed_out]
 
 
 def _set_stages(package_ids: set[str], resources: dict[str, list[dict[str, Any]]],
