@@ -395,6 +395,12 @@ def pending_count() -> int:
     return int(connect_to_redis().scard(_pending_key()))
 
 
+def pending_ids() -> set[str]:
+    """The datasets waiting for a batch rating."""
+    return {value.decode() if isinstance(value, bytes) else value
+            for value in connect_to_redis().smembers(_pending_key())}
+
+
 def rate_pending(queue: str) -> dict[str, int]:
     """The drain job: rate one batch of the pending datasets; queue the next drain if more
     are waiting (one batch per job lets the default queue's jobs run in between)."""

@@ -214,6 +214,7 @@ class TestEnqueuing:
         assert queues == sorted([(jobs.DRAIN_TITLE, "tdpf_bulk"),
                                  ("tdpf data rate by-staff", "default")])
         assert jobs.pending_count() == 3
+        assert jobs.pending_ids() == {model.Package.get(f"harvested-{n}").id for n in range(3)}
 
 
 @RATING_OFF

@@ -363,3 +363,11 @@ class TestRatingStatus:
         assert rows == {"t131083": ["3", "1", "1", "1"], "t131130": ["1", "1", "0", "0"]}
         one = cli.invoke(tdpf_schema, ["rating-status", "--org", "t131130"])
         assert len(one.output.splitlines()) == 2
+
+    @pytest.mark.parametrize("value", ["\x00", "x" * 100_000, ["t131083"], {"a": 1}, 7, "",
+                                       None])
+    def test_odd_values_are_refused_not_errors(self, app, tdpf_org, value):
+        tdpf_org()
+        response = app.post("/api/3/action/tdpf_schema_rating_status",
+                            json={"organization": value}, status=None)
+        assert response.status_code in (404, 409), response.get_data(as_text=True)
