@@ -38,9 +38,13 @@ def test_staff_fill_the_form_see_errors_fix_them_and_publish(staff_site, tdpf_br
     # Fields that apply only to paid or shared data are hidden for open data.
     price = page.locator("#field-tdpf_price_jpy")
     expect(price).to_be_hidden()
+    # Shared data offers only the TDPF shared and paid terms; open data the others.
+    page.check("#field-tdpf_distribution-shared")
+    expect(page.locator("#field-license_id")).to_have_value("tdpf-shared")
     page.select_option("#field-license_id", "tdpf-paid")
     expect(price).to_be_visible()
-    page.select_option("#field-license_id", "CC-BY-4.0")
+    page.check("#field-tdpf_distribution-open")
+    expect(page.locator("#field-license_id")).to_have_value("CC-BY-4.0")
     expect(price).to_be_hidden()
 
     # First attempt: no theme, and a frequency nobody can parse.
