@@ -118,6 +118,11 @@ class World:
             "harvest_source_create", context={"user": self.sysadmin["name"]}, name="tokyo",
             title="東京都オープンデータカタログ", url=catalog_url, source_type="tdpf_ckan",
             config=__import__("json").dumps(FAST))
+        helpers.call_action(  # a request waiting on the provider: its purpose and user type
+            "tdpf_access_request_create", context={"user": self.user["name"],
+                                                   "ignore_auth": False},
+            package_id=self.shared["id"], purpose="research", purpose_text="区内の介護需要の研究",
+            user_type="company", pledge_no_other_purpose=True, pledge_no_personal_linking=True)
         result = cli.invoke(tdpf_harvest, ["run", "tokyo"])
         assert result.exit_code == 0, result.output
         model.Session.remove()
@@ -173,8 +178,26 @@ def pages(world: World) -> list[tuple[str, str]]:
                 "/dashboard/datasets", "/dashboard/access", "/user/login"]
     result = [(role, path) for role in ("anonymous", "user", "editor", "sysadmin")
               for path in everyone]
-    result += [("editor", "/dataset/new"), ("editor", f"/dataset/edit/{open_name}"),
-               ("editor", f"/dataset/edit/{shared}"), ("user", "/user/edit/requester")]
+    result += [(role, path) for role in ("user", "editor", "sysadmin") for path in (
+        "/dashboard/", "/dashboard/organizations", "/dashboard/groups",
+        f"/user/{world.user['name']}", f"/user/activity/{world.editor['name']}")]
+    result += [("anonymous", "/user/register"), ("anonymous", "/user/reset"),
+               ("anonymous", f"/dataset/{shared}/access"), ("anonymous", "/ckan-admin/"),
+               ("anonymous", "/dataset/?q=該当のない語"),
+               ("user", f"/dataset/{shared}/access"), ("user", "/ckan-admin/"),
+               ("user", f"/dataset/edit/{open_name}"), ("user", "/harvest/new"),
+               ("user", "/user/edit/requester"), ("user", "/user/requester/api-tokens"),
+               ("user", "/organization-applications"),
+               ("editor", "/dataset/new"), ("editor", f"/dataset/edit/{open_name}"),
+               ("editor", f"/dataset/edit/{shared}"), ("editor", f"/dataset/resources/{open_name}"),
+               ("editor", f"/dataset/{open_name}/resource/new"),
+               ("editor", f"/dataset/{open_name}/resource/{resource}/edit"),
+               ("editor", f"/dataset/groups/{open_name}"), ("editor", f"/organization/{org}/access"),
+               ("editor", f"/organization/activity/{org}"), ("editor", f"/organization/members/{org}"),
+               ("sysadmin", f"/organization/{org}/access"), ("sysadmin", f"/organization/edit/{org}"),
+               ("sysadmin", f"/organization/members/{org}"), ("sysadmin", "/organization/new"),
+               ("sysadmin", f"/organization/bulk_process/{org}"),
+               ("sysadmin", "/ckan-admin/activities")]
     source, job = world.source["name"], world.job["id"]
     result += [("sysadmin", path) for path in (
         "/harvest/", f"/harvest/{source}", f"/harvest/about/{source}",
@@ -239,3 +262,24 @@ def test_the_checker_finds_english_and_raw_codes():
             "<script>var x = 'Hidden';</script><input type='hidden' value='Secret'>"
             "<p>江東区 Koto Ward</p></body></html>")
     assert english_in(visible_text(html), ["Koto Ward"]) == {"Next", "research"}
+
+
+def test_translated_pages_keep_their_facts(app, world):
+    """The overrides that replaced raw values still show the facts, in words."""
+    headers = world.headers["sysadmin"]
+    about = visible_text(app.get(f"/harvest/about/{world.source['name']}", headers=headers)
+                         .get_data(as_text=True))
+    assert "TDPF: CKAN API（CKANカタログ）" in about and "手動" in about
+    config = BeautifulSoup(app.get(f"/harvest/about/{world.source['name']}", headers=headers)
+                           .get_data(as_text=True), "html.parser").select("code")
+    assert any('"retries": 1' in code.get_text() for code in config)
+    org = visible_text(app.get(f"/organization/about/{world.org['name']}",
+                               headers=headers).get_data(as_text=True))
+    assert "区市町村" in org and "131083" in org
+    activity = visible_text(app.get(f"/dataset/activity/{world.open['name']}",
+                                    headers=headers).get_data(as_text=True))
+    assert "データセットの作成" in activity
+    resource = world.shared["resources"][0]["id"]
+    page = visible_text(app.get(f"/dataset/{world.shared['name']}/resource/{resource}",
+                                headers=headers).get_data(as_text=True))
+    assert "1.2 KiB" in page and resource in page
