@@ -321,6 +321,21 @@ class TestBulkCommand:
         assert "1/1" not in again.output  # one batch of three (the default size)
         assert "3/3 datasets: 0 rated, 3 unchanged, 3 errors;" in again.output
 
+    @pytest.mark.ckan_config("ckanext.tdpf.schema.rating.timeout", 1)
+    def test_datasets_with_slow_files_are_batched_last(self, tdpf_org, tdpf_sysadmin,
+                                                       files_server):
+        """A batch waits for its slowest file: those go together, not into every batch."""
+        from ckanext.tdpf.schema.cli import _slow_last
+        tdpf_org()
+        slow = create(tdpf_sysadmin, **valid(name="a-slow", resources=[
+            {"url": f"{files_server.base}/slow/{AED}"}]))
+        fast = [dataset_with(tdpf_sysadmin, files_server.base + "/file", LIBRARY,
+                             name=f"b-fast-{n}") for n in range(2)]
+        ids = [slow["id"]] + [d["id"] for d in fast]
+        assert _slow_last(ids) == ids  # not known yet
+        jobs.rate_datasets(ids)
+        assert _slow_last(ids) == [d["id"] for d in fast] + [slow["id"]]
+
     def test_queue_enqueues_batches(self, cli, tdpf_org, tdpf_sysadmin, clean_queues):
         tdpf_org()
         for number in range(5):
