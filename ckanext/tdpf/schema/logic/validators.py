@@ -216,13 +216,13 @@ def tdpf_schema_dataset_name(key: FlattenKey, data: FlattenDataDict,
     where the user sees it and may change it.
 
     Staff title their datasets in Japanese, and CKAN's slug script makes nothing from
-    kanji, so the form stopped on 「URL: 必須項目です」. A romanized title (pykakasi and the
-    like) was the other choice; it is not taken because it guesses readings — place and
-    personal names, the heart of municipal titles, have several readings (三田 is Mita in
-    Minato City, Sanda in Hyōgo) and a wrong one in a permanent address stays — it adds a
-    dictionary of several MB, and the browser cannot compute it, so what the user sees
-    would not be what is saved. An organization-prefixed id is always valid, says who
-    publishes, and is computed the same in the browser and on the server.
+    kanji, so the form stopped on 「URL: 必須項目です」. A romanized title (pykakasi) was the
+    other choice, not taken: it guesses readings, and place names, the heart of municipal
+    titles, come out wrong — pykakasi 2.3.0 makes 三田市 (Sanda) ``mita-shi`` and 葛飾区
+    金町 (Kanamachi) ``katsushikaku-kanemachi`` — and a wrong reading stays in a permanent
+    address; it adds a 9.6 MB dictionary; and the browser cannot compute it, so the preview
+    would not show what is saved. An organization-prefixed id is always valid, says who
+    publishes, and is made the same way in the browser and on the server.
 
     A name given (the API, a harvest, an edited form) is validated as before; an update
     without a name is refused as before (a dataset's address never changes by itself)."""
@@ -424,11 +424,11 @@ def tdpf_schema_dataset_rules(key: FlattenKey, data: FlattenDataDict, errors: Fl
 
 
 def _publishes_without_files_in_the_form(data: FlattenDataDict, context: Context) -> bool:
-    """The web form's last stage (完了) turns the draft active; without a file or a link
-    CKAN 2.12 would publish an empty dataset silently. ``ckan.dataset.create_on_ui_requires_
-    resources`` (CKAN's option; on by default) only sends the form to that stage; this
-    refuses finishing it empty. The API (and jobs) may still create datasets without
-    resources."""
+    """The web form's last stage (「データの追加」, 公開する) turns the draft active; without
+    a file or a link CKAN 2.12 would publish an empty dataset silently. CKAN's option
+    ``ckan.dataset.create_on_ui_requires_resources`` (on by default) only sends the form
+    to that stage; this refuses finishing it empty. The API (and jobs) may still create
+    datasets without resources."""
     if not tk.config["ckan.dataset.create_on_ui_requires_resources"]:
         return False
     if not has_request_context() or (tk.request.endpoint or "").startswith("api."):
