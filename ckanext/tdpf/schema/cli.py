@@ -103,28 +103,13 @@ def _progress(done: int, total: int, totals: dict[str, int], seconds: float) -> 
 
 
 def _rate_batch(args: tuple[list[str], bool]) -> tuple[dict[str, int], str | None]:
-    """One batch (in this process or a forked worker): its summary and what failed. A
-    batch that fails is rated again one dataset at a time, so that one bad dataset does
-    not lose the others."""
+    """One batch (in this process or a forked worker): its summary and what failed."""
     package_ids, force = args
     try:
-        try:
-            summary = jobs.rate_datasets(package_ids, force=force, recheck=True,
-                                         index_commit=False)
-            return dict(summary, batch=len(package_ids)), None
-        except Exception:  # report and go on: one bad dataset must not stop a bulk run
-            model.Session.rollback()
-        summary, failures = jobs.empty_summary(), []
-        for package_id in package_ids:
-            try:
-                for key, value in jobs.rate_datasets([package_id], force=force, recheck=True,
-                                                     index_commit=False).items():
-                    summary[key] += value
-            except Exception as error:
-                model.Session.rollback()
-                failures.append(f"{package_id}: {error}")
-        return (dict(summary, batch=len(package_ids), failed=len(failures)),
-                "\n".join(failures) or None)
+        summary = jobs.rate_each_on_failure(package_ids, force=force, recheck=True)
+        failure = (f"{summary['failed']} of {len(package_ids)} datasets could not be rated "
+                   "(see the log)") if summary["failed"] else None
+        return dict(summary, batch=len(package_ids)), failure
     finally:
         model.Session.remove()
 

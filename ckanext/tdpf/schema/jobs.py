@@ -155,6 +155,9 @@ class _Checker:
                     self.gate.release(host, error)
         except FetchError as failure:
             return _Outcome("error", rating.failed(failure.code))
+        except Exception:  # one file that cannot be read must not stop the batch
+            log.exception("fetching %s failed", resource.get("id"))
+            return _Outcome("error", rating.failed("unreachable"))
         if fetched.content is None:
             return _Outcome("unchanged", None, fetched.etag, fetched.last_modified)
         digest = hashlib.sha256(fetched.content).hexdigest()
@@ -357,6 +360,29 @@ def _metadata(package_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     return found
 
 
+def rate_each_on_failure(package_ids: list[str], **options: Any) -> dict[str, int]:
+    """``rate_datasets`` of a bulk batch; if the batch fails, its datasets are rated one
+    at a time, so that one bad dataset does not lose the others (it is logged, and
+    counted in ``failed``)."""
+    options.setdefault("index_commit", False)
+    try:
+        return dict(rate_datasets(package_ids, **options), failed=0)
+    except Exception:
+        model.Session.rollback()
+        log.exception("rating a batch of %d datasets failed; rating them one by one",
+                      len(package_ids))
+    summary = dict(empty_summary(), failed=0)
+    for package_id in package_ids:
+        try:
+            for key, value in rate_datasets([package_id], **options).items():
+                summary[key] += value
+        except Exception:
+            model.Session.rollback()
+            log.exception("rating dataset %s failed", package_id)
+            summary["failed"] += 1
+    return summary
+
+
 def rate_dataset(package_id: str, force: bool = False) -> dict[str, int]:
     """Rate what changed in one dataset (the job a save by staff queues)."""
     return rate_datasets([package_id], force=force)
@@ -409,7 +435,7 @@ def rate_pending(queue: str) -> dict[str, int]:
     size = tk.config["ckanext.tdpf.schema.rating.batch_size"]
     ids = [value.decode() if isinstance(value, bytes) else value
            for value in (redis.spop(_pending_key(), size) or [])]
-    summary = rate_datasets(ids, index_commit=False)
+    summary = rate_each_on_failure(ids)
     if redis.scard(_pending_key()):
         _enqueue_drain(queue)
     return summary
