@@ -216,5 +216,10 @@ class TestLoginFirst:
         assert urllib.parse.parse_qs(urllib.parse.urlparse(
             response.headers["Location"]).query)["came_from"] == ["/dataset/koto/resource/new"]
 
+    @pytest.mark.ckan_config("ckan.auth.anon_create_dataset", True)
+    @pytest.mark.ckan_config("ckan.auth.create_unowned_dataset", True)
+    def test_a_site_open_to_visitors_shows_them_the_form(self, app):
+        assert app.get("/dataset/new", headers=JA).status_code == 200
+
     def test_a_logged_in_user_gets_the_form(self, app, editor):
         assert app.get("/dataset/new", headers=editor["headers"]).status_code == 200
