@@ -28,6 +28,8 @@ from typing import Any, Iterable
 
 import requests
 from requests.adapters import HTTPAdapter
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -412,9 +414,20 @@ def queue_for_rating(package_ids: Iterable[str], queue: str) -> None:
 
 
 def _enqueue_drain(queue: str) -> None:
-    # the flag expires: a drain job lost with its queue must not stop the draining for ever
-    if connect_to_redis().set(_drain_flag(), queue, nx=True, ex=600):
-        tk.enqueue_job(rate_pending, [queue], queue=queue, title=DRAIN_TITLE)
+    """Queue a drain job unless one is waiting (the flag names it; a queue emptied with
+    ``ckan jobs clear`` leaves a flag whose job is gone, and a new one is queued)."""
+    redis = connect_to_redis()
+    waiting = redis.get(_drain_flag())
+    if waiting:
+        try:
+            status = Job.fetch(waiting.decode() if isinstance(waiting, bytes) else waiting,
+                               connection=redis).get_status()
+        except NoSuchJobError:
+            status = None
+        if status in ("queued", "deferred", "scheduled"):
+            return
+    job = tk.enqueue_job(rate_pending, [queue], queue=queue, title=DRAIN_TITLE)
+    redis.set(_drain_flag(), job.id, ex=86400)
 
 
 def pending_count() -> int:

@@ -288,6 +288,18 @@ class TestBatchJobs:
         assert found["count"] == 6, "rated and indexed"
         assert {d["id"] for d in found["results"]} == {d["id"] for d in datasets}
 
+    def test_one_drain_job_waits_and_a_cleared_queue_gets_another(
+            self, tdpf_org, tdpf_sysadmin, files_server, reset_queues):
+        tdpf_org()
+        self.harvested(tdpf_sysadmin, files_server.base, 2)
+        assert len(helpers.call_action("job_list", queues=["tdpf_bulk"])) == 1
+        reset_queues()  # ckan jobs clear: the waiting drain job is gone
+        context = {"user": tdpf_sysadmin["name"], provenance.CONTEXT_KEY: True}
+        helpers.call_action("package_create", context=context, **valid(name="later"))
+        queued = helpers.call_action("job_list", queues=["tdpf_bulk"])
+        assert [job["title"] for job in queued] == [jobs.DRAIN_TITLE]
+        assert jobs.pending_count() == 3
+
     def test_a_long_list_is_drained_a_batch_per_job(self, tdpf_org, tdpf_sysadmin,
                                                     files_server, tmp_path):
         tdpf_org()
