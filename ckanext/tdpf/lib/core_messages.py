@@ -65,6 +65,11 @@ CORE = (
     ungettext('%(count)s dataset found for "%(query)s".', '%(count)s datasets found for "%(query)s".',
               2),
     N_("There are no groups associated with this dataset."),
+    N_("Markdown quick reference"),
+    N_('You can use <a href="#markdown" title="Markdown quick reference" data-bs-toggle="popover" '
+       'data-bs-content="%(markdown_tooltip)s" data-bs-html="true">Markdown formatting</a> here'),
+    N_("Remove applied filter: {value}"),
+    N_("Open details page for dataset - {title}"),
     N_("eg. CSV, XML or JSON"),
     # h.humanize_entity_type's templates, filled with a type's name ("組織")
     N_("Add {object_type}"),

@@ -40,6 +40,7 @@ ALLOWED = {
     "Gravatar", "Solr", "DataStore", "Datastore",
     # technical terms used as such in Japanese government portals
     "API", "URL", "URI", "RDF", "JSON", "JSONLD", "Turtle", "XML", "HTTP", "HTTPS",
+    "Web",  # written so in Japanese too ("Web上のURL", core's ja catalog)
     "UTF", "Markdown", "ID", "IDs", "CSS",
     "CSW", "WAF",  # OGC Catalogue Service for the Web, Web Accessible Folder (harvest sources)
     # file formats
@@ -118,6 +119,11 @@ class World:
             "harvest_source_create", context={"user": self.sysadmin["name"]}, name="tokyo",
             title="東京都オープンデータカタログ", url=catalog_url, source_type="tdpf_ckan",
             config=__import__("json").dumps(FAST))
+        self.draft = helpers.call_action(  # stage two of the dataset form: its resource
+            "package_create", context={"user": self.editor["name"], "ignore_auth": False},
+            name="koto-draft", title="江東区 作成中のデータ", owner_org="t131083",
+            tdpf_theme=["daily_life"], tdpf_distribution="open", license_id="CC-BY-4.0",
+            tdpf_personal_data="none", state="draft")
         helpers.call_action(  # a request waiting on the provider: its purpose and user type
             "tdpf_access_request_create", context={"user": self.user["name"],
                                                    "ignore_auth": False},
@@ -184,6 +190,9 @@ def pages(world: World) -> list[tuple[str, str]]:
     result += [("anonymous", "/user/register"), ("anonymous", "/user/reset"),
                ("anonymous", f"/dataset/{shared}/access"), ("anonymous", "/ckan-admin/"),
                ("anonymous", "/dataset/?q=該当のない語"),
+               ("anonymous", "/dataset/?tdpf_theme=daily_life&tdpf_distribution=open"),
+               ("anonymous", "/harvest/"), ("editor", "/harvest/"),
+               ("anonymous", f"/harvest/{world.source['name']}"),
                ("user", f"/dataset/{shared}/access"), ("user", "/ckan-admin/"),
                ("user", f"/dataset/edit/{open_name}"), ("user", "/harvest/new"),
                ("user", "/user/edit/requester"), ("user", "/user/requester/api-tokens"),
@@ -191,6 +200,7 @@ def pages(world: World) -> list[tuple[str, str]]:
                ("editor", "/dataset/new"), ("editor", f"/dataset/edit/{open_name}"),
                ("editor", f"/dataset/edit/{shared}"), ("editor", f"/dataset/resources/{open_name}"),
                ("editor", f"/dataset/{open_name}/resource/new"),
+               ("editor", f"/dataset/{world.draft['name']}/resource/new"),
                ("editor", f"/dataset/{open_name}/resource/{resource}/edit"),
                ("editor", f"/dataset/groups/{open_name}"), ("editor", f"/organization/{org}/access"),
                ("editor", f"/organization/activity/{org}"), ("editor", f"/organization/members/{org}"),
@@ -209,6 +219,7 @@ def pages(world: World) -> list[tuple[str, str]]:
 
 def visible_text(html: str) -> str:
     soup = BeautifulSoup(html, "html.parser")
+    title = soup.title.get_text(" ") if soup.title else ""  # the browser tab's title
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()
     for tag in soup(["script", "style", "noscript", "code", "pre", "template", "textarea",
@@ -216,7 +227,11 @@ def visible_text(html: str) -> str:
         tag.decompose()
     for tag in soup.select("[hidden], [style*='display: none'], [style*='display:none']"):
         tag.decompose()
-    parts = [soup.get_text(" ")]
+    parts = [title, soup.get_text(" ")]
+    # what screen readers and tooltips say, and images' alternatives
+    for attribute in ("aria-label", "title", "alt"):
+        for tag in soup.select(f"[{attribute}]"):
+            parts.append(tag[attribute])
     for tag in soup.select("input[placeholder], textarea[placeholder]"):
         parts.append(tag["placeholder"])
     for tag in soup.select("input[type=submit][value], input[type=button][value]"):
