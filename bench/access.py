@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import datetime
 import io
+import os
 import time
 import uuid
 
 from bench_site import build, environment, percentile, publisher_and_grantee, settle
 
 PLUGINS = "tdpf_schema tdpf_access scheming_datasets scheming_organizations"
-ROUNDS = 1000  # a p95 of 1,000 downloads a side: the difference of two p95s is noisy
+# a p95 of 1,000 downloads a side (the difference of two p95s is noisy); QUICK=1: 300
+ROUNDS = int(os.environ.get("TDPF_BENCH_ACCESS_ROUNDS", "1000"))
 
 
 def _dataset(call, admin, name: str, shared: bool) -> tuple[str, str]:

@@ -19,7 +19,8 @@ import sys
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 QUICK_SIZES = {"TDPF_BENCH_HARVEST_RECORDS": "1000", "TDPF_BENCH_SCALE_SIZES": "1000,5000",
-               "TDPF_BENCH_LOAD_SECONDS": "20", "TDPF_BENCH_RATING_DATASETS": "500"}
+               "TDPF_BENCH_LOAD_SECONDS": "20", "TDPF_BENCH_RATING_DATASETS": "500",
+               "TDPF_BENCH_ACCESS_ROUNDS": "300", "TDPF_BENCH_SEARCH_ROUNDS": "4"}
 if os.environ.get("QUICK") not in (None, "", "0"):
     for key, value in QUICK_SIZES.items():
         os.environ.setdefault(key, value)

@@ -3,6 +3,8 @@
 enabled and once without it, in one run."""
 from __future__ import annotations
 
+import os
+
 import random
 import time
 
@@ -11,7 +13,8 @@ from bench_site import build, environment, percentile, settle
 BASE = "tdpf_schema scheming_datasets scheming_organizations"
 DATASETS = 2000
 QUERIES = 200
-ROUNDS = 8  # the p95 of 1,600 searches a side: with 400 it swung from 0.69 to 1.41
+# the p95 of 1,600 searches a side: with 400 it swung from 0.69 to 1.41; QUICK=1: 4 rounds
+ROUNDS = int(os.environ.get("TDPF_BENCH_SEARCH_ROUNDS", "8"))
 FACETS = ["tdpf_theme", "tdpf_license_tier", "tdpf_data_rate", "tdpf_provider_type",
           "tdpf_distribution", "municipality_code", "update_frequency", "organization"]
 
