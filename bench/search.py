@@ -4,7 +4,6 @@ enabled and once without it, in one run."""
 from __future__ import annotations
 
 import os
-
 import random
 import time
 
