@@ -165,9 +165,12 @@ def test_ratings_are_queued_once_the_batch_is_committed(tdpf_catalog, tdpf_sourc
     catalog.reset(ALL_RECORDS[:9])
     source = tdpf_source(url)
     assert tdpf_harvest_run(source["name"]).exit_code == 0
+    from ckanext.tdpf.schema import jobs as schema_jobs
+
     queued = helpers.call_action("job_list", queues=["tdpf_bulk"])
-    names = {d["name"] for d in harvested(source["id"]).values()}
-    assert {job["title"].rsplit(" ", 1)[-1] for job in queued} == names
+    # one job rates the batch's datasets (not one job, and one process, per dataset)
+    assert [job["title"] for job in queued] == [schema_jobs.DRAIN_TITLE]
+    assert schema_jobs.pending_ids() == {d["id"] for d in harvested(source["id"]).values()}
     assert model.Session().info.get("tdpf_pending_ratings") is None
 
 
