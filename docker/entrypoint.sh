@@ -32,8 +32,11 @@ with psycopg2.connect(os.environ["CKAN_DATASTORE_WRITE_URL"]) as connection:
     ;;
   worker)
     # Background jobs (data rate, notifications) and the harvest queues; if one dies the
-    # container exits and Docker restarts it.
-    "${AS_CKAN[@]}" ckan -c "$CKAN_INI" jobs worker default tdpf_bulk &
+    # container exits and Docker restarts it. Rating is CPU-bound: one job worker per core
+    # unless JOB_WORKERS says otherwise.
+    for _ in $(seq "${JOB_WORKERS:-$(nproc)}"); do
+      "${AS_CKAN[@]}" ckan -c "$CKAN_INI" jobs worker default tdpf_bulk &
+    done
     "${AS_CKAN[@]}" ckan -c "$CKAN_INI" harvester gather-consumer &
     "${AS_CKAN[@]}" ckan -c "$CKAN_INI" harvester fetch-consumer &
     wait -n
