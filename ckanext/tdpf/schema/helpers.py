@@ -8,15 +8,18 @@ from flask import has_request_context
 import ckan.plugins.toolkit as tk
 
 from ckanext.tdpf.lib import vocabularies as vocab
-from ckanext.tdpf.lib.i18n import english, japanese
+from ckanext.tdpf.lib.i18n import N_, english, japanese
 
 from . import rating
 from .logic.validators import vocabulary
+from . import jobs
 
 __all__ = ["tdpf_schema_choices", "tdpf_schema_label", "tdpf_schema_stage_label",
            "tdpf_schema_rate_distribution", "tdpf_schema_show_when_rules",
            "tdpf_schema_findings", "tdpf_schema_rating_error", "tdpf_schema_severity_label",
-           "tdpf_schema_licences_by_distribution", "tdpf_schema_name_prefixes"]
+           "tdpf_schema_licences_by_distribution", "tdpf_schema_name_prefixes",
+           "tdpf_schema_rule_fix", "tdpf_schema_rating_in_progress",
+           "tdpf_schema_findings_by_rule"]
 
 SEVERITY_LABELS = {
     "FATAL": ("致命的（レベルが0点）", "Fatal (level scores 0)"),
@@ -71,8 +74,12 @@ def tdpf_schema_rate_distribution(owner_org: str) -> list[dict[str, Any]]:
     counts = result["facets"].get("tdpf_data_rate", {})
     total = result["count"]
     rated = sum(counts.values())
+    group = tk.h.get_organization(owner_org) if owner_org else None
+    name = (group or {}).get("name") or owner_org
     rows = [{"stage": stage, "label": tdpf_schema_stage_label(stage),
-             "count": counts.get(str(stage), 0)} for stage in range(5)]
+             "count": counts.get(str(stage), 0),
+             "link": tk.h.url_for("dataset.search", organization=name,
+                                  tdpf_data_rate=stage)} for stage in range(5)]
     rows.append({"stage": None, "label": tk._("Not rated yet"), "count": total - rated})
     peak = max([row["count"] for row in rows] + [1])
     for row in rows:
@@ -97,6 +104,86 @@ def tdpf_schema_rating_error(code: str) -> str:
 
 def tdpf_schema_severity_label(severity: str) -> str:
     return _label(SEVERITY_LABELS[severity]) if severity in SEVERITY_LABELS else severity
+
+
+RULE_FIXES = {  # what to fix, per rule, in plain words (the findings page)
+    "L1-01": N_("Publish the data as CSV, Excel or another machine-readable format, not only as"
+                " PDF or images."),
+    "L1-02": N_("Put each table on its own sheet; move tallies and notes below the data to "
+                "another sheet."),
+    "L1-03": N_("Remove the blank rows and columns inside the table so that the data is one "
+                "block."),
+    "L1-04": N_("Move titles, notes and sources above or beside the data into the resource's "
+                "description."),
+    "L1-05": N_("Give every column a name in the header row."),
+    "L1-06": N_("Remove spaces and line breaks used to line text up (e.g. 東　京　都 → 東京都)."),
+    "L1-07": N_("Put one value in each cell: split lists, latitude and longitude, or two "
+                "quantities into columns or rows."),
+    "L1-08": N_("Replace platform-dependent characters (①, ㈱, №, ㎡, variant kanji in addresses)"
+                " with ordinary ones."),
+    "L1-09": N_("Distinguish a blank (no data) from zero: write 0 where the value is zero."),
+    "L1-10": N_("Remove drawings, text boxes and images from the sheet; put their content in "
+                "cells or the description."),
+    "L1-11": N_("Do not carry meaning by colour or font; add a column that states it."),
+    "L1-12": N_("Unmerge the cells and fill each cell with its value."),
+    "L1-13": N_("Show or delete the hidden rows and columns."),
+    "L1-14": N_("Write one record per line: remove line breaks inside values."),
+    "L1-15": N_("Enclose values that contain commas in double quotes."),
+    "L2-01": N_("Write numbers as plain numbers: no units, thousands separators or full-width "
+                "digits in the cells."),
+    "L2-02": N_("Write every value on every row: do not leave a value once above its group or "
+                "use 〃 and 同上."),
+    "L2-03": N_("Give every column its own name; make repeated names unique."),
+    "L2-04": N_("Use the same spelling for the same choice everywhere (e.g. 有 / 無)."),
+    "L2-05": N_("Put the details of \"other\" answers in a column of their own."),
+    "L2-06": N_("Replace formulas with their values."),
+    "L3-01": N_("Put the column names in row 1 (one row only) and the data from row 2."),
+    "L3-02": N_("Attach a table of what the codes mean."),
+    "L3-03": N_("State what special symbols (－, …, ✕) mean, or use a declared convention."),
+    "L3-04": N_("State the unit of each quantity in its column name, e.g. 人口（人）."),
+    "L3-05": N_("Write dates and times in a standard form (YYYY-MM-DD, Western years)."),
+    "L3-06": N_("Use region codes or official region names (e.g. 131016, 千代田区)."),
+    "L3-07": N_("Keep the same layout from year to year."),
+    "L3-08": N_("State the definitions, the update history and the character encoding in the "
+                "description."),
+    "L3-09": N_("Use the long (tidy) layout: one row per observation, not one column per year "
+                "or area."),
+}
+
+
+def tdpf_schema_rule_fix(rule: str) -> str:
+    """What to do about a rule's findings, in the page's language."""
+    message = RULE_FIXES.get(rule)
+    return (japanese(message) if language() == "ja" else english(message)) if message else ""
+
+
+def tdpf_schema_rating_in_progress(package_id: str) -> bool:
+    """Whether the dataset's rating is queued or running (asked once per page)."""
+    from flask import g, has_request_context
+    if not has_request_context():
+        return jobs.in_progress(package_id)
+    answers = g.setdefault("tdpf_schema_in_progress", {})
+    if package_id not in answers:
+        try:
+            answers[package_id] = jobs.in_progress(package_id)
+        except Exception:  # noqa: BLE001 - without Redis the page shows the last result
+            answers[package_id] = False
+    return answers[package_id]
+
+
+def tdpf_schema_findings_by_rule(resource: dict) -> list[dict[str, Any]]:
+    """The findings grouped by rule, most severe first: each rule's title, severity, how
+    many places, what to fix, and its findings (the page shows a few, the rest folded)."""
+    groups: dict[str, dict[str, Any]] = {}
+    for finding in tdpf_schema_findings(resource):
+        group = groups.setdefault(finding["rule"], {
+            "rule": finding["rule"], "level": finding["level"],
+            "severity": finding["severity"], "title": finding["title_text"],
+            "fix": tdpf_schema_rule_fix(finding["rule"]), "count": 0, "findings": []})
+        group["count"] += finding.get("count") or len(finding.get("locations") or []) or 1
+        group["findings"].append(finding)
+        group["judgment"] = group.get("judgment") or bool(finding.get("judgment"))
+    return list(groups.values())
 
 
 def tdpf_schema_findings(resource: dict) -> list[dict[str, Any]]:

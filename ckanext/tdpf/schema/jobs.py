@@ -290,6 +290,7 @@ def rate_datasets(package_ids: Iterable[str], force: bool = False, recheck: bool
     if changed_datasets:
         indexing.index_packages(sorted(changed_datasets), _site_user(), commit=index_commit,
                                 visible_within_ms=None if index_commit else 10_000)
+    _done(package_ids)
     return summary
 
 
@@ -428,6 +429,33 @@ def _enqueue_drain(queue: str) -> None:
             return
     job = tk.enqueue_job(rate_pending, [queue], queue=queue, title=DRAIN_TITLE)
     redis.set(_drain_flag(), job.id, ex=86400)
+
+
+# A dataset whose rating is queued or running, for the pages' 「判定中」: marked when a
+# staff save queues its job, cleared when its rating is stored (expires after an hour in
+# case a worker died); harvested datasets are in the pending set until their batch runs.
+IN_PROGRESS_SECONDS = 3600
+
+
+def _in_progress_key(package_id: str) -> str:
+    return f"{tk.config.get('ckan.site_id') or 'default'}:tdpf_schema:rating:busy:{package_id}"
+
+
+def mark_in_progress(package_id: str) -> None:
+    connect_to_redis().set(_in_progress_key(package_id), 1, ex=IN_PROGRESS_SECONDS)
+
+
+def in_progress(package_id: str) -> bool:
+    redis = connect_to_redis()
+    return bool(redis.exists(_in_progress_key(package_id))) or bool(
+        redis.sismember(_pending_key(), package_id))
+
+
+def _done(package_ids: list[str]) -> None:
+    try:
+        connect_to_redis().delete(*[_in_progress_key(i) for i in package_ids])
+    except Exception as error:  # noqa: BLE001 - the markers expire by themselves
+        log.warning("could not clear the rating markers: %s", error)
 
 
 def pending_count() -> int:

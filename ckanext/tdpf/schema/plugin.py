@@ -43,6 +43,7 @@ def _enqueue_rating_job(package_id: str, queue: str, title: str) -> None:
     pending set and are rated a batch per job (``jobs.rate_pending``)."""
     if queue == "default":
         tk.enqueue_job(jobs.rate_dataset, [package_id], queue=queue, title=title)
+        jobs.mark_in_progress(package_id)
     else:
         jobs.queue_for_rating([package_id], queue)
 
