@@ -86,3 +86,35 @@ def test_staff_fill_the_form_see_errors_fix_them_and_publish(staff_site, tdpf_br
     assert dataset["municipality_code"] == "131130"
     assert dataset["resources"][0]["format"] == "CSV"
     page.screenshot(path=str(tmp_path / "published.png"), full_page=True)
+
+
+def test_staff_add_a_file_and_see_its_data_rate_appear_without_a_reload(staff_site,
+                                                                        tdpf_browser):
+    """After the form: the file's rating is 「判定中」 while its job waits, and the badge turns
+    into the data rate as soon as a worker has rated it, on the page already open."""
+    import pathlib
+
+    site = staff_site
+    try:
+        site.action("package_show", id="shibuya-public-toilets")
+    except AssertionError:  # run alone: the dataset the form test publishes
+        site.action("package_create", name="shibuya-public-toilets", owner_org="t131130",
+                    title="渋谷区 公衆トイレ一覧", tdpf_theme=["daily_life"],
+                    update_frequency="annual")
+    page = tdpf_browser.new_page(locale="ja-JP")
+    log_in(page, site)
+    page.goto(site.url + "/dataset/shibuya-public-toilets/resource/new")
+    datafile = (pathlib.Path(__file__).resolve().parents[2] / "tests" / "data" / "datafiles"
+                / "tokyo-shibuya_131130_public_toilet.csv")
+    page.set_input_files("#field-resource-upload", str(datafile))
+    page.fill("#field-name", "公衆トイレ一覧（アップロード）")
+    page.locator("button[name=save][value=go-dataset-complete]").click()
+    page.goto(site.url + "/dataset/shibuya-public-toilets")
+    uploaded = [r for r in site.action("package_show", id="shibuya-public-toilets")["resources"]
+                if r["url_type"] == "upload"][0]
+    badge = page.locator(f"#tdpf-rate-{uploaded['id']}")
+    expect(badge).to_contain_text("判定中")
+    site.ckan("jobs", "worker", "--burst", "default")  # the worker rates it
+    expect(badge).not_to_contain_text("判定中", timeout=15_000)
+    expect(badge.locator(".tdpf-data-rate-stage")).to_have_count(1)
+    expect(badge).to_contain_text("判定結果を見る")
