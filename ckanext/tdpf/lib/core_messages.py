@@ -1,7 +1,8 @@
-"""Messages of CKAN core and of the extensions the suite deploys, listed for the suite's catalog.
+"""Messages of CKAN core and of the extensions the suite deploys, for the suite's catalog.
 
-Nothing imports this module. It exists so that ``make i18n`` (pybabel) extracts these msgids into ``i18n/ja/LC_MESSAGES/ckanext-tdpf.po`` and keeps
-them there; without it, a msgid that is not in the suite's own code is marked obsolete.
+Nothing imports this module. It exists so that ``make i18n`` (pybabel) extracts these
+msgids into ``i18n/ja/LC_MESSAGES/ckanext-tdpf.po`` and keeps them there; without it, a
+msgid that is not in the suite's own code is marked obsolete.
 
 Why: the portal is Japanese, but CKAN core's ``ja`` catalog is incomplete (some entries are
 empty, some "translated" to the English msgid: "About", "Email", "Go"), ckanext-harvest,
@@ -62,10 +63,12 @@ CORE = (
     N_("Dataset not found or you have no permission to view it"),
     ungettext("{num} Member", "{num} Members", 2),
     ungettext("%(count)s dataset found.", "%(count)s datasets found.", 2),
-    ungettext('%(count)s dataset found for "%(query)s".', '%(count)s datasets found for "%(query)s".',
-              2),
+    ungettext('%(count)s dataset found for "%(query)s".',
+              '%(count)s datasets found for "%(query)s".', 2),
     N_("There are no groups associated with this dataset."),
     N_("Markdown quick reference"),
+    N_("Search datasets with the tag: {name}"),
+    N_("Search datasets with the tag: {tag}"),
     N_('You can use <a href="#markdown" title="Markdown quick reference" data-bs-toggle="popover" '
        'data-bs-content="%(markdown_tooltip)s" data-bs-html="true">Markdown formatting</a> here'),
     N_("Remove applied filter: {value}"),
@@ -160,6 +163,10 @@ CORE = (
 # --- ckanext-activity (ckanext/activity/templates): activity streams, /ckan-admin tab ------
 ACTIVITY = (
     N_("Activities"),
+    N_("Unauthorized to view activity data"),
+    N_("Activity not found"),
+    N_("The detail of this dataset activity is not available"),
+    N_("Invalid parameters"),
     N_("All activity types"),
     N_("Activity occurred on: {time}"),
     N_("View this version"),
@@ -337,4 +344,136 @@ DCAT = (
     N_("Media type"),
     N_("Size"),
     N_("Rights"),
+)
+
+# --- ckanext-activity: the changes page (/dataset/changes/<id>) and old versions ---------
+ACTIVITY_CHANGES = (
+    N_("View changes from %(old_select)s to %(new_select)s"),
+    N_("Show metadata diff"),
+    N_("Hide metadata diff"),
+    N_("On %(timestamp)s, %(username)s:"),
+    N_("You're currently viewing an old version of this dataset. Data files may not "
+       "match the old version of the metadata. <a href=\"%(url)s\">View the current "
+       "version</a>."),
+    N_("{actor} {activity_type}"),
+    N_("Set author of {pkg_link} to {new_author} (previously {old_author})"),
+    N_("Set author of {pkg_link} to {new_author}"),
+    N_("Removed author from {pkg_link}"),
+    N_("No fields were updated. See the metadata diff for more details."),
+    N_("Set author email of <a href=\"%(pkg_link)s\">%(title)s</a> to <a "
+       "href=\"mailto:%(new_email)s\">%(new_email)s</a> (previously <a "
+       "href=\"mailto:%(old_email)s\">%(old_email)s</a>)."),
+    N_("Set author email of <a href=\"%(pkg_link)s\">%(title)s</a> to <a "
+       "href=\"mailto:%(new_email)s\">%(new_email)s</a>."),
+    N_("Removed author email from <a href=\"%(pkg_link)s\">%(title)s</a>."),
+    N_("Deleted resource {resource_link} from {pkg_link}"),
+    N_("Changed value of field <q>{key}</q> to <q>{value}</q> in {pkg_link}"),
+    N_("Added field <q>{key}</q> with value <q>{value}</q> to {pkg_link}"),
+    N_("Added field <q>{key}</q> to {pkg_link}"),
+    N_("Added the following fields to {pkg_link}"),
+    N_("{key} with value {value}"),
+    N_("{key}"),
+    N_("Changed value of field <q>{key}</q> to <q>{new_val}</q> (previously "
+       "<q>{old_val}</q>) in {pkg_link}"),
+    N_("Changed value of field <q>{key}</q> to <q>{new_val}</q> in {pkg_link}"),
+    N_("Removed field <q>{key}</q> from {pkg_link}"),
+    N_("Removed the following fields from {pkg_link}"),
+    N_("<q>{key}</q>"),
+    N_("Changed the license of <a href=\"%(pkg_link)s\">%(title)s</a> to <a "
+       "href=\"%(new_url)s\">%(new_license)s</a> (previously <a "
+       "href=\"%(old_url)s\">%(old_license)s</a>)."),
+    N_("Changed the license of <a href=\"%(pkg_link)s\">%(title)s</a> to <a "
+       "href=\"%(new_url)s\">%(new_license)s</a> (previously %(old_license)s)."),
+    N_("Changed the license of <a href=\"%(pkg_link)s\">%(title)s</a> to "
+       "%(new_license)s (previously <a href=\"%(old_url)s\">%(old_license)s</a>)."),
+    N_("Changed the license of <a href=\"%(pkg_link)s\">%(title)s</a> to "
+       "%(new_license)s (previously %(old_license)s)."),
+    N_("Set maintainer of {pkg_link} to {new_maintainer} (previously {old_maintainer})"),
+    N_("Set maintainer of {pkg_link} to {new_maintainer}"),
+    N_("Removed maintainer from {pkg_link}"),
+    N_("Set maintainer email of <a href=\"%(pkg_link)s\">%(title)s</a> to <a "
+       "href=\"mailto:%(new_maintainer_email)s\">%(new_maintainer_email)s</a> "
+       "(previously <a "
+       "href=\"mailto:%(old_maintainer_email)s\">%(old_maintainer_email)s</a>)."),
+    N_("Set maintainer email of <a href=\"%(pkg_link)s\">%(title)s</a> to <a "
+       "href=\"mailto:%(new_maintainer_email)s\">%(new_maintainer_email)s</a>."),
+    N_("Removed maintainer email from <a href=\"%(pkg_link)s\">%(title)s</a>."),
+    N_("Moved <a href=\"%(pkg_link)s\">%(title)s</a> from <a "
+       "href=\"%(old_url)s\">%(old_url)s</a> to <a "
+       "href=\"%(new_url)s\">%(new_url)s</a>."),
+    N_("Uploaded a new file to resource {resource_link} in {pkg_link}"),
+    N_("Added resource {resource_link} to {pkg_link}"),
+    N_("Updated description of {pkg_link} from <br "
+       "class=\"line-height2\"><blockquote>{old_notes}</blockquote> to <br "
+       "class=\"line-height2\"><blockquote>{new_notes}</blockquote>"),
+    N_("Updated description of {pkg_link} to <br "
+       "class=\"line-height2\"><blockquote>{new_notes}</blockquote>"),
+    N_("Removed description from {pkg_link}"),
+    N_("Moved {pkg_link} from organization {old_org_link} to organization {new_org_link}"),
+    N_("Removed {pkg_link} from organization {old_org_link}"),
+    N_("Added {pkg_link} to organization {new_org_link}"),
+    N_("Set visibility of {pkg_link} to {visibility}"),
+    N_("Updated description of resource {resource_link} in {pkg_link} to <br "
+       "class=\"line-height2\"><blockquote>{new_desc}</blockquote>"),
+    N_("Removed description from resource {resource_link} in {pkg_link}"),
+    N_("Updated description of resource {resource_link} in {pkg_link} from <br "
+       "class=\"line-height2\"><blockquote>{old_desc}</blockquote> to <br "
+       "class=\"line-height2\"><blockquote>{new_desc}</blockquote>"),
+    N_("Added field <q>{key}</q> with value <q>{value}</q> to resource "
+       "{resource_link} in {pkg_link}"),
+    N_("Added field <q>{key}</q> to resource {resource_link} in {pkg_link}"),
+    N_("Added the following fields to resource {resource_link} in {pkg_link}"),
+    N_("Removed field <q>{key}</q> from resource {resource_link} in {pkg_link}"),
+    N_("Removed the following fields from resource {resource_link} in {pkg_link}"),
+    N_("Changed value of field <q>{key}</q> of resource {resource_link} to "
+       "<q>{new_val}</q> (previously <q>{old_val}</q>) in {pkg_link}"),
+    N_("Changed value of field <q>{key}</q> to <q>{new_val}</q> in resource "
+       "{resource_link} in {pkg_link}"),
+    N_("Removed the value of field <q>{key}</q> in resource {resource_link} in {pkg_link}"),
+    N_("Set format of resource <a href=\"%(resource_url)s\">%(resource_name)s</a> to "
+       "<a href=\"%(format_url)s\">%(format)s</a> in <a "
+       "href=\"%(pkg_link)s\">%(title)s</a>."),
+    N_("Set format of resource <a href=\"%(resource_url)s\">%(resource_name)s</a> to "
+       "<a href=\"%(new_format_url)s\">%(new_format)s</a> (previously <a "
+       "href=\"%(old_format_url)s\">%(old_format)s</a>)."),
+    N_("Renamed resource {old_resource_link} to {new_resource_link} in {pkg_link}"),
+    N_("Removed tag {tag_link} from {pkg_link}"),
+    N_("Removed the following tags from {pkg_link}"),
+    N_("{tag_link}"),
+    N_("Added tag {tag_link} to {pkg_link}"),
+    N_("Added the following tags to {pkg_link}"),
+    N_("Changed title to {title_link} (previously {old_title})"),
+    N_("Changed the source URL of <a href=\"%(pkg_link)s\">%(title)s</a> from <a "
+       "href=\"%(old_src_url)s\">%(old_src_url)s</a> to <a "
+       "href=\"%(new_src_url)s\">%(new_src_url)s</a>."),
+    N_("Removed the source URL from <a href=\"%(pkg_link)s\">%(title)s</a>."),
+    N_("Changed the source URL of <a href=\"%(pkg_link)s\">%(title)s</a> to <a "
+       "href=\"%(new_src_url)s\">%(new_src_url)s</a>."),
+    N_("Changed the version of {pkg_link} to {new_version} (previously {old_version})"),
+    N_("Removed the version from {pkg_link}"),
+    N_("Changed the version of {pkg_link} to {new_version}"),
+    N_("Updated description of {group_link} from <br "
+       "class=\"line-height2\"><blockquote>{old_description}</blockquote> to <br "
+       "class=\"line-height2\"><blockquote>{new_description}</blockquote>"),
+    N_("Updated description of {group_link} to <br "
+       "class=\"line-height2\"><blockquote>{new_description}</blockquote>"),
+    N_("Removed description from {group_link}"),
+    N_("Changed the image URL of <a href=\"%(group_link)s\">%(title)s</a> from <a "
+       "href=\"%(old_url)s\">%(old_url)s</a> to <a "
+       "href=\"%(new_url)s\">%(new_url)s</a>."),
+    N_("Removed the image URL from <a href=\"%(group_link)s\">%(title)s</a>."),
+    N_("Changed the image URL of <a href=\"%(group_link)s\">%(title)s</a> to <a "
+       "href=\"%(new_url)s\">%(new_url)s</a>."),
+    N_("Updated description of {org_link} from <br "
+       "class=\"line-height2\"><blockquote>{old_description}</blockquote> to <br "
+       "class=\"line-height2\"><blockquote>{new_description}</blockquote>"),
+    N_("Updated description of {org_link} to <br "
+       "class=\"line-height2\"><blockquote>{new_description}</blockquote>"),
+    N_("Removed description from {org_link}"),
+    N_("Changed the image URL of <a href=\"%(org_link)s\">%(title)s</a> from <a "
+       "href=\"%(old_url)s\">%(old_url)s</a> to <a "
+       "href=\"%(new_url)s\">%(new_url)s</a>."),
+    N_("Removed the image URL from <a href=\"%(org_link)s\">%(title)s</a>."),
+    N_("Changed the image URL of <a href=\"%(org_link)s\">%(title)s</a> to <a "
+       "href=\"%(new_url)s\">%(new_url)s</a>."),
 )

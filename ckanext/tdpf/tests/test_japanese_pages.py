@@ -36,12 +36,11 @@ JA = {"Accept-Language": "ja"}
 # Words that may stay in ASCII on a Japanese page, each with its reason.
 ALLOWED = {
     # proper nouns: products, organizations, services
-    "CKAN", "TDPF", "DCAT", "ORCID", "Facebook", "GitHub", "Twitter", "LinkedIn",
-    "Gravatar", "Solr", "DataStore", "Datastore",
+    "CKAN", "TDPF", "DCAT", "ORCID", "Facebook", "GitHub",
     # technical terms used as such in Japanese government portals
-    "API", "URL", "URI", "RDF", "JSON", "JSONLD", "Turtle", "XML", "HTTP", "HTTPS",
+    "API", "URL", "URI", "RDF", "JSON", "Turtle", "XML",
     "Web",  # written so in Japanese too ("Web上のURL", core's ja catalog)
-    "UTF", "Markdown", "ID", "IDs", "CSS",
+    "UTF", "Markdown", "ID", "CSS",
     "CSW", "WAF",  # OGC Catalogue Service for the Web, Web Accessible Folder (harvest sources)
     # file formats
     "CSV", "XLS", "XLSX", "PDF", "ZIP", "TSV", "ODS", "HTML", "TXT", "GeoJSON", "KML",
@@ -119,6 +118,12 @@ class World:
             "harvest_source_create", context={"user": self.sysadmin["name"]}, name="tokyo",
             title="東京都オープンデータカタログ", url=catalog_url, source_type="tdpf_ckan",
             config=__import__("json").dumps(FAST))
+        helpers.call_action(  # a change for the activity's changes page
+            "package_patch", context={"user": self.editor["name"], "ignore_auth": False},
+            id=self.open["id"], notes="区内の公衆トイレの一覧", tdpf_theme=["daily_life", "tourism"],
+            tag_string="トイレ")
+        self.open = helpers.call_action("package_show", id=self.open["id"])
+        self.activities = helpers.call_action("package_activity_list", id=self.open["id"])
         self.draft = helpers.call_action(  # stage two of the dataset form: its resource
             "package_create", context={"user": self.editor["name"], "ignore_auth": False},
             name="koto-draft", title="江東区 作成中のデータ", owner_org="t131083",
@@ -184,6 +189,9 @@ def pages(world: World) -> list[tuple[str, str]]:
                 "/dashboard/datasets", "/dashboard/access", "/user/login"]
     result = [(role, path) for role in ("anonymous", "user", "editor", "sysadmin")
               for path in everyone]
+    changed, created = world.activities[0]["id"], world.activities[-1]["id"]
+    result += [(role, path) for role in ("anonymous", "editor") for path in (
+        f"/dataset/changes/{changed}", f"/dataset/{open_name}/history/{created}")]
     result += [(role, path) for role in ("user", "editor", "sysadmin") for path in (
         "/dashboard/", "/dashboard/organizations", "/dashboard/groups",
         f"/user/{world.user['name']}", f"/user/activity/{world.editor['name']}")]
@@ -294,6 +302,9 @@ def test_translated_pages_keep_their_facts(app, world):
     activity = visible_text(app.get(f"/dataset/activity/{world.open['name']}",
                                     headers=headers).get_data(as_text=True))
     assert "データセットの作成" in activity
+    changes = visible_text(app.get(f"/dataset/changes/{world.activities[0]['id']}",
+                                   headers=world.headers["editor"]).get_data(as_text=True))
+    assert "生活、観光" in changes
     resource = world.shared["resources"][0]["id"]
     page = visible_text(app.get(f"/dataset/{world.shared['name']}/resource/{resource}",
                                 headers=headers).get_data(as_text=True))
