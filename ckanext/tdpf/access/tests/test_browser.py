@@ -99,6 +99,8 @@ def test_request_approve_download_and_usage(flow_site, tdpf_browser):
 
     provider.reload()
     expect(provider.locator("#tdpf-usage-meguro-elderly")).to_contain_text("1")
+    # the charge: an NPO pays nothing, and the exemption says why
+    expect(provider.locator("#tdpf-charges")).to_contain_text("無償: NPO等")
     provider.screenshot(path=str(ARTIFACTS / "provider.png"), full_page=True)
     usage = site.action("tdpf_access_usage_list", package_id="meguro-elderly")
     assert len(usage) == 1 and usage[0]["channel"] == "web"

@@ -1,12 +1,16 @@
 """Municipal staff publish a dataset in the web UI, in Japanese, with a real browser."""
 from __future__ import annotations
 
+import pathlib
 import re
 
 import pytest
 from playwright.sync_api import expect
 
 STAFF, PASSWORD = "shibuya_staff", "shibuya-staff-password-1"
+# Screenshots of the journey, kept after the run (test artifacts; .dev/ is not committed).
+ARTIFACTS = pathlib.Path(__file__).resolve().parents[4] / ".dev" / "artifacts" / "schema"
+ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +96,6 @@ def test_staff_add_a_file_and_see_its_data_rate_appear_without_a_reload(staff_si
                                                                         tdpf_browser):
     """After the form: the file's rating is 「判定中」 while its job waits, and the badge turns
     into the data rate as soon as a worker has rated it, on the page already open."""
-    import pathlib
-
     site = staff_site
     try:
         site.action("package_show", id="shibuya-public-toilets")
@@ -118,3 +120,7 @@ def test_staff_add_a_file_and_see_its_data_rate_appear_without_a_reload(staff_si
     expect(badge).not_to_contain_text("判定中", timeout=15_000)
     expect(badge.locator(".tdpf-data-rate-stage")).to_have_count(1)
     expect(badge).to_contain_text("判定結果を見る")
+    page.screenshot(path=str(ARTIFACTS / "dataset-with-data-rate.png"), full_page=True)
+    badge.get_by_role("link", name="判定結果を見る").click()
+    expect(page.locator("h1")).to_contain_text("判定結果")
+    page.screenshot(path=str(ARTIFACTS / "findings.png"), full_page=True)
