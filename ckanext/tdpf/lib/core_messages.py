@@ -56,6 +56,7 @@ CORE = (
     N_("Dataset description:"),
     N_("You can also access this registry using the %(api_link)s (see %(api_doc_link)s)."),
     N_('Source: <a href="%(url)s">%(dataset)s</a>'),
+    N_("{bytes} bytes"),
     N_("{kibibytes} KiB"),
     N_("There is no description for this dataset."),
     N_("There is no description for this organization."),

@@ -138,6 +138,8 @@ class World:
         assert result.exit_code == 0, result.output
         model.Session.remove()
         self.job = helpers.call_action("harvest_job_list", source_id=self.source["id"])[0]
+        self.harvested = helpers.call_action("package_search", fq="tdpf_source_id:[* TO *]",
+                                             rows=1)["results"][0]
         self.headers = {
             "anonymous": dict(JA),
             "user": dict(JA, **token_for(self.user)),
@@ -217,6 +219,10 @@ def pages(world: World) -> list[tuple[str, str]]:
                ("sysadmin", f"/organization/bulk_process/{org}"),
                ("sysadmin", "/ckan-admin/activities")]
     source, job = world.source["name"], world.job["id"]
+    harvested = world.harvested
+    result += [(role, path) for role in ("anonymous", "sysadmin") for path in (
+        f"/dataset/{harvested['name']}",
+        f"/dataset/{harvested['name']}/resource/{harvested['resources'][0]['id']}")]
     result += [("sysadmin", path) for path in (
         "/harvest/", f"/harvest/{source}", f"/harvest/about/{source}",
         f"/harvest/admin/{source}", f"/harvest/{source}/job", f"/harvest/{source}/job/{job}",
