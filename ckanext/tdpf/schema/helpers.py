@@ -19,7 +19,7 @@ __all__ = ["tdpf_schema_choices", "tdpf_schema_label", "tdpf_schema_stage_label"
            "tdpf_schema_findings", "tdpf_schema_rating_error", "tdpf_schema_severity_label",
            "tdpf_schema_licences_by_distribution", "tdpf_schema_name_prefixes",
            "tdpf_schema_rule_fix", "tdpf_schema_rating_in_progress",
-           "tdpf_schema_findings_by_rule"]
+           "tdpf_schema_findings_by_rule", "render_datetime"]
 
 SEVERITY_LABELS = {
     "FATAL": ("致命的（レベルが0点）", "Fatal (level scores 0)"),
@@ -149,6 +149,18 @@ RULE_FIXES = {  # what to fix, per rule, in plain words (the findings page)
     "L3-09": N_("Use the long (tidy) layout: one row per observation, not one column per year "
                 "or area."),
 }
+
+
+@tk.chained_helper
+def render_datetime(next_helper: Any, datetime_: Any, date_format: str | None = None,
+                    with_hours: bool = False, with_seconds: bool = False) -> str:
+    """Dates in one Japanese form on every page (2026年12月1日 06:21, in the display time
+    zone, Japan time): CKAN's own rendering, given the format it lacks for ja."""
+    if date_format is None and language() == "ja":
+        date_format = "%Y年%-m月%-d日" + (" %H:%M" if with_hours else "") + (
+            ":%S" if with_hours and with_seconds else "")
+    return next_helper(datetime_, date_format=date_format, with_hours=with_hours,
+                       with_seconds=with_seconds)
 
 
 def tdpf_schema_rule_fix(rule: str) -> str:

@@ -83,3 +83,19 @@ def test_a_clean_file_says_so_and_the_chart_leads_to_the_datasets(
     chart = html(app, "/organization/t131083").select(".tdpf-rate-link")
     hrefs = [a["href"] for a in chart]
     assert f"/dataset/?organization=t131083&tdpf_data_rate={stage}" in hrefs
+
+
+@RATING_OFF
+@LOCAL_FILES
+def test_dates_read_the_same_on_every_page_in_japan_time(app, tdpf_org, tdpf_sysadmin,
+                                                         tdpf_file_server):
+    import re
+
+    tdpf_org()
+    dataset = dataset_with(tdpf_sysadmin, tdpf_file_server, "shizuoka-yaizu_222127_aed.csv")
+    jobs.rate_dataset(dataset["id"])
+    resource = dataset["resources"][0]
+    text = html(app, f"/dataset/{dataset['name']}/resource/{resource['id']}/data-rate"
+                ).get_text()
+    assert re.search(r"判定日時: \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", text), text
+    assert "(JST)" not in text and ", 20" not in text  # not CKAN's "12月 1, 2026, 06:05 (JST)"
