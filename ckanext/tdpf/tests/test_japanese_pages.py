@@ -4,12 +4,14 @@ harvest admin pages, show no English UI text and no raw codes in ``ja``.
 The strings come from this suite, CKAN core's incomplete ``ja`` catalog, ckanext-harvest (no
 ``ja`` catalog), ckanext-scheming and ckanext-dcat; the suite's catalog fills the gaps (see
 ``ckanext/tdpf/lib/core_messages.py``) and template overrides replace strings that are not
-translatable. Each page is fetched as every role that may see it; its visible text, minus the
-data the test created (titles, names, descriptions, URLs) and an allowlist of proper nouns and
-formats, must contain no run of ASCII letters.
+translatable. Each page is fetched as every role that may see it; its visible text (with the
+title, aria-labels, tooltips, placeholders and buttons), minus the data the test created
+(titles, names, descriptions, URLs) and an allowlist of proper nouns and formats, must contain
+no word of three or more ASCII letters and none of the choices' raw codes.
 """
 from __future__ import annotations
 
+import json
 import re
 from typing import Iterator
 
@@ -117,7 +119,7 @@ class World:
         self.source = helpers.call_action(
             "harvest_source_create", context={"user": self.sysadmin["name"]}, name="tokyo",
             title="東京都オープンデータカタログ", url=catalog_url, source_type="tdpf_ckan",
-            config=__import__("json").dumps(FAST))
+            config=json.dumps(FAST))
         helpers.call_action(  # a change for the activity's changes page
             "package_patch", context={"user": self.editor["name"], "ignore_auth": False},
             id=self.open["id"], notes="区内の公衆トイレの一覧", tdpf_theme=["daily_life", "tourism"],
@@ -153,7 +155,7 @@ class World:
         values: list[str] = []
         context = {"ignore_auth": True}
         for dataset in helpers.call_action("package_search", context=context, rows=1000,
-                                           include_private=True)["results"]:
+                                           include_private=True, include_drafts=True)["results"]:
             values += [dataset.get(k) or "" for k in ("name", "title", "notes", "title_en",
                                                       "notes_en", "url", "maintainer")]
             values += [t["name"] for t in dataset.get("tags", [])]
