@@ -98,8 +98,9 @@ def run(source_id_or_name: str, dry_run: bool, force: bool) -> None:
     for error in job_obj.gather_errors:
         click.echo(f"  gather error: {error.message}")
     if summary.get("errors") or summary.get("warnings"):
-        click.echo("  object errors and warnings (values cleaned on imported records): see "
-                   "`ckan harvester job-report` or the job page")
+        site = tk.config["ckan.site_url"].rstrip("/")
+        click.echo("  object errors and warnings (values cleaned on imported records): "
+                   f"{site}/harvest/{source['name']}/job/{job['id']}")
     finished = job_obj.status == "Finished"
     whole = summary.get("listing_complete") and not summary.get("withdrawal_refused")
     raise SystemExit(0 if finished and whole else 1)
