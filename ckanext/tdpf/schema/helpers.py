@@ -1,6 +1,7 @@
 """Template helpers of tdpf_schema."""
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from flask import has_request_context
@@ -156,11 +157,25 @@ def render_datetime(next_helper: Any, datetime_: Any, date_format: str | None = 
                     with_hours: bool = False, with_seconds: bool = False) -> str:
     """Dates in one Japanese form on every page (2026年12月1日 06:21, in the display time
     zone, Japan time): CKAN's own rendering, given the format it lacks for ja."""
+    datetime_ = _as_utc(datetime_)
     if date_format is None and language() == "ja":
         date_format = "%Y年%-m月%-d日" + (" %H:%M" if with_hours else "") + (
             ":%S" if with_hours and with_seconds else "")
     return next_helper(datetime_, date_format=date_format, with_hours=with_hours,
                        with_seconds=with_seconds)
+
+
+def _as_utc(value: Any) -> Any:
+    """A time with an offset as the naive UTC time CKAN expects (it reads naive times as
+    UTC, and would show an aware one in its own zone instead of Japan time)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return value
 
 
 def tdpf_schema_rule_fix(rule: str) -> str:

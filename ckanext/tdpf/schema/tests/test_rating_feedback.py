@@ -99,3 +99,26 @@ def test_dates_read_the_same_on_every_page_in_japan_time(app, tdpf_org, tdpf_sys
                 ).get_text()
     assert re.search(r"判定日時: \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", text), text
     assert "(JST)" not in text and ", 20" not in text  # not CKAN's "12月 1, 2026, 06:05 (JST)"
+
+
+def test_a_dataset_page_shows_filled_fields_and_times_in_japan_time(app, tdpf_org,
+                                                                    tdpf_sysadmin):
+    import ckan.model as model
+    from ckan.tests import helpers
+
+    tdpf_org()
+    dataset = helpers.call_action(
+        "package_create", context={"user": tdpf_sysadmin["name"]}, name="koto-harvested",
+        title="江東区 収集データ", owner_org="t131083", tdpf_theme=["daily_life"],
+        update_frequency="annual")
+    package = model.Package.get(dataset["id"])  # provenance as the harvester writes it
+    package.extras = dict(package.extras, tdpf_source_modified="2019-11-01T06:10:25.794294",
+                          tdpf_harvested_at="2026-11-30T21:24:22.696405+00:00")
+    model.Session.commit()
+    helpers.call_action("package_patch", context={"user": tdpf_sysadmin["name"]},
+                        id=dataset["id"], notes="更新")
+    rows = {row.th.get_text(strip=True): row.td.get_text(strip=True)
+            for row in html(app, "/dataset/koto-harvested").select("tr") if row.th and row.td}
+    assert rows.get("出典での更新日時") == "2019年11月1日 15:10"
+    assert rows.get("収集日時") == "2026年12月1日 06:24"
+    assert "対価（円）" not in rows and "タイトル（英語）" not in rows  # empty: not shown
