@@ -14,6 +14,7 @@ from ckanext.tdpf.lib.i18n import TranslationMixin
 @tk.blanket.actions
 @tk.blanket.cli
 @tk.blanket.config_declarations
+@tk.blanket.helpers
 class HarvestPlugin(TranslationMixin, p.SingletonPlugin):
     p.implements(p.ITranslation)
     p.implements(p.IConfigurer)

@@ -175,7 +175,7 @@ ACTIVITY = (
     N_("No activity found for this type"),
     N_("Newer activities"),
     N_("Older activities"),
-    N_("harvest source"),  # the type named in the stream (snippets/activities overridden)
+    N_("harvest source"),  # the type named in the stream (harvest helpers.humanize_entity_type)
     N_("Search followee"),
     N_("{actor} created the {dataset_type} {dataset}"),
     N_("{actor} updated the {dataset_type} {dataset}"),

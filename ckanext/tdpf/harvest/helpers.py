@@ -1,0 +1,19 @@
+"""Template helpers of tdpf_harvest."""
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+
+__all__ = ["humanize_entity_type"]
+
+
+@tk.chained_helper
+def humanize_entity_type(next_helper: Any, entity_type: str, object_type: str,
+                         purpose: str) -> Any:
+    """A harvest source (a dataset of type ``harvest``) is named as one, in the page's
+    language, where CKAN names a dataset's type (activity records, "created the …"):
+    CKAN would show the bare type, "Harvest"."""
+    if entity_type == "package" and object_type == "harvest" and purpose == "activity_record":
+        return tk._("harvest source")
+    return next_helper(entity_type, object_type, purpose)
