@@ -302,6 +302,8 @@ run() {
 
   東京データプラットフォーム (TDPF) is running: http://127.0.0.1:$CKAN_PORT
   Log in as: admin / $(cat "$DEV/admin-password")   (API token: .dev/admin-token)
+  Shared data demo (/dataset/meguro-shared-demo): $(awk '{printf "%s / %s   ", $1, $2}' "$DEV/demo-passwords")
+    (demo_provider edits 目黒区's data and decides its requests; demo_user can request access)
   Logs: .dev/logs/   Ready in $(( $(date +%s) - started )) s.   Ctrl-C stops CKAN; 'make stop' stops the services.
 
 EOF
