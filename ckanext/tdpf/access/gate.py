@@ -41,6 +41,7 @@ METADATA_VIEWS = frozenset({
     "ckanext.activity.views.package_changes_multiple", "ckanext.activity.views.package_history",
     "ckanext.dcat.blueprints.read_dataset", "ckanext.dcat.blueprints.read_catalog",
     "ckanext.tdpf.schema.views.badge",  # a resource's data-rate badge (its stage only)
+    "ckanext.tdpf.schema.views.findings",  # rules, severities and counts of redacted findings
 })
 # Whole modules whose views never serve a resource's file or address: users, groups and
 # organizations, the action API (every action applies the entitlement itself), feeds

@@ -219,7 +219,10 @@ def tdpf_schema_findings(resource: dict) -> list[dict[str, Any]]:
     shown = "ja" if language() == "ja" else "en"
     findings = sorted(resource.get("tdpf_mr_findings") or [],
                       key=lambda f: (f["level"], order.get(f["severity"], 9), f["rule"]))
-    return [dict(f, title_text=f["title"][shown], message_text=f["message"][shown])
+    # (a finding shown without its message and places, as a shared file's are to those
+    # without access, keeps its rule, title and count)
+    return [dict(f, title_text=(f.get("title") or {}).get(shown, f["rule"]),
+                 message_text=(f.get("message") or {}).get(shown, ""))
             for f in findings]
 
 

@@ -163,8 +163,7 @@ PATHS: dict[str, tuple[Callable[..., Response], str, bool]] = {
     "resource view page": p(lambda w: f"/dataset/koto-care/resource/{res(w)}/view/"
                                       f"{w.view['id']}", REFUSED),
     "resource proxy": p(lambda w: f"/dataset/koto-care/resource/{res(w)}/proxy", REFUSED),
-    "resource findings page": p(lambda w: f"/dataset/koto-care/resource/{res(w)}/data-rate",
-                                REFUSED),
+    "resource findings page": p(lambda w: f"/dataset/koto-care/resource/{res(w)}/data-rate"),
     "resource history page": p(lambda w: f"/dataset/koto-care/resources/{res(w)}/history/"
                                          f"{activity_id(w)}", REFUSED),
     "download linked": p(lambda w: f"/dataset/koto-care/resource/{res(w)}/download",
@@ -257,3 +256,29 @@ def test_metadata_stays_visible_with_a_request_link(tdpf_world, app):
     assert resource["tdpf_access"] == "restricted"
     found = json.loads(api(tdpf_world, None, app, "package_search", q="江東区").body)
     assert found["result"]["count"] == 1
+
+
+def test_a_shared_files_findings_show_rules_and_counts_but_not_its_content(tdpf_world, app):
+    """Findings quote the file (column names, cells): without access the page keeps each
+    rule, its severity and how many places, never a message or a place."""
+    import datetime
+
+    from ckanext.tdpf.schema.model import ResourceRating
+
+    quoted = "secret-bytes-7c1d"
+    model.Session.add(ResourceRating(
+        resource_id=tdpf_world.upload["id"], package_id=tdpf_world.dataset["id"], stage=2,
+        l1=0, l2=100, l3=100, checked_at=datetime.datetime.now(datetime.timezone.utc),
+        findings=[{"rule": "L1-07", "level": 1, "severity": "MAJOR", "count": 2,
+                   "title": {"ja": "1セル1データ", "en": "One value per cell"},
+                   "message": {"ja": f"値「{quoted}」", "en": f"value {quoted}"},
+                   "locations": ["A2", "A3"], "sheet": None}]))
+    model.Session.commit()
+    path = f"/dataset/koto-care/resource/{tdpf_world.upload['id']}/data-rate"
+    stranger = page(app, make_caller(tdpf_world, "stranger"), path)
+    assert stranger.status == 200 and "L1-07" in stranger.body and "1セル1データ" in stranger.body
+    at = stranger.body.find(quoted)
+    assert at < 0, stranger.body[max(0, at - 600):at + 200]
+    assert "A2, A3" not in stranger.body
+    grantee = page(app, make_caller(tdpf_world, "grantee"), path)
+    assert quoted in grantee.body and "A2, A3" in grantee.body
