@@ -136,7 +136,8 @@ def check_file_access() -> Any:
     what = kind(request.endpoint)
     if what == "metadata":
         return None
-    shared = shared_named(_named_values())
+    values = _named_values()
+    shared = shared_named(values)
     if not shared:
         return None
     user = tk.current_user if tk.current_user.is_authenticated else None
@@ -154,7 +155,7 @@ def check_file_access() -> Any:
             return tk.abort(429, bilingual(
                 N_("The daily download limit of this grant ({quota}) is reached; it resets "
                    "at midnight (Japan time)."), quota=grant.daily_quota))
-        resource = _resource_named(package_id)
+        resource = _resource_named(package_id, values)
         record_usage(grant_id=grant.id, package_id=package_id,
                      resource_id=resource.id if resource else "",
                      user_id=user.id, bytes=resource.size if resource else None,
@@ -170,10 +171,9 @@ def _tell_the_error_page(package_id: str, quota: bool = False) -> None:
                              "quota": quota}
 
 
-def _resource_named(package_id: str) -> model.Resource | None:
+def _resource_named(package_id: str, values: list[str]) -> model.Resource | None:
     """The resource of the package that the URL names (the datastore dump and file routes
     name only the resource or file)."""
-    values = _named_values()
     query = model.Session.query(model.Resource).filter(model.Resource.package_id == package_id)
     found = query.filter(model.Resource.id.in_(values)).first()
     if found is None:

@@ -67,7 +67,8 @@ def tdpf_schema_stage_label(stage: Any, lang: str | None = None) -> str:
         return tk._("Not rated yet")
 
 
-def tdpf_schema_rate_distribution(owner_org: str) -> list[dict[str, Any]]:
+def tdpf_schema_rate_distribution(owner_org: str, name: str | None = None
+                                  ) -> list[dict[str, Any]]:
     """Datasets per data-rate stage of one organization, for its chart."""
     result = tk.get_action("package_search")({}, {
         "fq": f'owner_org:"{owner_org}"', "rows": 0, "facet.field": ["tdpf_data_rate"],
@@ -75,8 +76,7 @@ def tdpf_schema_rate_distribution(owner_org: str) -> list[dict[str, Any]]:
     counts = result["facets"].get("tdpf_data_rate", {})
     total = result["count"]
     rated = sum(counts.values())
-    group = tk.h.get_organization(owner_org) if owner_org else None
-    name = (group or {}).get("name") or owner_org
+    name = name or owner_org  # the organization's name, for the bars' search links
     rows = [{"stage": stage, "label": tdpf_schema_stage_label(stage),
              "count": counts.get(str(stage), 0),
              "link": tk.h.url_for("dataset.search", organization=name,
