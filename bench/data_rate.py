@@ -12,7 +12,7 @@ import json
 import pathlib
 import time
 
-from ckanext.tdpf.schema.rating import rate
+from ckanext.tdpf.lib.rating import rate
 
 DATAFILES = pathlib.Path(__file__).resolve().parents[1] / "ckanext/tdpf/tests/data/datafiles"
 

@@ -11,7 +11,7 @@ import ckan.plugins.toolkit as tk
 from ckanext.tdpf.lib import vocabularies as vocab
 from ckanext.tdpf.lib.i18n import N_, english, japanese
 
-from . import rating
+from ckanext.tdpf.lib import rating
 from .logic.validators import vocabulary
 from . import jobs
 

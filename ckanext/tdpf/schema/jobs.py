@@ -37,7 +37,7 @@ from ckan.lib.redis import connect_to_redis
 
 from ckanext.tdpf.lib import indexing
 
-from . import rating
+from ckanext.tdpf.lib import rating
 from .fetch import FetchError, HostGate, fetch_conditional, host_of
 from .model import ResourceRating
 

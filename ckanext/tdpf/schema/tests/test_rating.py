@@ -8,8 +8,8 @@ import json
 import openpyxl
 import pytest
 
-from ckanext.tdpf.schema import rating
-from ckanext.tdpf.schema.rating import readers, rules
+from ckanext.tdpf.lib import rating
+from ckanext.tdpf.lib.rating import readers, rules
 from ckanext.tdpf.schema.tests.conftest import DATAFILES
 
 REAL_FILES = sorted(p for p in DATAFILES.iterdir() if p.suffix != ".md")

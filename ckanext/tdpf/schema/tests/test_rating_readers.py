@@ -8,8 +8,8 @@ import zipfile
 import openpyxl
 from openpyxl.styles import PatternFill
 
-from ckanext.tdpf.schema import rating
-from ckanext.tdpf.schema.rating import readers
+from ckanext.tdpf.lib import rating
+from ckanext.tdpf.lib.rating import readers
 
 
 def saved(book: openpyxl.Workbook) -> bytes:

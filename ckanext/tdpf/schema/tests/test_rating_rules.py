@@ -6,8 +6,8 @@ from typing import Any
 
 import openpyxl
 
-from ckanext.tdpf.schema import rating
-from ckanext.tdpf.schema.rating import readers, rules
+from ckanext.tdpf.lib import rating
+from ckanext.tdpf.lib.rating import readers, rules
 
 
 def rate_csv(text: str) -> rating.Rating:
