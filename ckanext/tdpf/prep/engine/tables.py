@@ -1,0 +1,573 @@
+"""Find the tables on a sheet and make each one tidy.
+
+The scorer's ``locate`` finds a sheet's first table (header row, body, titles, notes, section
+rows, where a further table starts); it is run again from where each table ends, so every
+table of the sheet is found. Around it this module adds what preparing needs: header rows
+above and below the one ``locate`` found (joined into one name per column, 「人口_男」),
+merged cells filled, hidden rows and columns left out, and every value cleaned column by
+column.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+from typing import Any
+
+from ckanext.tdpf.lib.i18n import N_
+from ckanext.tdpf.lib.rating import rules
+from ckanext.tdpf.lib.rating.readers import Sheet, Workbook, column_letter, column_index
+
+from . import Change, PreparedTable
+from . import values as V
+
+Cell = tuple[int, int]
+
+
+def _filled(value: Any) -> bool:
+    return value is not None and (not isinstance(value, str) or bool(value.strip()))
+
+
+@dataclasses.dataclass
+class Region:
+    header_rows: list[int]
+    body: list[int]          # data rows, in order (inner sparse rows included)
+    sections: list[int]      # rows of one label heading the rows below them
+    own_header: bool = True  # False: a tally under the table above, named by its columns
+
+
+class Grid:
+    """The sheet's cells with hidden rows and columns blanked out (recorded)."""
+
+    def __init__(self, sheet: Sheet):
+        self.sheet = sheet
+        self.rows: list[list[Any]] = [list(row) for row in sheet.rows]
+        self.changes: list[Change] = []
+        hidden: list[Cell] = []
+        for number in sheet.hidden_rows:
+            r = number - 1
+            if r < len(self.rows):
+                hidden += [(r, c) for c, v in enumerate(self.rows[r]) if _filled(v)]
+                self.rows[r] = []
+        for letters in sheet.hidden_columns:
+            c = column_index(letters)
+            for r, row in enumerate(self.rows):
+                if c < len(row) and _filled(row[c]):
+                    hidden.append((r, c))
+                    row[c] = None
+        if hidden:
+            self.changes.append(Change("L1-13", N_("Values in hidden rows or columns left out "
+                                                   "({count} cells)."), sheet.name, hidden))
+        self.merged = [b for b in (rules._bounds(ref) for ref in sheet.merged) if b]
+
+    def count(self, r: int) -> int:
+        return sum(1 for v in self.rows[r] if _filled(v)) if r < len(self.rows) else 0
+
+
+# --- finding the tables -----------------------------------------------------------------------
+
+def find_regions(book: Workbook, grid: Grid) -> list[Region]:
+    regions: list[Region] = []
+    start = 0
+    while start < len(grid.rows):
+        part = Sheet(grid.sheet.name, grid.rows[start:])
+        located = rules.locate(Workbook(book.kind, [part]), part)
+        if located is None:
+            break
+        header = [r + start for r in located.header_rows]
+        cut = located.second_tables[0] + start if located.second_tables else None
+        body = [r + start for r in located.body]
+        sections = [r + start for r in located.sections]
+        inner = [r + start for r in located.trailing
+                 if r + start < (cut or len(grid.rows)) and r + start < (body[-1] if body else 0)]
+        inner = [r for r in inner if r not in sections and not _is_note_row(grid, r)]
+        header = _extend_header(grid, header, start)
+        body = sorted(r for r in set(body) | set(inner) if r > header[-1])
+        own = not any(rules._numeric_like(v) for v in grid.rows[header[0]] if _filled(v))
+        if not own and regions:  # a tally of the table above: its first row is data
+            body = sorted(set(body) | set(header))
+            header = []
+        regions.append(Region(header, body, [r for r in sections if r > (header or [-1])[-1]],
+                              own_header=own or not regions))
+        if cut is None:
+            break
+        last = max(body + header + sections) if body or header else cut - 1
+        start = max(last + 1, start + 1)
+    return regions
+
+
+def _is_note_row(grid: Grid, r: int) -> bool:
+    values = [v for v in grid.rows[r] if _filled(v)]
+    return len(values) == 1 and isinstance(values[0], str) and rules._is_note(values[0].strip())
+
+
+def _text_only(row: list[Any]) -> bool:
+    """Names only: no numbers, dates or symbols (「３歳」 and 「１年」 are names here)."""
+    return all(isinstance(v, str) and not rules.is_number(V.nfkc(v).strip())
+               and v.strip() not in rules.SPECIAL_SYMBOLS for v in row if _filled(v))
+
+
+def _extend_header(grid: Grid, header: list[int], start: int) -> list[int]:
+    """Header rows ``locate`` leaves out: a group row above (merged across or down into the
+    header), and rows of names below (over numbers, or inside a merged header cell)."""
+    header = list(header)
+    while header[0] - 1 >= start:
+        r = header[0] - 1
+        row = grid.rows[r]
+        count = grid.count(r)
+        merged_down = any(top == r and bottom > top for top, left, bottom, right in grid.merged)
+        if count >= 2 and _text_only(row) and (merged_down or count >= 3):
+            header.insert(0, r)
+        else:
+            break
+    while header[-1] + 1 < len(grid.rows):
+        r = header[-1] + 1
+        row = grid.rows[r]
+        if grid.count(r) < 2 or not _text_only(row):
+            break
+        inside = any(top < r <= bottom and top in header
+                     for top, left, bottom, right in grid.merged)
+        columns = [c for c, v in enumerate(row) if _filled(v)]
+        below = grid.rows[r + 1:r + 4]
+        over_numbers = sum(1 for c in columns
+                           if any(c < len(b) and rules.is_number(b[c]) for b in below))
+        if inside or over_numbers * 2 >= len(columns):
+            header.append(r)
+        else:
+            break
+    return header
+
+
+# --- preparing one table ----------------------------------------------------------------------
+
+class Builder:
+    """One region made into a PreparedTable."""
+
+    def __init__(self, grid: Grid, region: Region, name: str, above: "Builder | None"):
+        self.grid, self.region, self.name, self.sheet = grid, region, name, grid.sheet.name
+        self.changes: dict[tuple[str, str], Change] = {}
+        rows = region.header_rows + region.body
+        self.width = max((len(grid.rows[r]) for r in rows), default=0)
+        # the cells of the table: value and the source cell it came from
+        self.cells: dict[Cell, tuple[Any, Cell | None]] = {}
+        for r in rows:
+            for c, value in enumerate(grid.rows[r]):
+                if _filled(value):
+                    self.cells[(r, c)] = (value, (r, c))
+        self.above = above
+        self.description: list[str] = []
+        self.continued: set[Cell] = set()  # cells a merged range above covers
+
+    def change(self, rule: str, message: str, cell: Cell | None = None, **params: Any) -> None:
+        key = (rule, message)
+        if key not in self.changes:
+            self.changes[key] = Change(rule, message, self.sheet, [], params)
+        if cell is not None:
+            self.changes[key].cells.append(cell)
+
+    def value(self, cell: Cell) -> Any:
+        item = self.cells.get(cell)
+        return item[0] if item else None
+
+    def set(self, cell: Cell, value: Any, source: Cell | None = None) -> None:
+        old = self.cells.get(cell)
+        self.cells[cell] = (value, source if source is not None else (old[1] if old else None))
+
+    # merged cells
+    def fill_merged(self) -> None:
+        rows = set(self.region.header_rows) | set(self.region.body)
+        for top, left, bottom, right in self.grid.merged:
+            if top not in rows:
+                continue
+            value = self.value((top, left))
+            if value is None:
+                continue
+            header = top in self.region.header_rows
+            for r in range(top, bottom + 1):
+                for c in range(left, right + 1):
+                    if (r, c) == (top, left) or r not in rows:
+                        continue
+                    if c > left and not header:  # a label spread across data columns
+                        self.change("L1-12", N_("Cells merged across columns in the data "
+                                                "unmerged; the value stays in the first "
+                                                "column ({count} ranges)."), (top, left))
+                        break
+                    self.continued.add((r, c))
+                    if self.value((r, c)) is None:
+                        self.set((r, c), value, (top, left))
+                        self.change("L1-12", N_("Merged cells filled with their value "
+                                                "({count} cells)."), (top, left))
+                        self.width = max(self.width, c + 1)
+
+    # header
+    def build_header(self) -> list[str]:
+        header_rows = self.region.header_rows
+        if not self.region.own_header and self.above is not None:
+            return [self.above.names.get(c) or "" for c in range(self.width)]
+        for i, r in enumerate(header_rows[:-1]):  # a group heading over the columns after it
+            for c in range(1, self.width):
+                if (self.value((r, c)) is None and self.value((r, c - 1)) is not None
+                        and any(self.value((lower, c)) is not None
+                                for lower in header_rows[i + 1:])
+                        and any(self.value((lower, c - 1)) is not None
+                                for lower in header_rows[i + 1:])):
+                    source = self.cells[(r, c - 1)][1]
+                    self.set((r, c), self.value((r, c - 1)), source)
+                    self.change("L2-03", N_("A group heading named each column under it "
+                                            "({count} cells)."), source)
+        names = []
+        for c in range(self.width):
+            parts: list[str] = []
+            for r in header_rows:
+                value = self.value((r, c))
+                if value is None:
+                    continue
+                text = V.clean_spaces(V.flatten_lines(V.plain(value), ""), header=True)
+                text, _ = V.replace_platform_chars(text)
+                source = self.cells[(r, c)][1]
+                if source and text != V.plain(self.grid.rows[source[0]][source[1]]):
+                    self.change("L1-06", N_("Spaces, line breaks or platform-dependent "
+                                            "characters removed from column names ({count} "
+                                            "cells)."), source)
+                if text and (not parts or parts[-1] != text):
+                    parts.append(text)
+            names.append("_".join(parts))
+        if len(header_rows) > 1:
+            for r in header_rows:
+                for c in range(self.width):
+                    if (r, c) in self.cells and self.cells[(r, c)][1] == (r, c):
+                        self.change("L3-01", N_("The header rows joined into one row of "
+                                                "column names ({count} cells)."), (r, c))
+        return names
+
+    def run(self) -> PreparedTable:
+        self.fill_merged()
+        names = self.build_header()
+        body = [r for r in self.region.body if r not in self.region.sections]
+        sections = sorted(self.region.sections)
+        # columns: those with a name or a value
+        used = [c for c in range(self.width)
+                if (names[c] and self.region.own_header)
+                or any(self.value((r, c)) is not None for r in body)]
+        blank = [c for c in range(self.width) if c not in used]
+        if blank and used and min(used) < max(blank) < max(used):
+            self.changes[("L1-03", "blank")] = Change(
+                "L1-03", N_("Blank columns removed: {columns}."), self.sheet,
+                params={"columns": ", ".join(column_letter(c) for c in blank[:10])},
+                where_text=", ".join(f"{self.sheet}!{column_letter(c)}:{column_letter(c)}"
+                                     for c in blank[:10]))
+        gaps = [r for r in range(body[0], body[-1]) if r not in body and r not in sections
+                and self.grid.count(r) == 0] if body else []
+        if gaps:
+            self.changes[("L1-03", "gaps")] = Change(
+                "L1-03", N_("Blank rows inside the table removed ({count} rows)."), self.sheet,
+                params={"count": len(gaps)},
+                where_text=", ".join(f"{self.sheet}!{r + 1}:{r + 1}" for r in gaps[:10]))
+        # the table as columns of (value, source)
+        columns: list[list[tuple[Any, Cell | None]]] = []
+        header: list[str] = []
+        header_sources: list[list[Cell]] = []
+        for c in used:
+            header.append(names[c])
+            header_sources.append([self.cells[(r, c)][1] for r in self.region.header_rows
+                                   if (r, c) in self.cells and self.cells[(r, c)][1]])
+            columns.append([self.cells.get((r, c), (None, None)) for r in body])
+        if sections:
+            label_of = self._section_labels(body, sections)
+            header.insert(0, "区分")
+            header_sources.insert(0, [])
+            columns.insert(0, label_of)
+        header = self._name_columns(header, used, bool(sections))
+        self.names = {c: header[i + (1 if sections else 0)] for i, c in enumerate(used)}
+        cleaned, notes = self._clean_columns(header, columns, used, bool(sections))
+        if any(notes):
+            header.append(_free_name(header, "注記"))
+            cleaned.append([(("; ".join(n) if n else ""), None) for n in notes])
+        self.uses_symbols = any(rule == "L3-03" for rule, _ in self.changes)
+        rows = [[cleaned[j][i][0] for j in range(len(cleaned))] for i in range(len(body))]
+        sources: set[Cell] = {s for col in cleaned for _, s in col if s is not None}
+        sources |= {s for group in header_sources for s in group}
+        changes = list(self.changes.values())
+        if self.grid.changes:
+            changes = self.grid.changes + changes
+            self.grid.changes = []  # reported once, with the sheet's first table
+        table = PreparedTable(self.name, self.sheet, header, rows, changes, self.description,
+                              sources)
+        table.cell_map = {  # type: ignore[attr-defined]
+            (i, j): cleaned[j][i][1] for j in range(len(cleaned)) for i in range(len(body))
+            if cleaned[j][i][1] is not None}
+        return table
+
+    def _section_labels(self, body: list[int], sections: list[int]) -> list[tuple[Any, Cell]]:
+        labels, current, source = [], "", None
+        for r in body:
+            for s in sections:
+                if s < r:
+                    cell = next(((s, c) for c, v in enumerate(self.grid.rows[s]) if _filled(v)))
+                    current = V.clean_spaces(V.plain(self.grid.rows[s][cell[1]]))
+                    source = cell
+            labels.append((current, source))
+        for s in sections:
+            cell = next(((s, c) for c, v in enumerate(self.grid.rows[s]) if _filled(v)))
+            self.change("L2-02", N_("Section heading rows made into a column 「区分」 "
+                                    "({count} rows)."), cell)
+        return labels
+
+    def _name_columns(self, header: list[str], used: list[int], sections: bool) -> list[str]:
+        offset = 1 if sections else 0
+        for i, c in enumerate(used):
+            if not header[i + offset]:
+                header[i + offset] = f"列{column_letter(c)}"
+                self.changes[("L1-05", str(c))] = Change(
+                    "L1-05", N_("A column without a name named {name}."), self.sheet,
+                    params={"name": header[i + offset]},
+                    where_text=f"{self.sheet}!{column_letter(c)}:{column_letter(c)}")
+        counts = collections.Counter(header)
+        seen: dict[str, int] = collections.defaultdict(int)
+        for i, name in enumerate(header):
+            if counts[name] > 1:
+                seen[name] += 1
+                if seen[name] > 1:
+                    header[i] = f"{name}_{seen[name]}"
+                    self.changes[("L2-03", name)] = Change(
+                        "L2-03", N_("Column names used more than once numbered: {name}."),
+                        self.sheet, params={"name": name}, where_text=f"{self.sheet}")
+        return header
+
+    # values
+    def _clean_columns(self, header: list[str], columns: list[list[tuple[Any, Cell | None]]],
+                       used: list[int], sections: bool
+                       ) -> tuple[list[list[tuple[str, Cell | None]]], list[list[str]]]:
+        notes: list[list[str]] = [[] for _ in range(len(columns[0]) if columns else 0)]
+        csv = self.grid.sheet.name == "CSV"
+        # text first: spaces, line breaks, platform characters, dittos
+        for j, column in enumerate(columns):
+            above = None
+            for i, (value, source) in enumerate(column):
+                if not isinstance(value, str):
+                    above = value if value is not None else above
+                    continue
+                text = value
+                if "\n" in text or "\r" in text:
+                    text = V.flatten_lines(text)
+                    self.change("L1-14" if csv else "L1-06",
+                                N_("Line breaks inside cells replaced by a space ({count} "
+                                   "cells)."), source)
+                spaced = V.clean_spaces(text)
+                if spaced != text:
+                    self.change("L1-06", N_("Layout spaces removed ({count} cells)."), source)
+                    text = spaced
+                text, found = V.replace_platform_chars(text)
+                if found:
+                    self.change("L1-08", N_("Platform-dependent characters replaced ({count} "
+                                            "cells)."), source)
+                if text.strip() in rules.DITTO and above is not None:
+                    text = above
+                    self.change("L2-02", N_("Ditto marks (〃, 同上) replaced by the value above "
+                                            "({count} cells)."), source)
+                column[i] = (text if text != "" else None, source)
+                above = column[i][0] if column[i][0] is not None else above
+        numeric = [self._is_numeric(header[j], column) for j, column in enumerate(columns)]
+        self._fill_groups(columns, numeric, sections)
+        out: list[list[tuple[str, Cell | None]]] = []
+        for j, column in enumerate(columns):
+            if numeric[j]:
+                out.append(self._numbers(j, header, column, notes))
+            else:
+                out.append(self._texts(header[j], column, notes))
+        return out, notes
+
+    def _is_numeric(self, name: str, column: list[tuple[Any, Cell | None]]) -> bool:
+        values = [v for v, _ in column if v is not None]
+        if not values or rules.is_code_column(name, values):
+            return False
+        numbers = symbols = 0
+        for value in values:
+            number = V.read_number(value)
+            if number is None:
+                continue
+            if number.symbol:
+                symbols += 1
+            else:
+                numbers += 1
+        return numbers > 0 and numbers >= symbols and (numbers + symbols) >= 0.7 * len(values)
+
+    def _fill_groups(self, columns: list[list[tuple[Any, Cell | None]]], numeric: list[bool],
+                     sections: bool) -> None:
+        """Blank grouping cells (the first text columns, written once per group) filled from
+        above, level by level: a cell is filled only where the group to its left goes on."""
+        text_columns = [j for j in range(len(columns)) if not numeric[j]][:2]
+        if sections:
+            text_columns = [j for j in text_columns if j != 0]
+        width = len(columns)
+        goes_on: set[tuple[int, int]] = set()
+        for level, j in enumerate(text_columns):
+            column = columns[j]
+            previous = None
+            for i, (value, source) in enumerate(column):
+                if value is not None:
+                    previous = (value, source)
+                    continue
+                filled = sum(1 for col in columns if col[i][0] is not None)
+                left_goes_on = level == 0 or (i, text_columns[level - 1]) in goes_on
+                if previous is not None and filled >= max(2, width // 2) and left_goes_on:
+                    column[i] = previous
+                    goes_on.add((i, j))
+                    self.change("L2-02", N_("Blank grouping cells filled with the group's "
+                                            "value ({count} cells)."), previous[1])
+                elif value is None:
+                    goes_on.add((i, j))
+
+    def _numbers(self, j: int, header: list[str], column: list[tuple[Any, Cell | None]],
+                 notes: list[list[str]]) -> list[tuple[str, Cell | None]]:
+        read = [V.read_number(v) if v is not None else None for v, _ in column]
+        units = {n.unit for n in read if n is not None and n.unit}
+        unit = units.pop() if len(units) == 1 else None
+        out: list[tuple[str, Cell | None]] = []
+        if unit and unit not in header[j]:
+            header[j] = f"{header[j]}（{unit}）"
+        name = header[j]
+        for i, ((value, source), number) in enumerate(zip(column, read)):
+            if value is None:
+                out.append(("", None))
+                continue
+            if number is not None and number.unit and number.unit != unit:
+                number = None  # mixed units: left as written
+            if number is None:
+                split = V.split_number_and_note(value)
+                if split:
+                    notes[i].append(f"{name}: {split[1]}")
+                    self.change("L1-07", N_("A number and words in one cell split: the words "
+                                            "moved to the note column ({count} cells)."),
+                                source)
+                    out.append((split[0], source))
+                else:
+                    out.append((V.plain(value), source))
+                continue
+            if number.symbol:
+                self.change("L3-03", SYMBOL_MESSAGES[number.symbol], source,
+                            symbol=V.plain(value))
+                if number.symbol != V.ZERO:
+                    notes[i].append(f"{name}: {SYMBOL_NOTES[number.symbol]}")
+                out.append((number.value, source))
+                continue
+            for step in number.steps:
+                self.change(*STEP_CHANGES[step], source)
+            if number.note:
+                notes[i].append(f"{name}: {number.note}")
+            out.append((number.value, source))
+        return out
+
+    def _texts(self, name: str, column: list[tuple[Any, Cell | None]],
+               notes: list[list[str]]) -> list[tuple[str, Cell | None]]:
+        out: list[tuple[str, Cell | None]] = []
+        era = None
+        for i, (value, source) in enumerate(column):
+            if value is None:
+                out.append(("", None))
+                continue
+            text = V.plain(value)
+            if isinstance(value, str):
+                base, note = V.split_footnote(value)
+                date = V.read_date(base, era)
+                if date is not None:
+                    text, era = date[0], date[1] or era
+                    self.change("L3-05", N_("Dates written in the Japanese era or other forms "
+                                            "written as ISO 8601 dates ({count} cells)."),
+                                source)
+                    if note:
+                        notes[i].append(f"{name}: {note}")
+            out.append((text, source))
+        return out
+
+
+STEP_CHANGES = {
+    "width": ("L2-01", N_("Full-width digits made half-width ({count} cells).")),
+    "separator": ("L2-01", N_("Thousands separators removed ({count} cells).")),
+    "unit": ("L3-04", N_("Units moved from the values into the column name ({count} "
+                         "cells).")),
+    "negative": ("L2-01", N_("Negative numbers written with △ or ▲ given a minus sign "
+                             "({count} cells).")),
+    "note": ("L2-01", N_("Footnote marks moved from the numbers to the note column ({count} "
+                         "cells).")),
+}
+SYMBOL_MESSAGES = {
+    V.ZERO: N_("Dashes (－) in number columns written as 0, by the declared convention "
+               "(dash = none) ({count} cells)."),
+    V.UNKNOWN: N_("「…」 (not known) in number columns left blank and noted in the note "
+                  "column ({count} cells)."),
+    V.SECRET: N_("Secret values (✕, 秘匿) in number columns left blank and noted in the note "
+                 "column ({count} cells)."),
+}
+# The declared convention, written into the description of every table it was used on.
+CONVENTION = ("数値の記号の扱い: 「－」(該当なし)は 0、「…」(不詳)と「✕」「秘匿」(秘匿)は空欄とし、"
+              "注記列にその旨を記載しています。")
+SYMBOL_NOTES = {V.UNKNOWN: "不詳", V.SECRET: "秘匿"}
+
+
+def _free_name(header: list[str], name: str) -> str:
+    candidate, n = name, 1
+    while candidate in header:
+        n += 1
+        candidate = f"{name}_{n}"
+    return candidate
+
+
+# --- the sheet --------------------------------------------------------------------------------
+
+def prepare_sheet(book: Workbook, sheet: Sheet, naming_sheet: bool) -> list[PreparedTable]:
+    grid = Grid(sheet)
+    regions = find_regions(book, grid)
+    if not regions:
+        return []
+    builders: list[Builder] = []
+    base = sheet.name if naming_sheet else "表"
+    for region in regions:
+        builders.append(Builder(grid, region, base, builders[-1] if builders else None))
+    tables = [builder.run() for builder in builders]
+    _describe(grid, regions, tables)
+    for builder, table in zip(builders, tables):
+        if builder.uses_symbols:
+            table.description.append(CONVENTION)
+    return tables
+
+
+def _describe(grid: Grid, regions: list[Region], tables: list[PreparedTable]) -> None:
+    """Rows in no table (titles, units, notes, sources) go to the description of the table
+    they belong to: the one below them if they are closer to its header, else the one
+    above."""
+    taken: set[int] = set()
+    for region in regions:
+        taken |= set(region.header_rows) | set(region.body) | set(region.sections)
+    spans = [(min(r.header_rows + r.body), max(r.header_rows + r.body)) for r in regions]
+    moved: dict[int, list[Cell]] = collections.defaultdict(list)
+    for r, row in enumerate(grid.rows):
+        if r in taken:
+            continue
+        cells = [(r, c) for c, v in enumerate(row) if _filled(v)]
+        if not cells:
+            continue
+        index = len(spans) - 1
+        for k, (first, last) in enumerate(spans):
+            if r < first:
+                previous = spans[k - 1][1] if k else None
+                index = k if previous is None or first - r <= r - previous else k - 1
+                break
+            if r <= last:
+                index = k
+                break
+        table = tables[index]
+        text = " ".join(V.clean_spaces(V.flatten_lines(V.plain(row[c]))) for _, c in cells)
+        table.description.append(text)
+        moved[index] += cells
+    for index, cells in moved.items():
+        first = spans[index][0]
+        above = [cell for cell in cells if cell[0] < first]
+        below = [cell for cell in cells if cell[0] >= first]
+        if above:
+            tables[index].changes.append(Change(
+                "L3-01", N_("Titles above the table moved to the description ({count} "
+                            "cells)."), grid.sheet.name, above))
+        if below:
+            tables[index].changes.append(Change(
+                "L1-04", N_("Notes outside the table moved to the description ({count} "
+                            "cells)."), grid.sheet.name, below))

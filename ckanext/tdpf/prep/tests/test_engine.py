@@ -1,0 +1,227 @@
+"""The conversion engine on the real municipal files and on small made-up ones: nothing is
+lost, what is not changed is copied as it was, and each kind of mess is fixed."""
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+import pytest
+
+from ckanext.tdpf.lib.rating import readers
+from ckanext.tdpf.prep.engine import PrepError, prepare, read
+from ckanext.tdpf.prep.engine import values as V
+
+from .conftest import FIXTURES
+
+
+def _filled(value) -> bool:
+    return value is not None and (not isinstance(value, str) or bool(value.strip()))
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.name for p in FIXTURES])
+def test_every_source_cell_is_in_a_table_or_named_by_a_change(path):
+    content = path.read_bytes()
+    book = read(content)  # the scorer's readers, independently of the tables made
+    prepared = prepare(content)
+    for sheet in book.sheets:
+        accounted = set()
+        for table in prepared.tables:
+            if table.sheet == sheet.name:
+                accounted |= table.sources
+                for change in table.changes:
+                    if change.sheet == sheet.name:
+                        accounted |= set(change.cells)
+        for change in prepared.changes:
+            if change.sheet == sheet.name:
+                accounted |= set(change.cells)
+        lost = [readers.cell_name(r, c) for r, row in enumerate(sheet.rows)
+                for c, value in enumerate(row) if _filled(value) and (r, c) not in accounted]
+        assert lost == [], f"{sheet.name}: cells neither kept nor named: {lost[:10]}"
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.name for p in FIXTURES])
+def test_cells_no_change_names_are_copied_unchanged(path):
+    content = path.read_bytes()
+    book = read(content)
+    sheets = {sheet.name: sheet for sheet in book.sheets}
+    for table in prepare(content).tables:
+        named = {cell for change in table.changes for cell in change.cells}
+        rows = sheets[table.sheet].rows
+        for (i, j), (r, c) in table.cell_map.items():
+            if (r, c) in named:
+                continue
+            assert table.rows[i][j] == V.plain(rows[r][c]), (table.name, i, j, r, c)
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.name for p in FIXTURES])
+def test_prepared_csv_is_one_rectangular_utf8_table(path):
+    for table in prepare(path.read_bytes()).tables:
+        rows = list(csv.reader(io.StringIO(table.csv_bytes().decode("utf-8"))))
+        assert rows[0] == table.header and len(set(table.header)) == len(table.header)
+        assert all(len(row) == len(table.header) for row in rows)
+        assert not any("\n" in value or "\r" in value for row in rows for value in row)
+
+
+def test_kobe_population_two_tables_headers_joined_eras_and_notes():
+    path = next(p for p in FIXTURES if "jinkou2708" in p.name)
+    prepared = prepare(path.read_bytes())
+    first, second = prepared.tables
+    assert first.name == "毎月人口ＨＰ" and second.name == "毎月人口ＨＰ (2)"
+    assert "人口Population_男 Males" in first.header
+    assert first.rows[0][0] == "2011" and first.rows[1][0] == "2012"  # 平成23年, then 24年
+    assert [row[0] for row in first.rows[4:7]] == ["2015-06", "2015-07", "2015-08"]
+    assert "東灘区" == first.rows[7][0]  # 「 東  灘  区    」
+    assert first.rows[0][-1].startswith("年月 Year and Month_区別 Ward (\"ku\"): a)b)")
+    assert "神戸市の推計人口" in first.description
+    assert any(line.startswith("*** 人口動態については") for line in second.description)
+    assert second.header[3] == "人口_増加数_Net Change"
+    rules = {change.rule for change in first.changes}
+    assert {"L3-01", "L1-06", "L3-05", "L3-03", "L1-12"} <= rules
+
+
+def test_kobe_shelters_tally_below_is_its_own_table_named_by_the_columns_above():
+    path = next(p for p in FIXTURES if "okunaihinanjo" in p.name)
+    main, tally = prepare(path.read_bytes()).tables
+    assert main.header[10:14] == ["災害ごとの注意事項_土砂災害", "災害ごとの注意事項_洪水",
+                                "災害ごとの注意事項_津波", "災害ごとの注意事項_備考"]
+    assert main.row_count == 335
+    assert tally.header[0] == "緊急避難場所の利用" and tally.rows[0][0] == "335"
+
+
+def _xlsx(rows, merged=(), hidden_rows=()) -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "データ"
+    for row in rows:
+        sheet.append(row)
+    for ref in merged:
+        sheet.merge_cells(ref)
+    for number in hidden_rows:
+        sheet.row_dimensions[number].hidden = True
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_excel_title_merged_groups_ditto_symbols_units_and_hidden_rows():
+    content = _xlsx([
+        ["令和6年度 施設別利用者数"],
+        [],
+        ["施設", "区分", "利用者", None],
+        [None, None, "男", "女"],
+        ["中央図書館", "本館", "1,234人", "１，０００人"],
+        [None, "分館", "－", "…"],
+        ["〃", "移動", "✕", "12※"],
+        ["秘密の行", "本館", "9", "9"],
+        ["西図書館", "本館", "△5", "7"],
+        [],
+        ["※ 開館日: R6.4.1"],
+    ], merged=["A3:A4", "B3:B4", "C3:D3", "A1:D1"], hidden_rows=[8])
+    prepared = prepare(content)
+    (table,) = prepared.tables
+    assert table.header == ["施設", "区分", "利用者_男（人）", "利用者_女（人）", "注記"]
+    assert table.rows == [
+        ["中央図書館", "本館", "1234", "1000", ""],
+        ["中央図書館", "分館", "0", "", "利用者_女（人）: 不詳"],
+        ["中央図書館", "移動", "", "12", "利用者_男（人）: 秘匿; 利用者_女（人）: ※"],
+        ["西図書館", "本館", "-5", "7", ""],
+    ]
+    assert table.description[0] == "令和6年度 施設別利用者数"
+    assert "※ 開館日: R6.4.1" in table.description
+    where = {(change.rule, change.where) for change in table.changes}
+    assert ("L1-13", "データ!A8:D8") in where  # the hidden row
+    assert ("L2-02", "データ!A7") in where  # the ditto mark
+    assert ("L2-02", "データ!A5") in where  # the group's value, filled below it
+
+
+@pytest.mark.parametrize("written, iso", [
+    ("令和6年4月1日", "2024-04-01"), ("R6.4.1", "2024-04-01"), ("H31.4.30", "2019-04-30"),
+    ("平成31年4月30日", "2019-04-30"), ("令和元年5月1日", "2019-05-01"), ("R1.5.1", "2019-05-01"),
+    ("昭和64年1月7日", "1989-01-07"), ("平成元年1月8日", "1989-01-08"), ("平成27年８月", "2015-08"),
+    ("２０２４年４月１日", "2024-04-01"), ("2024/4/1", "2024-04-01"), ("2024.04.01", "2024-04-01"),
+])
+def test_dates_and_eras_become_iso_8601(written, iso):
+    assert V.read_date(written)[0] == iso
+
+
+@pytest.mark.parametrize("written", ["S1-2", "R6", "令和6年13月1日", "東京都", "2024"])
+def test_what_is_no_date_stays(written):
+    assert V.read_date(written) is None
+
+
+def test_platform_dependent_symbols_replaced_variant_kanji_kept():
+    assert V.replace_platform_chars("①㈱№3㎡髙島屋")[0] == "1(株)No.3m2髙島屋"
+
+
+@pytest.mark.parametrize("written, value, unit, note", [
+    ("１，２３４人", "1234", "人", ""), ("△12", "-12", "", ""), ("3.5%※", "3.5", "%", "※"),
+    ("12 a)", "12", "", "a)"), ("1,234,567", "1234567", "", ""),
+])
+def test_numbers_normalized(written, value, unit, note):
+    number = V.read_number(written)
+    assert (number.value, number.unit, number.note) == (value, unit, note)
+
+
+def test_letter_spacing_removed_but_words_keep_their_space():
+    assert V.clean_spaces(" 東  灘  区    ") == "東灘区"
+    assert V.clean_spaces("財団法人 三宅医学研究所") == "財団法人 三宅医学研究所"
+
+
+def test_encrypted_workbook_refused():
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512 + "EncryptedPackage".encode(
+        "utf-16-le") + b"\x00" * 512
+    with pytest.raises(PrepError) as error:
+        prepare(ole)
+    assert error.value.code == "encrypted"
+
+
+def test_zip_bomb_refused_before_reading():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", b"<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"\x00" * (64 * 1024 * 1024))
+    with pytest.raises(PrepError) as error:
+        prepare(out.getvalue())
+    assert error.value.code == "zip_bomb"
+
+
+@pytest.mark.parametrize("content, code", [
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "needs_ocr"), (b"   ", "empty"),
+    (b"{\\rtf1 hello}", "unsupported_format"), (b"PK\x03\x04broken", "unreadable"),
+])
+def test_files_that_cannot_be_prepared_say_why(content, code):
+    with pytest.raises(PrepError) as error:
+        prepare(content)
+    assert error.value.code == code
+    assert error.value.message["ja"] and error.value.message["en"]
+
+
+def test_ods_read_with_spans_and_hidden_rows():
+    content = _ods()
+    (table,) = prepare(content).tables
+    assert table.header == ["地区", "人口（人）"]
+    assert table.rows == [["北区", "100"], ["南区", "200"]]
+    assert any(change.rule == "L1-13" for change in table.changes)
+
+
+def _ods() -> bytes:
+    body = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">
+<office:body><office:spreadsheet><table:table table:name="人口">
+<table:table-row><table:table-cell office:value-type="string" table:number-columns-spanned="2"><text:p>人口表</text:p></table:table-cell><table:covered-table-cell/></table:table-row>
+<table:table-row><table:table-cell office:value-type="string"><text:p>地区</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>人口（人）</text:p></table:table-cell></table:table-row>
+<table:table-row><table:table-cell office:value-type="string"><text:p>北区</text:p></table:table-cell><table:table-cell office:value-type="float" office:value="100"/></table:table-row>
+<table:table-row table:visibility="collapse"><table:table-cell office:value-type="string"><text:p>隠し</text:p></table:table-cell><table:table-cell office:value-type="float" office:value="5"/></table:table-row>
+<table:table-row><table:table-cell office:value-type="string"><text:p>南区</text:p></table:table-cell><table:table-cell office:value-type="float" office:value="200"/></table:table-row>
+<table:table-row table:number-rows-repeated="1048000"><table:table-cell table:number-columns-repeated="1024"/></table:table-row>
+</table:table></office:spreadsheet></office:body></office:document-content>"""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", body)
+    return out.getvalue()
