@@ -478,3 +478,39 @@ ACTIVITY_CHANGES = (
     N_("Changed the image URL of <a href=\"%(org_link)s\">%(title)s</a> to <a "
        "href=\"%(new_url)s\">%(new_url)s</a>."),
 )
+
+# --- CKAN core's JavaScript (ckan.i18n._ in notify, confirm, htmx, autocomplete, upload,
+# reorder, datatables_view): CKAN builds each language's JS catalog from every ITranslation
+# plugin's catalog for the msgids its own template marks as JS strings
+# (``ckan.lib.i18n.build_js_translations``), so translating them here reaches the browser.
+JAVASCRIPT = (
+    N_("Please Confirm"),
+    N_("Notification"),
+    N_("Close"),
+    ungettext("Input is too short, must be at least one character",
+              "Input is too short, must be at least %(num)d characters", 2),
+    N_("Searching..."),
+    N_("Please select the file to upload again"),
+    N_("You can rearrange the resources by dragging them using the arrow icon. Drag the "
+       "resource to the right and place it to the desired location on the list. When you are "
+       "done, click the \"Save order\" -button."),
+    N_("Reorder resource view"),
+    N_("Print"),
+    N_("TABLE FILTER"),
+    N_("COLUMN FILTER/S"),
+    N_("seconds"),
+    N_("Double-click to reset filters"),
+    N_("Table/List toggle"),
+    N_("Copy to clipboard"),
+    N_("Toggle column visibility"),
+    N_("Restore visibility"),
+    N_("Show all"),
+    N_("Show none"),
+    N_("Filtered"),
+    N_("Filtered download"),
+    N_("Share current view"),
+    N_("Copied deeplink to clipboard"),
+    N_("(estimated)"),
+    N_("Sort"),
+    N_("Press SHIFT key while clicking on\nsort control for multi-column sort"),
+)

@@ -66,3 +66,23 @@ def test_ckan_loads_the_suite_catalog():
         assert pathlib.Path(translation.i18n_directory()) == MO.parents[2]
         assert translation.i18n_domain() == "ckanext-tdpf"
         assert "ja" in translation.i18n_locales()
+
+
+def test_every_javascript_string_of_core_has_japanese():
+    """Text the browser draws (notices, confirmations, autocomplete, the data table view) comes
+    from CKAN's JS catalog, which CKAN builds from core's and every ITranslation plugin's
+    catalog for the msgids core's template marks as JS strings. Each must be Japanese in one."""
+    import ckan
+
+    core = pathlib.Path(ckan.__file__).parent / "i18n"
+    core_ja = {e.msgid: e for e in polib.pofile(str(core / "ja/LC_MESSAGES/ckan.po"))}
+    ours = {e.msgid: e for e in polib.pofile(str(PO))}
+
+    def japanese(entry) -> bool:
+        return bool(entry and (entry.msgstr or any(entry.msgstr_plural.values())))
+
+    js = [e.msgid for e in polib.pofile(str(core / "ckan.pot"))
+          if any(path.endswith(".js") for path, _line in e.occurrences)]
+    assert js, "core's template lists no JS strings"
+    missing = [msgid for msgid in js if not japanese(core_ja.get(msgid)) and not japanese(ours.get(msgid))]
+    assert not missing, f"JS strings without Japanese (add them to lib/core_messages.py): {missing}"
