@@ -204,6 +204,9 @@ def pages(world: World) -> list[tuple[str, str]]:
                ("anonymous", "/dataset/?q=該当のない語"),
                ("anonymous", "/dataset/?tdpf_theme=daily_life&tdpf_distribution=open"),
                ("anonymous", "/harvest/"), ("editor", "/harvest/"),
+               # the filter pills above a filtered list: titles and labels, not codes
+               ("anonymous", "/harvest/?frequency={}&source_type={}".format(
+                   world.source.get("frequency") or "MANUAL", world.source["source_type"])),
                ("anonymous", f"/harvest/{world.source['name']}"),
                ("user", f"/dataset/{shared}/access"), ("user", "/ckan-admin/"),
                ("user", f"/dataset/edit/{open_name}"), ("user", "/harvest/new"),
