@@ -175,13 +175,15 @@ def read_csv(content: bytes) -> Workbook:
             if index >= MAX_ROWS:
                 book.truncated = True
                 break
-            for column, value in enumerate(row):
-                if "\n" in value or "\r" in value:
-                    book.quoted_newlines.append(cell_name(index, column))
+            joined = "".join(row)
+            if "\n" in joined or "\r" in joined:
+                for column, value in enumerate(row):
+                    if "\n" in value or "\r" in value:
+                        book.quoted_newlines.append(cell_name(index, column))
             book.field_counts.append(len(row))
             while row and row[-1] == "":
                 row.pop()
-            rows.append([value if value != "" else None for value in row])
+            rows.append([value or None for value in row])
     except csv.Error as error:
         raise UnreadableFile("malformed_csv", str(error)) from error
     book.sheets.append(Sheet("CSV", rows))

@@ -10,6 +10,8 @@ import bisect
 import collections
 import dataclasses
 import functools
+import itertools
+import operator
 import re
 import unicodedata
 from typing import Any, Callable, Iterable
@@ -66,11 +68,28 @@ def text(value: Any) -> str:
 
 
 def is_number(value: Any) -> bool:
+    if isinstance(value, str):
+        written = value.strip()
+        return (written.isascii() and written.isdigit()) or bool(NUMBER.match(written))
     if isinstance(value, bool):
         return False
-    if isinstance(value, (int, float)):
-        return True
-    return isinstance(value, str) and bool(NUMBER.match(value.strip()))
+    return isinstance(value, (int, float))
+
+
+# What a written value is, for the number-column rules: a number, a number written with
+# marks or units (DIRTY_NUMBER), a special symbol, or text.
+NUMERIC, DIRTY, SYMBOL, WORDS = 1, 2, 3, 0
+DIGITS_ONLY = re.compile(r"[0-9]+(?:\x00[0-9]+)*")  # values of ASCII digits joined by NUL
+
+
+def _kind(written: str) -> int:
+    if written.isascii() and written.isdigit():
+        return NUMERIC  # most cells of a statistics table (NUMBER matches them too)
+    if NUMBER.match(written):
+        return NUMERIC
+    if DIRTY_NUMBER.match(written):
+        return DIRTY
+    return SYMBOL if written in SPECIAL_SYMBOLS else WORDS
 
 
 @dataclasses.dataclass
@@ -127,6 +146,16 @@ class Table:
     def column_values(self, column: int) -> list[tuple[int, Any]]:
         return self._columns[column]
 
+    def column_texts(self, column: int) -> list[str]:
+        """The column's non-empty values as written (``text(value).strip()``), in the order
+        of ``column_values``."""
+        return self._texts[column]
+
+    @functools.cached_property
+    def _texts(self) -> list[list[str]]:
+        return [[value.strip() if isinstance(value, str) else text(value).strip()
+                 for _, value in values] for values in self._columns]
+
     def strings(self) -> list[tuple[int, int, str]]:
         """The body's text cells: (row, column, value), in reading order."""
         return self._strings
@@ -139,9 +168,10 @@ class Table:
     @functools.cached_property
     def _columns(self) -> list[list[tuple[int, Any]]]:
         columns: list[list[tuple[int, Any]]] = [[] for _ in range(self.width)]
+        rows = self.rows
         for r in self.body:
-            for c, value in enumerate(self.rows[r]):
-                if value is not None and (not isinstance(value, str) or value.strip()):
+            for c, value in enumerate(rows[r]):
+                if value is not None and (value.strip() if isinstance(value, str) else True):
                     columns[c].append((r, value))
         return columns
 
@@ -162,34 +192,109 @@ class Table:
         found = []
         for column in self.data_columns():
             values = [v for _, v in self.column_values(column)]
-            numeric = symbols = 0
-            for value in values:
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    numeric += 1
-                    continue
-                written = text(value).strip()
-                if NUMBER.match(written) or DIRTY_NUMBER.match(written):
-                    numeric += 1
-                elif written in SPECIAL_SYMBOLS:
-                    symbols += 1
+            texts = self.column_texts(column)
+            kinds = self._kinds(column)
+            if kinds is None:  # more than 30 % text
+                continue
+            self._number_kinds[column] = kinds
+            numeric = kinds.count(NUMERIC) + kinds.count(DIRTY)
+            symbols = kinds.count(SYMBOL)
             if (numeric and (numeric + symbols) / len(values) >= 0.7 and numeric >= symbols
-                    and not is_code_column(self.header(column), values)):
+                    and not is_code_column(self.header(column), values, texts)):
                 found.append(column)
         return found
+
+    def _kinds(self, column: int) -> list[int] | None:
+        """Each value's ``_kind`` (NUMERIC for a number that is not text); None as soon as
+        more than 30 % of them are text (no number column then)."""
+        kinds = []
+        values, texts = self._columns[column], self._texts[column]
+        joined = "\x00".join(texts)
+        if DIGITS_ONLY.fullmatch(joined) and joined.count("\x00") == len(texts) - 1:
+            return [NUMERIC] * len(values)  # a column of counts, found at C speed
+        count, words = len(values), 0
+        for (_, value), written in zip(values, texts):
+            if isinstance(value, str):
+                kind = NUMERIC if written.isdigit() and written.isascii() else _kind(written)
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                kind = NUMERIC
+            else:
+                kind = _kind(written)
+            if kind == WORDS:
+                words += 1
+                if (count - words) / count < 0.7:
+                    return None
+            kinds.append(kind)
+        return kinds
+
+    @functools.cached_property
+    def _number_kinds(self) -> dict[int, list[int]]:
+        """``_kinds`` of the columns that are mostly numbers (kept by ``numeric_columns``)."""
+        return {}
+
+    def not_plain_numbers(self, column: int) -> list[tuple[int, Any, str]]:
+        """The cells of a column that are not plain numbers (``is_number``): (row, value,
+        value as written); what the number-column rules look at."""
+        return self._not_plain_numbers[column]
+
+    @functools.cached_property
+    def _not_plain_numbers(self) -> dict[int, list[tuple[int, Any, str]]]:
+        found = {}
+        for column in self.numeric_columns():
+            found[column] = [
+                (r, value, written) for (r, value), written, kind in
+                zip(self.column_values(column), self.column_texts(column),
+                    self._number_kinds[column])
+                if kind != NUMERIC or not (isinstance(value, str) or is_number(value))]
+        return found
+
+    def cells_with(self, pattern: re.Pattern[str]) -> list[tuple[int, int, str]]:
+        """The body's text cells (as ``strings``) in which ``pattern`` matches; the pattern
+        must not match across cells (a character class, say), as it is run once over all
+        of them."""
+        joined, starts = self._joined_strings
+        strings = self._strings
+        found = []
+        match = pattern.search(joined)
+        while match is not None:
+            index = bisect.bisect_right(starts, match.start()) - 1
+            found.append(strings[index])
+            if index + 1 >= len(starts):
+                break
+            match = pattern.search(joined, starts[index + 1])
+        return found
+
+    def joined_strings(self) -> str:
+        """The body's text cells joined by NUL."""
+        return self._joined_strings[0]
+
+    @functools.cached_property
+    def _joined_strings(self) -> tuple[str, list[int]]:
+        values = [value for _, _, value in self._strings]
+        # where each value starts: the lengths before it, and a separator after each
+        starts = list(map(operator.add, itertools.accumulate(map(len, values), initial=0),
+                          range(len(values))))[:len(values)]
+        return "\x00".join(values), starts
 
 
 CODE_HEADER = re.compile(r"(コード|番号|ＩＤ|ID|区分|№|連番|^(No|NO|no)\.?$|^#)")
 ENGLISH_CODE_WORDS = {"id", "code", "no", "identification", "identifier"}
 CATEGORY_HEADER = re.compile(r"(種別|分類|種類|類型|category|Category|type|Type|kind|Kind)")
 LEADING_ZERO = re.compile(r"^0\d+$")
+LEADING_ZERO_IN = re.compile(r"(?:^|\x00)0\d+(?:\x00|$)")  # in values joined by NUL
 
 
-def is_code_column(name: str, values: list[Any]) -> bool:
+def is_code_column(name: str, values: list[Any], texts: list[str] | None = None) -> bool:
     """A column of codes: named as one (コード, 番号, ID, 区分, prefCode), written with leading
-    zeros, or a category column holding small integers."""
+    zeros, or a category column holding small integers. (``texts``: the values as written,
+    stripped, where the caller has them.)"""
     if CODE_HEADER.search(name) or _english_words(name) & ENGLISH_CODE_WORDS:
         return True
-    if any(isinstance(v, str) and LEADING_ZERO.match(v.strip()) for v in values):
+    joined = "\x00".join(texts) if texts is not None else ""
+    if texts is not None and joined.count("\x00") == max(0, len(texts) - 1):
+        if LEADING_ZERO_IN.search(joined):  # (a number's text never starts with 0, digit)
+            return True
+    elif any(isinstance(v, str) and "0" in v and LEADING_ZERO.match(v.strip()) for v in values):
         return True
     return bool(CATEGORY_HEADER.search(name)) and all(
         float(v).is_integer() and 0 <= float(v) < 100 for v in values if is_number(v))
@@ -406,9 +511,18 @@ def _cells(table: Table, rows: Iterable[int]):
                 yield r, c, value
 
 
-def _header_and_body_strings(table: Table) -> list[tuple[int, int, str]]:
-    return [(r, c, value) for r, c, value in _cells(table, table.header_rows)
-            if isinstance(value, str)] + table.strings()
+NOT_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _header_and_body_strings(table: Table, pattern: re.Pattern[str] | None = None
+                             ) -> list[tuple[int, int, str]]:
+    """The header's and the body's text cells; with ``pattern`` (a character class) only
+    those in which it matches."""
+    header = [(r, c, value) for r, c, value in _cells(table, table.header_rows)
+              if isinstance(value, str)]
+    if pattern is None:
+        return header + table.strings()
+    return [cell for cell in header if pattern.search(cell[2])] + table.cells_with(pattern)
 
 
 PLATFORM_SYMBOL, VARIANT_KANJI = "symbol", "variant"
@@ -492,6 +606,7 @@ REGION_CODE_HEADER = re.compile(r"(地方公共団体コード|団体コード|�
 YES = {"○", "◯", "〇", "有", "有り", "あり", "アリ", "yes", "y", "true", "可", "はい"}
 NO = {"×", "✕", "✗", "無", "無し", "なし", "ナシ", "no", "n", "false", "不可", "いいえ"}
 DITTO = {"〃", "同上", "〃", "同", "々", "\"\"", "''", "”", "〃〃"}
+DITTO_MARK = re.compile("[" + re.escape("".join({ch for mark in DITTO for ch in mark})) + "]")
 
 
 def _normalized(value: Any) -> str:
@@ -545,8 +660,8 @@ def l1_04_outside(table: Table) -> list[Violation]:
     rows = [r for r in table.leading + table.trailing]
     # cells to the right of the table's header width
     header_width = max(len(table.rows[r]) for r in table.header_rows)
-    right = [cell_name(r, c) for r in table.body for c, v in enumerate(table.rows[r])
-             if c >= header_width and v is not None]
+    right = [cell_name(r, c) for r in table.body if len(table.rows[r]) > header_width
+             for c in range(header_width, len(table.rows[r])) if table.rows[r][c] is not None]
     places = [f"{table.sheet.name}!A{r + 1}" for r in rows] + right
     return _violation(N_("Titles, notes or other text outside the table ({count} places)."),
                       places) if places else []
@@ -565,9 +680,12 @@ LETTER_SPACED = re.compile(
     r"|[^\x00-\x7f\s　][ 　]{2,}[^\x00-\x7f\s　]")
 
 
+LAYOUT_MARK = re.compile("[ \u3000\t\n\r]")
+
+
 def l1_06_layout_spaces(table: Table) -> list[Violation]:
     places = []
-    for r, c, value in _header_and_body_strings(table):
+    for r, c, value in _header_and_body_strings(table, LAYOUT_MARK):
         if (value != value.strip(" \u3000\t")
                 or ((" " in value or "\u3000" in value) and LETTER_SPACED.search(value))
                 or (table.book.kind != "csv" and ("\n" in value or "\r" in value))):
@@ -576,6 +694,7 @@ def l1_06_layout_spaces(table: Table) -> list[Violation]:
                       places) if places else []
 
 
+MULTI_VALUE_MARK = re.compile(r"[(（、・]")
 MULTI_VALUE = re.compile(r"\d[\d,.]*\s*[（(]\s*\d[\d,.]*\s*[)）]|\d[\d,.]*\s*[、・]\s*\d[\d,.]*$")
 LIST_SEPARATOR = re.compile(r"\s*(?:[、，]|\r?\n)\s*")
 # A clause or a note, not a name: sentence punctuation or note marks, a verb or copula ending,
@@ -608,8 +727,8 @@ def l1_07_one_value_per_cell(table: Table) -> list[Violation]:
     """Judged per column: a column holds several values per cell when its cells are lists
     of names (not sentences whose 「、」 is punctuation), coordinate pairs or two quantities
     written as a/b; numbers with a second number in brackets are found in any cell."""
-    places = [cell_name(r, c) for r, c, value in table.strings()
-              if any(mark in value for mark in "(（、・") and MULTI_VALUE.search(value)]
+    places = [cell_name(r, c) for r, c, value in table.cells_with(MULTI_VALUE_MARK)
+              if MULTI_VALUE.search(value)]
     coordinates = []
     numeric = set(table.numeric_columns())
     for c in table.data_columns():
@@ -624,7 +743,7 @@ def l1_07_one_value_per_cell(table: Table) -> list[Violation]:
         if pairs and len(pairs) >= 0.3 * len(strings) and not (
                 DAY_HEADER.search(table.header(c)) or TIME_HEADER.search(table.header(c))):
             places += [cell_name(r, c) for r in pairs]
-        located = [r for r, v in strings if _coordinates(v)]
+        located = [r for r, v in strings if "." in v and _coordinates(v)]
         if located and len(located) >= 0.3 * len(strings):
             coordinates += [cell_name(r, c) for r in located]
     found = _violation(N_("Cells holding more than one value ({count} cells)."),
@@ -651,7 +770,7 @@ def l1_08_platform_chars(table: Table) -> list[Violation]:
               and not ADDRESS_HEADER.search(table.header(c))}
     address = {c for c in range(table.width) if ADDRESS_HEADER.search(table.header(c))}
     header_rows = set(table.header_rows)
-    for r, c, value in _header_and_body_strings(table):
+    for r, c, value in _platform_candidates(table):
         found = _suspect_chars(value)
         if found and r not in header_rows and (c in exempt or (
                 c not in address and COMPANY.search(value))):  # a proper noun
@@ -663,9 +782,22 @@ def l1_08_platform_chars(table: Table) -> list[Violation]:
                       chars="".join(chars[:10])) if places else []
 
 
+def _platform_candidates(table: Table) -> list[tuple[int, int, str]]:
+    """The text cells that may hold platform-dependent characters: all with characters
+    beyond ASCII, or, where all of the body is in Shift_JIS (CP932), the header's and those
+    of the body with a character of CP932's extensions."""
+    try:
+        table.joined_strings().encode("cp932")
+    except UnicodeEncodeError:
+        return _header_and_body_strings(table, NOT_ASCII)
+    header = [(r, c, value) for r, c, value in _cells(table, table.header_rows)
+              if isinstance(value, str) and NOT_ASCII.search(value)]
+    return header + table.cells_with(_cp932_extensions())
+
+
 def l1_09_blank_and_zero(table: Table) -> list[Violation]:
     places = [cell_name(r, c) for c in table.numeric_columns()
-              for r, value in table.column_values(c) if text(value).strip() in DASHES]
+              for r, _, written in table.not_plain_numbers(c) if written in DASHES]
     return _violation(N_("Dashes in number columns leave zero and \"no data\" "
                          "indistinguishable ({count} cells)."), places) if places else []
 
@@ -718,15 +850,16 @@ def l1_15_quoting(table: Table) -> list[Violation]:
 def l2_01_numbers(table: Table) -> list[Violation]:
     places = []
     for c in table.numeric_columns():
-        for r, value in table.column_values(c):
-            if not is_number(value) and not is_date(value):
+        for r, value, _ in table.not_plain_numbers(c):
+            if not is_date(value):
                 places.append(cell_name(r, c))
     return _violation(N_("Number columns hold text, units, thousands separators or marks "
                          "({count} cells)."), places) if places else []
 
 
 def l2_02_omissions(table: Table) -> list[Violation]:
-    places = [cell_name(r, c) for r, c, value in table.strings() if value.strip() in DITTO]
+    places = [cell_name(r, c) for r, c, value in table.cells_with(DITTO_MARK)
+              if value.strip() in DITTO]
     numeric = set(table.numeric_columns())
     for c in [c for c in table.data_columns()[:2] if c not in numeric]:
         blanks, seen_value = [], False
@@ -761,10 +894,13 @@ def l2_03_unique_headers(table: Table) -> list[Violation]:
 
 def l2_04_choices(table: Table) -> list[Violation]:
     found = []
+    numeric = set(table.numeric_columns())
     for c in table.data_columns():
-        values = [text(v).strip() for _, v in table.column_values(c)]
+        values = table.column_texts(c)
+        if len(values) < 5 or c in numeric:
+            continue
         distinct = set(values)
-        if len(values) < 5 or len(distinct) > 15 or c in table.numeric_columns():
+        if len(distinct) > 15:
             continue
         keys = collections.defaultdict(set)
         for value in distinct:
@@ -816,7 +952,7 @@ def l3_01_header_first(table: Table) -> list[Violation]:
 
 def l3_03_symbols(table: Table) -> list[Violation]:
     places = [cell_name(r, c) for c in table.numeric_columns()
-              for r, value in table.column_values(c) if text(value).strip() in SPECIAL_SYMBOLS]
+              for r, _, written in table.not_plain_numbers(c) if written in SPECIAL_SYMBOLS]
     return _violation(N_("Special symbols in number columns ({count} cells) need a stated "
                          "definition."), places) if places else []
 
@@ -831,7 +967,7 @@ def l3_04_units(table: Table) -> list[Violation] | None:
     missing = []
     for c in columns:
         name = table.header(c)
-        if {text(v).strip() for _, v in table.column_values(c)} <= FLAGS:
+        if set(table.column_texts(c)) <= FLAGS:
             continue  # a 0/1 flag has no unit
         if not name or UNIT_IN_HEADER.search(name) or any(w in name for w in UNITLESS_WORDS):
             continue
@@ -847,11 +983,12 @@ def l3_04_units(table: Table) -> list[Violation] | None:
 def l3_05_time_axis(table: Table) -> list[Violation] | None:
     places, checked = [], False
     for c in table.data_columns():
-        values = [v for _, v in table.column_values(c)]
-        strings = [text(v).strip() for v in values if isinstance(v, str)]
-        dated = [s for s in strings if WAREKI.search(s) or ANY_DATE_SHAPE.match(s)]
+        strings = [written for (_, v), written in zip(table.column_values(c),
+                                                      table.column_texts(c))
+                   if isinstance(v, str)]
         about_time = TIME_HEADER.search(table.header(c))
-        if not dated or len(dated) < len(strings) * (0.5 if about_time else 0.8):
+        dated = _dated(strings, len(strings) * (0.5 if about_time else 0.8))
+        if not dated:
             continue
         checked = True
         if any(WAREKI.search(s) and not SEIREKI.search(s) for s in dated):
@@ -867,13 +1004,33 @@ def l3_05_time_axis(table: Table) -> list[Violation] | None:
                       columns=", ".join(places[:MAX_LOCATIONS])) if places else []
 
 
+def _dated(strings: list[str], required: float) -> list[str]:
+    """The values written as dates, if there are at least ``required`` of them (else [];
+    stops as soon as there cannot be)."""
+    dated: list[str] = []
+    allowed_misses = len(strings) - required
+    misses = 0
+    for s in strings:
+        if s.isdigit() and s.isascii():
+            is_dated = len(s) == 8  # of the shapes only the compact 20240401
+        else:
+            is_dated = bool(WAREKI.search(s) or ANY_DATE_SHAPE.match(s))
+        if is_dated:
+            dated.append(s)
+        else:
+            misses += 1
+            if misses > allowed_misses:
+                return []
+    return dated if dated and len(dated) >= required else []
+
+
 def l3_06_region(table: Table) -> list[Violation] | None:
     """Region columns are recognized by their values: region codes, official names, or
     (under a header naming a region) names cut short of their official form (東灘 for
     東灘区). A column of other values (地域区分: 住宅地, 商業地) is no region column."""
     places, regions = [], False
     for c in table.data_columns():
-        values = [text(v).strip() for _, v in table.column_values(c)][:200]
+        values = table.column_texts(c)[:200]
         kind = _region_kind(values, bool(REGION_HEADER.search(table.header(c))
                                          or REGION_CODE_HEADER.search(table.header(c))))
         if kind == "code":
