@@ -5,7 +5,9 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-__all__ = ["humanize_entity_type"]
+from ckanext.tdpf.lib.i18n import in_language
+
+__all__ = ["humanize_entity_type", "tdpf_harvest_message"]
 
 
 @tk.chained_helper
@@ -17,3 +19,8 @@ def humanize_entity_type(next_helper: Any, entity_type: str, object_type: str,
     if entity_type == "package" and object_type == "harvest" and purpose == "activity_record":
         return tk._("harvest source")
     return next_helper(entity_type, object_type, purpose)
+
+
+def tdpf_harvest_message(text: str) -> str:
+    """A job's stored error or warning (``"日本語 / English"``) in the page's language."""
+    return in_language(text or "", tk.h.lang() or "ja")

@@ -11,6 +11,7 @@ catalog, so ``make i18n`` keeps both in step.
 from __future__ import annotations
 
 import functools
+import re
 import gettext
 import os
 from typing import Any
@@ -56,3 +57,49 @@ def bilingual(message: str, **params: Any) -> str:
     """``"日本語 / English"``: one string for APIs that allow only one."""
     ja, en = japanese(message, **params), english(message, **params)
     return en if ja == en else f"{ja} / {en}"
+
+
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_LEAD = re.compile(r"^(?:[A-Za-z0-9_.\[\]-]+: )?")  # a path the message is about: "resources[3]: "
+_TAIL = " — "  # a value quoted after the pair: "… / … — \"value\""
+_PLACEHOLDER = re.compile(r"\{|%\(")
+
+
+@functools.lru_cache(maxsize=1)
+def _english_openings() -> tuple[str, ...]:
+    """How the catalog's English messages begin, up to their first placeholder."""
+    catalog = getattr(_japanese_catalog(), "_catalog", {})
+    openings = set()
+    for msgid in catalog:
+        text = msgid[0] if isinstance(msgid, tuple) else msgid
+        opening = _PLACEHOLDER.split(text, 1)[0] if text else ""
+        if len(opening) >= 4:
+            openings.add(opening)
+    return tuple(openings)
+
+
+def in_language(text: str, language: str) -> str:
+    """One language of a stored ``bilingual`` text, for a page in that language.
+
+    Texts stored once for every reader (a harvest job's errors and warnings) carry
+    ``"日本語 / English"``, perhaps after the path they are about and before the value they
+    quote: ``resources[3]: 同じ URL … / resource dropped: … — "https://…"``. The pair splits at
+    the first ``" / "`` with kana before it and one of the catalog's English messages after
+    it (so a ``" / "`` inside a value is not taken), else at the first with kana before it and
+    an English word after it; a text not of this form is returned as it is.
+    """
+    candidates = []
+    start = 0
+    while (at := text.find(" / ", start)) != -1:
+        start = at + 3
+        before, after = text[:at], text[at + 3:]
+        if _KANA.search(before) and after[:1].isascii() and after[:1].isalpha():
+            candidates.append((before, after))
+    if not candidates:
+        return text
+    openings = _english_openings()
+    before, after = next(((b, a) for b, a in candidates if a.startswith(openings)), candidates[0])
+    if language.startswith("ja"):
+        value = after.rfind(_TAIL)
+        return before + (after[value:] if value != -1 and _TAIL not in before else "")
+    return _LEAD.match(before)[0] + after

@@ -86,3 +86,34 @@ def test_every_javascript_string_of_core_has_japanese():
     assert js, "core's template lists no JS strings"
     missing = [msgid for msgid in js if not japanese(core_ja.get(msgid)) and not japanese(ours.get(msgid))]
     assert not missing, f"JS strings without Japanese (add them to lib/core_messages.py): {missing}"
+
+
+@pytest.mark.parametrize("stored, ja, en", [
+    # a harvest warning: a path, the pair, the value quoted after it
+    ('resources[0]: resources[2] と同じ URL のため、このリソースを削除しました / resource dropped: '
+     'the same URL as resources[2] — "https://example.jp/a"',
+     'resources[0]: resources[2] と同じ URL のため、このリソースを削除しました — "https://example.jp/a"',
+     'resources[0]: resource dropped: the same URL as resources[2] — "https://example.jp/a"'),
+    # a " / " inside a value is not the split
+    ("名前 x は、データセット「目黒区 / 人口」で使われています / The name x is already used by "
+     "the dataset \"目黒区 / 人口\"",
+     "名前 x は、データセット「目黒区 / 人口」で使われています",
+     "The name x is already used by the dataset \"目黒区 / 人口\""),
+    # not a pair: as it is
+    ("HTTP 404 / Not Found", "HTTP 404 / Not Found", "HTTP 404 / Not Found"),
+    ("", "", ""),
+])
+def test_a_stored_bilingual_text_shown_in_one_language(stored, ja, en):
+    from ckanext.tdpf.lib.i18n import in_language
+
+    assert in_language(stored, "ja") == ja
+    assert in_language(stored, "en") == en
+
+
+def test_bilingual_and_in_language_round_trip():
+    from ckanext.tdpf.lib.i18n import bilingual, english, in_language, japanese
+
+    message = "The record could not be imported: {error}"
+    stored = bilingual(message, error="x / y")
+    assert in_language(stored, "ja") == japanese(message, error="x / y")
+    assert in_language(stored, "en") == english(message, error="x / y")

@@ -137,6 +137,11 @@ class TestCleaned:
         assert 'class="tdpf-harvest-warnings">11<' in text
         report = text.split('class="tdpf-harvest-warning-report"', 1)[1]
         assert "resources[72].name" in report and BIG["id"] in report
+        # stored as "日本語 / English"; a Japanese page shows the Japanese and the value
+        assert "制御文字を削除しました — " in report and "removed control characters" not in report
+        english = app.get(f"/en/harvest/{source['name']}/job/{job['id']}",
+                          headers={"Authorization": token}).get_data(as_text=True)
+        assert "removed control characters — " in english and "制御文字を削除しました" not in english
         assert refused["id"] not in report  # its error is in the error report
         before = text.split('class="tdpf-harvest-warning-report"', 1)[0]
         assert "resources[0].name" in before and refused["id"] in before
