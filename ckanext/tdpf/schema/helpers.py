@@ -20,7 +20,8 @@ __all__ = ["tdpf_schema_choices", "tdpf_schema_label", "tdpf_schema_stage_label"
            "tdpf_schema_findings", "tdpf_schema_rating_error", "tdpf_schema_severity_label",
            "tdpf_schema_licences_by_distribution", "tdpf_schema_name_prefixes",
            "tdpf_schema_rule_fix", "tdpf_schema_rating_in_progress",
-           "tdpf_schema_findings_by_rule", "render_datetime"]
+           "tdpf_schema_findings_by_rule", "render_datetime",
+           "time_ago_from_timestamp"]
 
 SEVERITY_LABELS = {
     "FATAL": ("致命的（レベルが0点）", "Fatal (level scores 0)"),
@@ -163,6 +164,14 @@ def render_datetime(next_helper: Any, datetime_: Any, date_format: str | None = 
             ":%S" if with_hours and with_seconds else "")
     return next_helper(datetime_, date_format=date_format, with_hours=with_hours,
                        with_seconds=with_seconds)
+
+
+@tk.chained_helper
+def time_ago_from_timestamp(next_helper: Any, timestamp: Any) -> str:
+    """Activity streams and profiles in the same one form as every other time on the site
+    (2026年12月1日 07:53), not CKAN's relative "16 分前" beside absolute dates elsewhere."""
+    rendered = tk.h.render_datetime(timestamp, with_hours=True)
+    return rendered or next_helper(timestamp)
 
 
 def _as_utc(value: Any) -> Any:

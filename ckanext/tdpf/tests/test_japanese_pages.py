@@ -313,6 +313,8 @@ def test_translated_pages_keep_their_facts(app, world):
     activity = visible_text(app.get(f"/dataset/activity/{world.open['name']}",
                                     headers=headers).get_data(as_text=True))
     assert "データセットの作成" in activity
+    # when, in the one form of every other time on the site (not "16 分前")
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", activity) and not re.search(r"\d+ ?(秒|分|時間|日)前", activity)
     changes = visible_text(app.get(f"/dataset/changes/{world.activities[0]['id']}",
                                    headers=world.headers["editor"]).get_data(as_text=True))
     assert "生活、観光" in changes
