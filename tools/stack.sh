@@ -20,6 +20,7 @@ PG_PORT=${TDPF_PG_PORT:-5432}
 REDIS_PORT=${TDPF_REDIS_PORT:-6379}
 SOLR_PORT=${TDPF_SOLR_PORT:-8983}
 CKAN_PORT=${TDPF_CKAN_PORT:-5000}
+MAIL_PORT=${TDPF_MAIL_PORT:-8025}
 PG_BIN=/usr/lib/postgresql/15/bin
 LAUNCHER_DIR=$ROOT/tools/solr-launcher
 LAUNCHER_JAR=$LAUNCHER_DIR/target/ckan-solr-launcher-1.0.0.jar
@@ -222,7 +223,7 @@ write_config() {
     CKAN_SOLR_URL="http://127.0.0.1:$SOLR_PORT/solr/ckan" CKAN_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
     CKAN_DATASTORE_WRITE_URL="postgresql://ckan_default@127.0.0.1:$PG_PORT/datastore_default" \
     CKAN_DATASTORE_READ_URL="postgresql://datastore_default@127.0.0.1:$PG_PORT/datastore_default" \
-    TDPF_EXTRA_CONFIG="ckan.auth.create_user_via_web=true" \
+    TDPF_EXTRA_CONFIG=$'ckan.auth.create_user_via_web=true\n'"smtp.server=127.0.0.1:$MAIL_PORT"$'\nsmtp.mail_from=tdpf@example.invalid' \
     "$VENV/bin/python" "$ROOT/docker/ckan_config.py" "$DEV/ckan.ini"
 }
 
@@ -262,6 +263,17 @@ start_workers() {
   say "started the job worker and the harvest consumers"
 }
 
+# The site's mail (access requests, decisions, expiry notices) goes to a local SMTP server
+# that keeps every message in the maildir .dev/mail/ (aiosmtpd, a dev requirement).
+start_mail() {
+  if [ -f "$DEV/mail.pid" ] && kill -0 "$(cat "$DEV/mail.pid")" 2>/dev/null; then return; fi
+  port_open "$MAIL_PORT" && die "port $MAIL_PORT is taken; stop the other server or set TDPF_MAIL_PORT"
+  mkdir -p "$DEV/mail"
+  nohup "$VENV/bin/python" -m aiosmtpd -n -l "127.0.0.1:$MAIL_PORT" -c aiosmtpd.handlers.Mailbox \
+    "$DEV/mail" >"$LOGS/mail.log" 2>&1 </dev/null &
+  echo $! > "$DEV/mail.pid"
+}
+
 stop_pidfile() {
   local file=$1
   [ -f "$file" ] || return 0
@@ -282,6 +294,7 @@ run() {
   write_config
   migrate
   start_workers
+  start_mail
   port_open "$CKAN_PORT" && die "port $CKAN_PORT is taken; stop the other server or set TDPF_CKAN_PORT"
   say "starting CKAN on http://127.0.0.1:$CKAN_PORT"
   "$VENV/bin/ckan" -c "$DEV/ckan.ini" run -H 127.0.0.1 -p "$CKAN_PORT" --disable-reloader \
@@ -304,6 +317,7 @@ run() {
   Log in as: admin / $(cat "$DEV/admin-password")   (API token: .dev/admin-token)
   Shared data demo (/dataset/meguro-shared-demo): $(awk '{printf "%s / %s   ", $1, $2}' "$DEV/demo-passwords")
     (demo_provider edits 目黒区's data and decides its requests; demo_user can request access)
+  Mail the site sends (requests, decisions, expiry notices): .dev/mail/new/ (SMTP 127.0.0.1:$MAIL_PORT)
   Logs: .dev/logs/   Ready in $(( $(date +%s) - started )) s.   Ctrl-C stops CKAN; 'make stop' stops the services.
 
 EOF
@@ -320,6 +334,7 @@ run_tests() {
 
 stop() {
   for entry in "${WORKERS[@]}"; do stop_pidfile "$DEV/${entry%%:*}.pid"; done
+  stop_pidfile "$DEV/mail.pid"
   stop_pidfile "$DEV/solr.ready" 2
   if [ -f "$DEV/redis.pid" ]; then stop_pidfile "$DEV/redis.pid"; fi
   if [ -f "$DEV/pgdata.path" ]; then
