@@ -8,9 +8,6 @@
 #   tools/stack.sh test ...  up, then run the test suite (arguments go to pytest)
 #   tools/stack.sh stop      stop everything this checkout started
 #   tools/stack.sh status    what is running
-#   tools/stack.sh cloud-up|cloud-down|cloud-status|cloud-test|cloud-ctl
-#                            cloud mode: SolrCloud, 2 web processes behind nginx, 2 workers,
-#                            gather + 2 fetch consumers (tools/cloud/cloud.sh, README "Scale-out")
 #
 # Every step is idempotent: re-running only does what is missing. State lives in .dev/.
 set -euo pipefail
@@ -271,7 +268,7 @@ start_workers() {
 start_mail() {
   if [ -f "$DEV/mail.pid" ] && kill -0 "$(cat "$DEV/mail.pid")" 2>/dev/null; then return; fi
   port_open "$MAIL_PORT" && die "port $MAIL_PORT is taken; stop the other server or set TDPF_MAIL_PORT"
-  mkdir -p "$DEV/mail"
+  mkdir -p "$DEV/mail/cur" "$DEV/mail/new" "$DEV/mail/tmp"  # a maildir
   nohup "$VENV/bin/python" -m aiosmtpd -n -l "127.0.0.1:$MAIL_PORT" -c aiosmtpd.handlers.Mailbox \
     "$DEV/mail" >"$LOGS/mail.log" 2>&1 </dev/null &
   echo $! > "$DEV/mail.pid"
@@ -366,7 +363,5 @@ case "$cmd" in
   test) run_tests "$@" ;;
   stop) stop ;;
   status) status ;;
-  cloud-up|cloud-test) up; source "$ROOT/tools/cloud/cloud.sh"; cloud_main "$cmd" "$@" ;;
-  cloud-*) source "$ROOT/tools/cloud/cloud.sh"; cloud_main "$cmd" "$@" ;;
   *) die "unknown command: $cmd (install, up, run, test, stop, status)" ;;
 esac
