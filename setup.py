@@ -13,6 +13,7 @@ PLUGINS = [
     "tdpf_dcat_harvester = ckanext.tdpf.harvest.harvesters.dcat:DCATHarvester",
     "tdpf_csv_list_harvester = ckanext.tdpf.harvest.harvesters.csv_list:CSVListHarvester",
     "tdpf_access = ckanext.tdpf.access.plugin:AccessPlugin",
+    "tdpf_prep = ckanext.tdpf.prep.plugin:PrepPlugin",
 ]
 
 # Code packages, without tests; the schemas and translations come from the top level.
@@ -39,6 +40,7 @@ setup(
         "ckanext.tdpf.lib": ["data/*"],
         "ckanext.tdpf.harvest": ["config_declaration.yaml", "templates/**/*", "assets/**/*"],
         "ckanext.tdpf.access": ["config_declaration.yaml", "templates/**/*", "assets/**/*"],
+        "ckanext.tdpf.prep": ["config_declaration.yaml", "templates/**/*"],
         "ckanext.tdpf.schemas": ["*.yaml", "*.csv"],
         "ckanext.tdpf.i18n": ["*.pot", "*/LC_MESSAGES/*.po", "*/LC_MESSAGES/*.mo"],
     },
@@ -54,6 +56,7 @@ setup(
         "requests==2.34.2",
         "openpyxl==3.1.5",
         "xlrd==2.0.2",
+        "pdfplumber==0.11.10",
     ],
     entry_points={
         "ckan.plugins": PLUGINS,

@@ -32,6 +32,7 @@ def test_wheel_registers_the_plugins_and_the_dcat_profile(wheel):
         "tdpf_schema": "ckanext.tdpf.schema.plugin:SchemaPlugin",
         "tdpf_harvest": "ckanext.tdpf.harvest.plugin:HarvestPlugin",
         "tdpf_access": "ckanext.tdpf.access.plugin:AccessPlugin",
+        "tdpf_prep": "ckanext.tdpf.prep.plugin:PrepPlugin",
         "tdpf_ckan_harvester": "ckanext.tdpf.harvest.harvesters.ckan:CKANHarvester",
         "tdpf_dcat_harvester": "ckanext.tdpf.harvest.harvesters.dcat:DCATHarvester",
         "tdpf_csv_list_harvester": "ckanext.tdpf.harvest.harvesters.csv_list:CSVListHarvester",
@@ -50,7 +51,7 @@ def test_wheel_carries_every_schema_and_package_file(wheel):
     names = set(wheel.namelist())
     expected = [f"ckanext/tdpf/schemas/{p.name}" for p in (ROOT / "schemas").iterdir()
                 if p.suffix in {".yaml", ".csv", ".py"}]
-    for sub in ("schema", "harvest", "access"):
+    for sub in ("schema", "harvest", "access", "prep"):
         base = ROOT / "ckanext/tdpf" / sub
         expected += [
             str(path.relative_to(ROOT)) for path in base.rglob("*")

@@ -21,6 +21,10 @@ from ckanext.tdpf.lib.rating.readers import Sheet, UnreadableFile, Workbook, cel
 
 from . import values as V
 
+# The engine's version, recorded on every published file (tdpf_prep_version): a change of
+# what preparing does changes it.
+VERSION = "1.0"
+
 # --- results ----------------------------------------------------------------------------------
 
 ERRORS = {

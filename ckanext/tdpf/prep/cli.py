@@ -1,0 +1,120 @@
+"""``ckan tdpf-prep``: データ整備 at the desk. ``convert`` needs no site (a file in, tidy CSV
+out, the changes and the data rate before and after printed); ``resource`` prepares a
+resource of the site and can publish the result."""
+from __future__ import annotations
+
+import pathlib
+import sys
+
+import click
+
+from ckanext.tdpf.lib.rating import rate
+
+from . import engine
+from .engine import scores
+
+__all__ = ["tdpf_prep"]
+
+
+@click.group("tdpf-prep", short_help="TDPF data preparation (データ整備)")
+def tdpf_prep() -> None:
+    pass
+
+
+def _rating(rating: dict) -> str:
+    return " ".join(f"{key}={'—' if rating[key] is None else rating[key]}"
+                    for key in ("stage", "L1", "L2", "L3"))
+
+
+def _outputs(out: pathlib.Path | None, source: pathlib.Path, count: int) -> list[pathlib.Path]:
+    base = out or source.with_name(source.stem + "_prepared.csv")
+    if count == 1:
+        return [base]
+    return [base.with_name(f"{base.stem}_{i}{base.suffix}") for i in range(1, count + 1)]
+
+
+@tdpf_prep.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=pathlib.Path),
+              help="The prepared CSV (one file in; a workbook's tables are numbered _1, _2…).")
+@click.option("--sheet", help="Only this sheet of a workbook.")
+@click.option("--quiet", is_flag=True, help="Only the before → after line per file.")
+def convert(files: tuple[pathlib.Path, ...], output: pathlib.Path | None, sheet: str | None,
+            quiet: bool) -> None:
+    """Prepare FILES (CSV, TSV, XLSX, XLS, ODS, text PDF) into tidy UTF-8 CSV files, print
+    the changes made and the data rate before and after. Needs no site."""
+    if output and len(files) > 1:
+        raise click.UsageError("-o works with one file; without it each file's CSV is "
+                               "written next to it.")
+    failed = 0
+    with click.progressbar(files, label="データ整備", file=sys.stderr,
+                           show_pos=True) if len(files) > 1 else _plain(files) as items:
+        for path in items:
+            content = path.read_bytes()
+            try:
+                prepared = engine.prepare(content, sheet=sheet)
+            except engine.PrepError as error:
+                failed += 1
+                click.echo(f"{path}: {error.message['ja']} / {error.message['en']}", err=True)
+                continue
+            before = scores.summary(rate(content))
+            for table, target in zip(prepared.tables,
+                                     _outputs(output, path, len(prepared.tables))):
+                target.write_bytes(table.csv_bytes())
+                after = scores.after(table)
+                click.echo(f"{path} [{table.name}] → {target}: {table.row_count} rows; "
+                           f"before {_rating(before)} → after {_rating(after)}")
+                if not quiet:
+                    for change in prepared.changes + table.changes:
+                        click.echo(f"  {change.rule} {change.what('ja')}  "
+                                   f"({_short(change.where)})")
+                    for line in table.description:
+                        click.echo(f"  説明へ: {line}")
+    if failed:
+        raise SystemExit(1)
+
+
+class _plain:
+    def __init__(self, items):
+        self.items = items
+
+    def __enter__(self):
+        return self.items
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _short(where: str, limit: int = 120) -> str:
+    return where if len(where) <= limit else where[:limit] + "…"
+
+
+@tdpf_prep.command()
+@click.argument("resource_id")
+@click.option("--table", help="The table to publish (default: the first).")
+@click.option("--publish", is_flag=True, help="Add the prepared table to the dataset.")
+@click.option("--user", help="Act as this user (default: the site user).")
+def resource(resource_id: str, table: str | None, publish: bool, user: str | None) -> None:
+    """Prepare a resource of the site: print its tables, changes and data rate before and
+    after; with --publish add the prepared table to its dataset as a new CSV file."""
+    import ckan.plugins.toolkit as tk
+
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    context = {"user": user or site_user}
+    try:
+        result = tk.get_action("tdpf_prep_preview")(dict(context), {"resource_id": resource_id})
+    except (tk.ValidationError, tk.NotAuthorized) as error:
+        raise click.ClickException(str(getattr(error, "error_dict", error)))
+    for item in result["tables"]:
+        click.echo(f"[{item['name']}] {item['row_count']} rows; before "
+                   f"{_rating(item['rating_before'])} → after {_rating(item['rating_after'])}")
+        for change in item["changes"]:
+            click.echo(f"  {change['rule']} {change['what']}  ({_short(change['where'])})")
+    if publish:
+        try:
+            created = tk.get_action("tdpf_prep_publish")(dict(context), {
+                "resource_id": resource_id, **({"table": table} if table else {})})
+        except (tk.ValidationError, tk.NotAuthorized) as error:
+            raise click.ClickException(str(getattr(error, "error_dict", error)))
+        click.echo(f"published: {created['id']} {created.get('name')}")

@@ -1,0 +1,90 @@
+"""A resource's bytes for preparing: an upload from the site's storage, a linked file over
+HTTP(S) from public addresses only, both within the size limit and (downloads) the time
+limit. The same safety as the rating's download (tdpf_schema), kept here because plugins do
+not import one another."""
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import time
+import urllib.parse
+
+import requests
+
+import ckan.plugins.toolkit as tk
+from ckan.lib import uploader
+
+
+class FetchError(Exception):
+    """``code``: unreachable, too_large, timeout or forbidden_address."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def fetch(resource: dict) -> bytes:
+    limit = tk.config["ckanext.tdpf.prep.max_bytes"]
+    if resource.get("url_type") == "upload":
+        path = uploader.get_resource_uploader(dict(resource)).get_path(resource["id"])
+        if not path or not os.path.exists(path):
+            raise FetchError("unreachable")
+        if os.path.getsize(path) > limit:
+            raise FetchError("too_large")
+        with open(path, "rb") as stream:
+            return stream.read()
+    return _download(resource.get("url") or "", limit)
+
+
+def _check_address(url: str) -> None:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError("unreachable")
+    if tk.config["ckanext.tdpf.prep.allow_private_addresses"]:
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 80, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        raise FetchError("unreachable") from None
+    if any(not ipaddress.ip_address(info[4][0]).is_global for info in infos):
+        raise FetchError("forbidden_address")
+
+
+def _download(url: str, limit: int) -> bytes:
+    timeout = tk.config["ckanext.tdpf.prep.timeout"]
+    headers = {"User-Agent": tk.config["ckanext.tdpf.prep.user_agent"]}
+    deadline = time.monotonic() + timeout
+    session = requests.Session()
+    for _ in range(5):  # redirects followed here, each address checked
+        _check_address(url)
+        try:
+            response = session.get(url, stream=True, timeout=(min(timeout, 10), timeout),
+                                   headers=headers, allow_redirects=False)
+        except requests.Timeout:
+            raise FetchError("timeout") from None
+        except requests.RequestException:
+            raise FetchError("unreachable") from None
+        with response:
+            if response.is_redirect and response.headers.get("Location"):
+                url = urllib.parse.urljoin(url, response.headers["Location"])
+                continue
+            if response.status_code >= 400:
+                raise FetchError("unreachable")
+            declared = response.headers.get("Content-Length")
+            if declared and declared.isdigit() and int(declared) > limit:
+                raise FetchError("too_large")
+            content = bytearray()
+            try:
+                for chunk in response.iter_content(65536):
+                    content += chunk
+                    if len(content) > limit:
+                        raise FetchError("too_large")
+                    if time.monotonic() > deadline:
+                        raise FetchError("timeout")
+            except requests.Timeout:
+                raise FetchError("timeout") from None
+            except requests.RequestException:
+                raise FetchError("unreachable") from None
+            return bytes(content)
+    raise FetchError("unreachable")

@@ -1,0 +1,155 @@
+"""The tdpf_prep actions: check access, validate, act, return a dict."""
+from __future__ import annotations
+
+import datetime
+import io
+import re
+from typing import Any
+
+from werkzeug.datastructures import FileStorage
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.types import Context, DataDict
+
+from ckanext.tdpf.lib.i18n import N_, bilingual
+from ckanext.tdpf.lib.rating import rate
+
+from .. import engine, fetch
+from ..engine import scores
+from . import schema
+
+__all__ = ["tdpf_prep_preview", "tdpf_prep_publish"]
+
+PREVIEW_ROWS = 20
+FETCH_ERRORS = {
+    "unreachable": N_("The file could not be downloaded."),
+    "too_large": N_("The file is larger than the size limit for data preparation."),
+    "timeout": N_("Downloading the file took longer than the time limit."),
+    "forbidden_address": N_("The file's address is not a public address."),
+}
+NO_RESOURCE = N_("No file you may prepare has this id (it does not exist, or only the "
+                 "dataset's editors may prepare it).")
+
+
+def _validate(data_dict: DataDict, schema_: dict, context: Context) -> dict:
+    data, errors = tk.navl_validate(dict(data_dict), schema_, context)
+    if errors:
+        raise tk.ValidationError(errors)
+    return data
+
+
+def _fail(field: str, message: str) -> None:
+    raise tk.ValidationError({field: [bilingual(message)]})
+
+
+def _resource(context: Context, resource_id: str) -> dict:
+    """The resource, if the caller edits its dataset; a missing resource and one the caller
+    may not prepare get the same answer."""
+    resource = model.Resource.get(resource_id)
+    if resource is None or resource.state != "active" or resource.package.state != "active":
+        _fail("resource_id", NO_RESOURCE)
+    try:
+        tk.check_access("package_update", {"user": context.get("user")},
+                        {"id": resource.package_id})
+        shown = tk.get_action("resource_show")({"user": context.get("user")},
+                                               {"id": resource.id})
+    except (tk.NotAuthorized, tk.ObjectNotFound):
+        _fail("resource_id", NO_RESOURCE)
+    return shown
+
+
+def _prepared(context: Context, resource: dict, sheet: str | None) -> tuple[bytes,
+                                                                           engine.Prepared]:
+    try:
+        content = fetch.fetch(resource)
+    except fetch.FetchError as error:
+        _fail("resource_id", FETCH_ERRORS[error.code])
+    try:
+        prepared = engine.prepare(content, sheet=sheet)
+    except engine.PrepError as error:
+        field = "sheet" if sheet and error.code == "empty" else "resource_id"
+        message = (N_("The file has no sheet of this name.") if field == "sheet"
+                   else engine.ERRORS[error.code])
+        _fail(field, message)
+    return content, prepared
+
+
+def _language() -> str:
+    try:
+        return "en" if tk.h.lang() == "en" else "ja"
+    except (RuntimeError, AttributeError, TypeError):
+        return "ja"
+
+
+@tk.side_effect_free
+def tdpf_prep_preview(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The tables a resource's file becomes once prepared (データ整備), with the changes made
+    and the data rate before and after. For the dataset's editors and sysadmins.
+
+    :param resource_id: the resource's id
+    :param sheet: only this sheet of a workbook (optional)
+    :returns: ``tables``: each with ``name``, ``header``, ``rows`` (the first 20),
+        ``row_count``, ``changes`` (``rule``, ``where``, ``what``), ``description`` (titles
+        and notes moved out of the table), ``rating_before`` and ``rating_after``
+        (``stage``, ``L1``, ``L2``, ``L3``)
+    """
+    tk.check_access("tdpf_prep_preview", context, data_dict)
+    data = _validate(data_dict, schema.preview(), context)
+    resource = _resource(context, data["resource_id"])
+    content, prepared = _prepared(context, resource, data.get("sheet"))
+    before = scores.summary(rate(content))
+    language = _language()
+    tables = []
+    for table in prepared.tables:
+        changes = prepared.changes + table.changes
+        tables.append({
+            "name": table.name,
+            "sheet": table.sheet,
+            "header": table.header,
+            "rows": table.rows[:PREVIEW_ROWS],
+            "row_count": table.row_count,
+            "changes": [change.as_dict(language) for change in changes],
+            "description": table.description,
+            "rating_before": before,
+            "rating_after": scores.after(table),
+        })
+    return {"tables": tables}
+
+
+def tdpf_prep_publish(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Add a prepared table to the resource's dataset as a new uploaded CSV file; it is
+    rated like any file.
+
+    :param resource_id: the resource whose file is prepared
+    :param table: the name of the table to publish (optional: the first table)
+    :param name: the new resource's name (optional: the source's name, marked prepared)
+    :returns: the new resource, with ``tdpf_prep_source_resource_id``,
+        ``tdpf_prep_version`` and ``tdpf_prep_at``
+    """
+    tk.check_access("tdpf_prep_publish", context, data_dict)
+    data = _validate(data_dict, schema.publish(), context)
+    resource = _resource(context, data["resource_id"])
+    _, prepared = _prepared(context, resource, None)
+    names = [table.name for table in prepared.tables]
+    if data.get("table") and data["table"] not in names:
+        raise tk.ValidationError({"table": [bilingual(N_(
+            "The file has no table of this name; its tables: {names}."),
+            names=", ".join(names))]})
+    table = prepared.table(data.get("table"))
+    source_name = resource.get("name") or resource["id"]
+    suffix = "" if len(prepared.tables) == 1 else f" {table.name}"
+    name = data.get("name") or tk._("{name} (prepared)").format(name=source_name + suffix)
+    stem = re.sub(r"[^\w.-]+", "_", (resource.get("url") or "").rsplit("/", 1)[-1]
+                  .rsplit(".", 1)[0] or "data")[:80] or "data"
+    upload = FileStorage(io.BytesIO(table.csv_bytes()), filename=f"{stem}_prepared.csv",
+                         content_type="text/csv")
+    created = tk.get_action("resource_create")(
+        {"user": context.get("user")},
+        {"package_id": resource["package_id"], "name": name, "url": "", "upload": upload,
+         "format": "CSV", "description": "\n\n".join(table.description),
+         "tdpf_prep_source_resource_id": resource["id"],
+         "tdpf_prep_version": engine.VERSION,
+         "tdpf_prep_at": datetime.datetime.now(datetime.timezone.utc).isoformat(
+             timespec="seconds")})
+    return created
