@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -52,12 +52,14 @@ def _url(path: str) -> str:
 
 
 def _text(message: str, **params: Any) -> str:
-    """The Japanese text, then the English."""
-    ja, en = japanese(message, **params), english(message, **params)
+    """The Japanese text, then the English; a ``Label`` parameter is given in each."""
+    ja = japanese(message, **{k: v.ja if isinstance(v, Label) else v for k, v in params.items()})
+    en = english(message, **{k: v.en if isinstance(v, Label) else v for k, v in params.items()})
     return ja if ja == en else f"{ja}\n\n---\n\n{en}"
 
 
 def _subject(message: str, **params: Any) -> str:
+    params = {k: v.ja if isinstance(v, Label) else v for k, v in params.items()}
     return f"[{japanese(SIGNATURE)}] {japanese(message, **params)}"
 
 
@@ -148,7 +150,13 @@ def _day(moment: datetime.datetime) -> str:
     return moment.astimezone(JST).date().isoformat()
 
 
-def _label(kind: str, code: str) -> str:
+class Label(NamedTuple):
+    """A choice's label in each language of the mail."""
+    ja: str
+    en: str
+
+
+def _label(kind: str, code: str) -> Label:
     from ckanext.tdpf.lib import vocabularies as vocab
     table = {"purpose": vocab.PURPOSES, "user_type": vocab.USER_TYPES}[kind]
-    return table[code][0] if code in table else code
+    return Label(table[code][0], table[code][1]) if code in table else Label(code, code)

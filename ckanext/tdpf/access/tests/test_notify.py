@@ -82,6 +82,8 @@ def test_a_new_request_mails_the_providers_editors_and_admins(tdpf_world, inbox)
     assert requester["name"] in text and "研究" in text
     assert "http://test.ckan.net/organization/t131083/access" in text
     assert "requested access" in text  # the English follows the Japanese
+    japanese, english = text.split("\n---\n", 1)
+    assert "利用目的: 研究" in japanese and "Purpose: Research" in english  # each in its language
 
 
 def test_a_decision_mails_the_requester(tdpf_world, inbox):
