@@ -15,6 +15,7 @@ job (``rate_pending``) takes ``rating.batch_size`` of them at a time.
 """
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import dataclasses
 import datetime
@@ -26,10 +27,9 @@ import threading
 import urllib.parse
 from typing import Any, Iterable
 
-import requests
-from requests.adapters import HTTPAdapter
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
+from sqlalchemy.orm import defer
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -38,7 +38,7 @@ from ckan.lib.redis import connect_to_redis
 from ckanext.tdpf.lib import indexing
 
 from ckanext.tdpf.lib import rating
-from .fetch import FetchError, HostGate, fetch_conditional, host_of
+from .fetch import FetchError, HostGate, fetch_conditional, host_of, pool
 from .model import ResourceRating
 
 log = logging.getLogger(__name__)
@@ -116,39 +116,27 @@ class _Checker:
     def __init__(self, force: bool) -> None:
         self.force = force
         self.gate = HostGate()
-        self.local = threading.local()
-        self.sessions: list[requests.Session] = []
+        self.connections = pool(self.gate.concurrency)  # kept alive, shared by the threads
         self.lock = threading.Lock()
         self.by_hash: dict[str, rating.Rating] = {}  # identical bytes are scored once
 
-    def session(self) -> requests.Session:
-        session = getattr(self.local, "session", None)
-        if session is None:
-            session = requests.Session()
-            adapter = HTTPAdapter(pool_connections=16, pool_maxsize=16)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            self.local.session = session
-            with self.lock:
-                self.sessions.append(session)
-        return session
-
     def close(self) -> None:
-        for session in self.sessions:
-            session.close()
+        self.connections.clear()
 
-    def check(self, item: _Check) -> _Outcome:
+    def check(self, item: _Check, slot_taken: bool = False) -> _Outcome:
+        """Fetch and score one file (``slot_taken``: its host's slot was taken by
+        ``HostGate.take``)."""
         resource = item.resource
         host = host_of(resource)
         conditional = item.conditional and not self.force
         try:
-            if host:
+            if host and not slot_taken:
                 self.gate.acquire(host)
             error = None
             try:
                 fetched = fetch_conditional(
                     resource, item.etag if conditional else None,
-                    item.last_modified if conditional else None, self.session())
+                    item.last_modified if conditional else None, self.connections)
             except FetchError as failure:
                 error = failure
                 raise
@@ -198,6 +186,18 @@ def _resources(package_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
+def _ratings(package_ids: list[str]) -> dict[str, dict[str, ResourceRating]]:
+    """``ResourceRating.for_packages`` without reading the findings: deciding what to look
+    at needs the validators and hashes; findings are replaced, not read (decoding them was
+    most of an unchanged batch's own time)."""
+    found: dict[str, dict[str, ResourceRating]] = {}
+    for row in model.Session.query(ResourceRating).options(
+            defer(ResourceRating.findings), defer(ResourceRating.not_judged)).filter(
+            ResourceRating.package_id.in_(package_ids)):
+        found.setdefault(row.package_id, {})[row.resource_id] = row
+    return found
+
+
 def rate_datasets(package_ids: Iterable[str], force: bool = False, recheck: bool = False,
                   index_commit: bool = True) -> dict[str, int]:
     """Rate the resources of many datasets in one go; returns the summary.
@@ -211,7 +211,7 @@ def rate_datasets(package_ids: Iterable[str], force: bool = False, recheck: bool
     if not package_ids:
         return summary
     resources = _resources(package_ids)
-    existing = ResourceRating.for_packages(package_ids)
+    existing = _ratings(package_ids)
     active = {row.id for row in model.Session.query(model.Package.id).filter(
         model.Package.id.in_(package_ids), model.Package.state == "active")}
     summary["datasets"] = len(active)
@@ -299,13 +299,28 @@ def _check_all(checks: list[_Check], force: bool) -> list[_Outcome]:
         return []
     checker = _Checker(force)
     threads = max(1, min(tk.config["ckanext.tdpf.schema.rating.fetch_threads"], len(checks)))
+    # each host's files in the order to start them; a thread takes the next file of a host
+    # with a free slot, so a host whose slots are all held by slow downloads holds no thread
+    pending: dict[str | None, collections.deque] = {}
+    for index in _order(checks):
+        pending.setdefault(host_of(checks[index].resource), collections.deque()).append(index)
+    outcomes: list[_Outcome | None] = [None] * len(checks)
+
+    def work() -> None:
+        while True:
+            try:
+                index, slot_taken = checker.gate.take(pending)
+            except LookupError:
+                return
+            outcomes[index] = checker.check(checks[index], slot_taken)
+
     try:
-        with concurrent.futures.ThreadPoolExecutor(threads, "tdpf-rating") as pool:
-            futures = {index: pool.submit(checker.check, checks[index])
-                       for index in _order(checks)}
-            return [futures[index].result() for index in range(len(checks))]
+        with concurrent.futures.ThreadPoolExecutor(threads, "tdpf-rating") as executor:
+            for future in [executor.submit(work) for _ in range(threads)]:
+                future.result()
     finally:
         checker.close()
+    return [outcome or _Outcome("error", rating.failed("unreachable")) for outcome in outcomes]
 
 
 def _order(checks: list[_Check]) -> list[int]:

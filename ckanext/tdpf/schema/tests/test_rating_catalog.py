@@ -4,6 +4,7 @@ command's progress and the organization's rating status. Files are served by a l
 HTTP server that this module starts and that counts what it is asked."""
 from __future__ import annotations
 
+import collections
 import hashlib
 import http.server
 import os
@@ -19,9 +20,10 @@ import pytest
 import ckan.model as model
 from ckan.tests import helpers
 
-from ckanext.tdpf.lib import indexing, provenance
-from ckanext.tdpf.schema import jobs, rating
+from ckanext.tdpf.lib import indexing, provenance, rating
+from ckanext.tdpf.schema import jobs
 from ckanext.tdpf.schema.cli import tdpf_schema
+from ckanext.tdpf.schema.fetch import FetchError, HostGate
 from ckanext.tdpf.schema.model import ResourceRating
 from ckanext.tdpf.schema.tests.conftest import DATAFILES, PLUGINS
 from ckanext.tdpf.schema.tests.test_jobs import ROOT, dataset_with, shown
@@ -245,6 +247,38 @@ class TestLimits:
         assert (summary["rated"], summary["errors"]) == (1, 2)
         errors = [r["tdpf_mr_error"] for r in shown(dataset["id"])["resources"]]
         assert errors == ["too_large", "too_large", None]
+
+
+class TestHostGate:
+    """``HostGate.take``: which file a fetching thread starts next."""
+
+    def test_a_busy_host_holds_no_thread(self):
+        gate = HostGate(concurrency=1, interval_ms=0)
+        pending = {"a": collections.deque([1, 2]), "b": collections.deque([3])}
+        assert gate.take(pending) == (1, True)
+        assert gate.take(pending) == (3, True)  # not a's second: a's one slot is taken
+        gate.release("a")
+        assert gate.take(pending) == (2, True)
+        with pytest.raises(LookupError):
+            gate.take(pending)
+
+    def test_hosts_take_turns(self):
+        gate = HostGate(concurrency=4, interval_ms=0)
+        pending = {"a": collections.deque([1, 2, 3]), "b": collections.deque([4, 5, 6])}
+        for host, item in (("a", 1), ("b", 4)):  # each host's first file proves it
+            assert gate.take(pending) == (item, True)
+            gate.release(host)
+        assert [gate.take(pending)[0] for _ in range(4)] == [2, 5, 3, 6]
+
+    def test_files_of_a_host_that_is_down_take_no_slot(self):
+        gate = HostGate(concurrency=1, interval_ms=0)
+        pending = {"a": collections.deque([1, 2, 3]), None: collections.deque([4])}
+        assert gate.take(pending) == (1, True)
+        gate.release("a", FetchError("unreachable", host_down=True))
+        assert gate.take(pending) == (4, False)  # an upload: no host
+        assert gate.take(pending) == (2, False)
+        with pytest.raises(FetchError):
+            gate.acquire("a")
 
 
 @pytest.mark.ckan_config("ckanext.tdpf.schema.rating.enabled", True)
