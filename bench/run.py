@@ -15,6 +15,7 @@ import os
 import pathlib
 import platform
 import sys
+import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -29,6 +30,7 @@ import access  # noqa: E402
 import data_rate  # noqa: E402
 import harvest  # noqa: E402
 import load  # noqa: E402
+import prep  # noqa: E402
 import rating  # noqa: E402
 import scale  # noqa: E402
 import search  # noqa: E402
@@ -45,30 +47,40 @@ BENCHMARKS = {
              load.measure),
     "rating": ("rating a 5,000-dataset catalog through the job queue, then rescoring it "
                "unchanged", rating.measure),
+    "prep": ("data preparation: the issue's targets on the fixture files, a large CSV "
+             "streamed", prep.measure),
 }
 
 
-def selected() -> list[tuple[str, object]]:
+def selected() -> list[tuple[str, str, object]]:
     """What ``ONLY`` names (``load`` needs the catalog ``scale`` builds)."""
     names = [n.strip() for n in os.environ.get("ONLY", "").split(",") if n.strip()]
     unknown = set(names) - set(BENCHMARKS)
     if unknown:
         sys.exit(f"unknown benchmark(s): {', '.join(sorted(unknown))}; "
                  f"known: {', '.join(BENCHMARKS)}")
-    return [BENCHMARKS[name] for name in BENCHMARKS if not names or name in names]
+    return [(name, *BENCHMARKS[name]) for name in BENCHMARKS if not names or name in names]
 
 
 def main() -> int:
     metrics: list[dict] = []
-    for title, run in selected():
+    durations: dict[str, float] = {}  # seconds each benchmark took, its settling included
+    started = time.monotonic()
+    for name, title, run in selected():
         print(f"== {title}", flush=True)
+        began = time.monotonic()
         settle()  # what the last one left running does not count against this one
         metrics += run()
         _release_connections()
+        durations[name] = round(time.monotonic() - began, 1)
+        print(f"   ({name}: {durations[name]:.0f} s)", flush=True)
+    durations["total"] = round(time.monotonic() - started, 1)
     results = {"machine": {"python": platform.python_version(), "cpus": _cpus(),
-                           "platform": platform.platform(), "processor": _processor()},
+                           "platform": platform.platform(), "processor": _processor(),
+                           "load_average": _load_average()},
                "quick": os.environ.get("QUICK") not in (None, "", "0"),
                "only": os.environ.get("ONLY") or None,
+               "durations_s": durations,
                "metrics": metrics}
     (HERE / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
     print(f"\n{'metric':40} {'value':>12} {'unit':10} {'target':>10} holds")
@@ -76,7 +88,18 @@ def main() -> int:
         target = "" if m["target"] is None else m["target"]
         holds = "" if m["holds"] is None else ("yes" if m["holds"] else "NO")
         print(f"{m['name']:40} {m['value']:>12} {m['unit']:10} {target!s:>10} {holds}")
+    print(f"\n{'benchmark':40} {'seconds':>12}")
+    for name, seconds in durations.items():
+        print(f"{name:40} {seconds:>12}")
     return 0 if all(m["holds"] is not False for m in metrics) else 1
+
+
+def _load_average() -> list[float] | None:
+    """The machine's load at the end (1, 5, 15 minutes): other work on it slows the run."""
+    try:
+        return [round(value, 2) for value in os.getloadavg()]
+    except OSError:
+        return None
 
 
 def _release_connections() -> None:

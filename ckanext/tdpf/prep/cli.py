@@ -51,6 +51,9 @@ def convert(files: tuple[pathlib.Path, ...], output: pathlib.Path | None, sheet:
     with click.progressbar(files, label="データ整備", file=sys.stderr,
                            show_pos=True) if len(files) > 1 else _plain(files) as items:
         for path in items:
+            if path.stat().st_size > STREAM_FROM and sheet is None and _is_text(path):
+                _stream(path, _outputs(output, path, 1)[0], quiet)
+                continue
             content = path.read_bytes()
             try:
                 prepared = engine.prepare(content, sheet=sheet)
@@ -73,6 +76,32 @@ def convert(files: tuple[pathlib.Path, ...], output: pathlib.Path | None, sheet:
                         click.echo(f"  説明へ: {line}")
     if failed:
         raise SystemExit(1)
+
+
+# CSV files larger than this are prepared in a stream (bounded memory), not read whole.
+STREAM_FROM = 16 * 1024 * 1024
+
+
+def _is_text(path: pathlib.Path) -> bool:
+    from ckanext.tdpf.lib.rating import readers
+
+    with open(path, "rb") as stream:
+        return readers.sniff(stream.read(4096)) == "text"
+
+
+def _stream(path: pathlib.Path, target: pathlib.Path, quiet: bool) -> None:
+    from .engine.stream import prepare_stream
+
+    with open(path, "rb") as source, open(target, "w", encoding="utf-8",
+                                          newline="") as out:
+        streamed = prepare_stream(source, out)
+    click.echo(f"{path} → {target}: {streamed.row_count} rows (streamed; rate the result "
+               f"with the site's data rate)")
+    if not quiet:
+        for change in streamed.changes:
+            click.echo(f"  {change.rule} {change.what('ja')}  ({_short(change.where)})")
+        for line in streamed.description:
+            click.echo(f"  説明へ: {line}")
 
 
 class _plain:

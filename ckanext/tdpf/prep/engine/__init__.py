@@ -63,6 +63,7 @@ class Change:
     cells: list[tuple[int, int]] = dataclasses.field(default_factory=list)
     params: dict[str, Any] = dataclasses.field(default_factory=dict)
     where_text: str = ""  # a place that is not a cell (the workbook, a sheet)
+    total: int | None = None  # cells changed, when ``cells`` names only the first of them
 
     @property
     def where(self) -> str:
@@ -71,7 +72,9 @@ class Change:
         return ranges(self.sheet, self.cells)
 
     def what(self, language: str = "ja") -> str:
-        params = dict(self.params, count=len(self.cells) or self.params.get("count", 1))
+        count = self.total if self.total is not None else (
+            len(self.cells) or self.params.get("count", 1))
+        params = dict(self.params, count=count)
         return (japanese if language == "ja" else english)(self.message, **params)
 
     def as_dict(self, language: str = "ja") -> dict[str, str]:

@@ -292,6 +292,9 @@ class Builder:
             self.grid.changes = []  # reported once, with the sheet's first table
         table = PreparedTable(self.name, self.sheet, header, rows, changes, self.description,
                               sources)
+        # what was decided per column, for preparing the rest of a file streamed in parts
+        table.plan = {"columns": used, "numeric": self.numeric, "units": self.units,
+                      "sections": bool(sections), "notes": any(notes)}
         table.cell_map = {  # type: ignore[attr-defined]
             (i, j): cleaned[j][i][1] for j in range(len(cleaned)) for i in range(len(body))
             if cleaned[j][i][1] is not None}
@@ -367,6 +370,7 @@ class Builder:
                 column[i] = (text if text != "" else None, source)
                 above = column[i][0] if column[i][0] is not None else above
         numeric = [self._is_numeric(header[j], column) for j, column in enumerate(columns)]
+        self.numeric, self.units = numeric, [None] * len(columns)
         self._fill_groups(columns, numeric, sections)
         out: list[list[tuple[str, Cell | None]]] = []
         for j, column in enumerate(columns):
@@ -422,6 +426,7 @@ class Builder:
         read = [V.read_number(v) if v is not None else None for v, _ in column]
         units = {n.unit for n in read if n is not None and n.unit}
         unit = units.pop() if len(units) == 1 else None
+        self.units[j] = unit
         out: list[tuple[str, Cell | None]] = []
         if unit and unit not in header[j]:
             header[j] = f"{header[j]}（{unit}）"

@@ -30,6 +30,8 @@ def clean_spaces(value: str, header: bool = False) -> str:
     """Layout spaces out: leading and trailing spaces, letter-spacing (「東　灘　区」 →
     「東灘区」) and runs of spaces (one is kept). In a header, spaces between Japanese
     characters go too (「人 口 動 態」 → 「人口動態」)."""
+    if " " not in value and "\u3000" not in value and "\t" not in value:
+        return value
     value = value.strip(" \u3000\t")
     if header:
         value = CJK_GAP.sub("", value).replace("\u3000", " ")
@@ -45,6 +47,8 @@ PLATFORM_OVERRIDES = {"№": "No.", "℡": "TEL", "〝": "\"", "〟": "\"", "∮
 def replace_platform_chars(value: str) -> tuple[str, list[str]]:
     """Platform-dependent symbols (① ㈱ № ㎡ Ⅳ …) replaced by what they stand for; variant
     kanji (髙, 﨑) are left alone: they are names."""
+    if value.isascii():
+        return value, []
     found = [char for char in _suspect_chars(value) if _platform_dependent(char) == PLATFORM_SYMBOL]
     if not found:
         return value, []
@@ -57,6 +61,7 @@ def replace_platform_chars(value: str) -> tuple[str, list[str]]:
 # --- numbers --------------------------------------------------------------------------------
 
 NUMBER = re.compile(r"^-?(\d+|\d*\.\d+)([eE][+-]?\d+)?$")
+PLAIN = re.compile(r"^-?\d+(\.\d+)?$")  # the common case, taken as it is
 GROUPED = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 UNITS = ("百万円", "千円", "万円", "億円", "円", "人", "件", "世帯", "戸", "台", "km2", "m2", "km",
          "kg", "ha", "m", "t", "%", "歳", "才", "回", "か所", "箇所", "校", "社", "本", "冊", "棟")
@@ -102,6 +107,8 @@ def read_number(raw: Any) -> Number | None:
     text = str(raw).strip()
     if not text:
         return None
+    if PLAIN.match(text):
+        return Number(text)
     steps: list[str] = []
     normal = nfkc(text).replace(" ", "")
     if normal != text.replace(" ", "").replace("\u3000", ""):
@@ -187,7 +194,7 @@ def read_date(raw: Any, era: str | None = None) -> tuple[str, str | None] | None
         return raw.isoformat(timespec="seconds"), None
     if isinstance(raw, datetime.date):
         return raw.isoformat(), None
-    if not isinstance(raw, str):
+    if not isinstance(raw, str) or not any(char.isdigit() for char in raw):
         return None
     text = nfkc(raw).strip()
     match = ERA_DATE.match(text)

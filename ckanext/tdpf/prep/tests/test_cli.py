@@ -65,3 +65,16 @@ def test_the_ckan_command_offers_tdpf_prep(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "→ after stage=3 L1=100 L2=100 L3=100" in result.stdout
     assert out.read_text(encoding="utf-8").startswith("都道府県コード又は市区町村コード,NO,")
+
+
+def test_convert_streams_a_large_csv(cli, tmp_path, monkeypatch):
+    from ckanext.tdpf.prep import cli as prep_cli
+
+    monkeypatch.setattr(prep_cli, "STREAM_FROM", 1000)
+    source = tmp_path / "population.csv"
+    shutil.copy(DATAFILES / "tokyo-metro_jy26qv0700_age_population_2026.csv", source)
+    result = cli.invoke(tdpf_prep, ["convert", str(source), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "1656 rows (streamed" in result.output
+    text = (tmp_path / "population_prepared.csv").read_text(encoding="utf-8")
+    assert text.startswith("地域階層,地域コード,地域,年齢階層,年齢,総数／計(人)")

@@ -1,0 +1,220 @@
+"""A large CSV prepared in a stream, in bounded memory: the first rows are prepared as any
+file is (the table located, its header made, each column's kind and unit decided), and every
+later row is cleaned by those decisions as it is read and written at once. Rows of one value
+at the end of the file (notes, sources) are held back and go to the description, as they do
+for a small file; changes are counted, with the first places named."""
+from __future__ import annotations
+
+import codecs
+import csv
+import dataclasses
+import io
+import re
+from typing import IO, Any
+
+from ckanext.tdpf.lib import encoding as encodings
+from ckanext.tdpf.lib.i18n import N_
+from ckanext.tdpf.lib.rating import rules
+from ckanext.tdpf.lib.rating.readers import cell_name
+
+from . import Change, PrepError, prepare
+from . import tables as T
+from . import values as V
+
+SAMPLE_ROWS = 5000
+LINE_END = re.compile(r"(?<=\n)")
+NAMED = 20          # places named per change; the rest are counted
+HELD = 1000         # sparse rows held back at most (notes at the end of a file)
+
+
+@dataclasses.dataclass
+class Streamed:
+    header: list[str]
+    row_count: int
+    changes: list[Change]
+    description: list[str]
+
+
+class _Changes:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Change] = {}
+
+    def add(self, change: Change) -> None:
+        self.items[(change.rule, change.message)] = change
+
+    def count(self, rule: str, message: str, cell: tuple[int, int], **params: Any) -> None:
+        change = self.items.get((rule, message))
+        if change is None:
+            change = self.items[(rule, message)] = Change(rule, message, "CSV", [], params, total=0)
+        change.total = (change.total or len(change.cells)) + 1
+        if len(change.cells) < NAMED:
+            change.cells.append(cell)
+
+
+def _text_rows(source: IO[bytes]):
+    head = source.read(65536)
+    try:
+        detected = encodings.detect(head)
+    except encodings.UnknownEncoding:
+        raise PrepError("unknown_encoding") from None
+    decoder = codecs.getincrementaldecoder(detected)(errors="replace")
+    sample = decoder.decode(head).lstrip("\ufeff")
+    try:
+        delimiter = csv.Sniffer().sniff(sample[:65536], delimiters=",\t;").delimiter
+    except csv.Error:
+        delimiter = ","
+
+    def text():
+        yield sample
+        while True:
+            chunk = source.read(1 << 20)
+            if not chunk:
+                yield decoder.decode(b"", final=True)
+                return
+            yield decoder.decode(chunk)
+
+    def lines():
+        rest = ""
+        for part in text():
+            pieces = LINE_END.split(rest + part)
+            rest = pieces.pop()  # after the last line break: the start of the next line
+            yield from pieces
+        if rest:
+            yield rest
+
+    return csv.reader(lines(), delimiter=delimiter, strict=False)
+
+
+def prepare_stream(source: IO[bytes], out: IO[str]) -> Streamed:
+    """Prepare the CSV read from ``source`` into ``out`` (UTF-8 text, CRLF rows)."""
+    reader = _text_rows(source)
+    sample: list[list[str]] = []
+    for row in reader:
+        sample.append(row)
+        if len(sample) >= SAMPLE_ROWS:
+            break
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(sample)
+    prepared = prepare(buffer.getvalue().encode("utf-8"))
+    if len(prepared.tables) != 1 or prepared.tables[0].plan["sections"]:
+        if len(sample) < SAMPLE_ROWS:  # the whole file was the sample
+            pass
+        else:
+            raise PrepError("too_large", "more than one table: too large to stream")
+    table = prepared.tables[0]
+    plan = table.plan
+    writer = csv.writer(out, lineterminator="\r\n")
+    header = list(table.header)
+    notes_column = plan["notes"] or len(sample) >= SAMPLE_ROWS
+    if notes_column and not plan["notes"]:
+        header.append(T._free_name(header, "注記"))
+    writer.writerow(header)
+    for row in table.rows:
+        writer.writerow(row + ([""] if notes_column and not plan["notes"] else []))
+    changes = _Changes()
+    for change in table.changes:
+        changes.add(change)
+    count = table.row_count
+    if len(sample) < SAMPLE_ROWS:
+        return Streamed(header, count, list(changes.items.values()), table.description)
+    names = header[:len(plan["columns"])]
+    previous: list[str] = [""] * len(plan["columns"])
+    eras: list[str | None] = [None] * len(plan["columns"])
+    held: list[tuple[int, list[str]]] = []
+    description = list(table.description)
+    width = len(plan["columns"])
+    for r, row in enumerate(reader, start=len(sample)):
+        filled = sum(1 for value in row if value.strip())
+        if filled == 0:
+            continue
+        if filled == 1 and width > 3:
+            held.append((r, row))
+            if len(held) <= HELD:
+                continue
+        for item in held + [(r, row)] if held else [(r, row)]:
+            out_row, notes = _clean(item[0], item[1], plan, names, previous, eras, changes)
+            writer.writerow(out_row + (["; ".join(notes)] if notes_column else []))
+            count += 1
+        held = []
+    moved = []
+    for r, row in held:
+        cells = [(r, c) for c, value in enumerate(row) if value.strip()]
+        description.append(" ".join(V.clean_spaces(row[c]) for _, c in cells))
+        moved += cells
+    if moved:
+        changes.add(Change("L1-04", N_("Notes outside the table moved to the description "
+                                       "({count} cells)."), "CSV", moved))
+    description = [line for line in description if line != T.CONVENTION]
+    if any(rule == "L3-03" for rule, _ in changes.items):
+        description.append(T.CONVENTION)  # last, as for a file prepared whole
+    return Streamed(header, count, list(changes.items.values()), description)
+
+
+def _clean(r: int, row: list[str], plan: dict[str, Any], names: list[str],
+           previous: list[str], eras: list[str | None], changes: _Changes
+           ) -> tuple[list[str], list[str]]:
+    out, notes = [], []
+    for j, c in enumerate(plan["columns"]):
+        value = row[c] if c < len(row) else ""
+        cell = (r, c)
+        if value and ("\n" in value or "\r" in value):
+            value = V.flatten_lines(value)
+            changes.count("L1-14", N_("Line breaks inside cells replaced by a space ({count} "
+                                      "cells)."), cell)
+        spaced = V.clean_spaces(value)
+        if spaced != value:
+            changes.count("L1-06", N_("Layout spaces removed ({count} cells)."), cell)
+            value = spaced
+        value, found = V.replace_platform_chars(value)
+        if found:
+            changes.count("L1-08", N_("Platform-dependent characters replaced ({count} "
+                                      "cells)."), cell)
+        if value in rules.DITTO and previous[j]:
+            value = previous[j]
+            changes.count("L2-02", N_("Ditto marks (〃, 同上) replaced by the value above "
+                                      "({count} cells)."), cell)
+        if value:
+            previous[j] = value
+        if not value:
+            out.append("")
+        elif plan["numeric"][j]:
+            out.append(_number(value, plan["units"][j], names[j], cell, notes, changes))
+        else:
+            base, note = V.split_footnote(value)
+            date = V.read_date(base, eras[j])
+            if date is not None:
+                value, eras[j] = date[0], date[1] or eras[j]
+                changes.count("L3-05", N_("Dates written in the Japanese era or other forms "
+                                          "written as ISO 8601 dates ({count} cells)."), cell)
+                if note:
+                    notes.append(f"{names[j]}: {note}")
+            out.append(value)
+    return out, notes
+
+
+def _number(value: str, unit: str | None, name: str, cell: tuple[int, int],
+            notes: list[str], changes: _Changes) -> str:
+    number = V.read_number(value)
+    if number is not None and number.unit and number.unit != unit:
+        number = None
+    if number is None:
+        split = V.split_number_and_note(value)
+        if split:
+            notes.append(f"{name}: {split[1]}")
+            changes.count("L1-07", N_("A number and words in one cell split: the words moved "
+                                      "to the note column ({count} cells)."), cell)
+            return split[0]
+        return value
+    if number.symbol:
+        changes.count("L3-03", T.SYMBOL_MESSAGES[number.symbol], cell)
+        if number.symbol != V.ZERO:
+            notes.append(f"{name}: {T.SYMBOL_NOTES[number.symbol]}")
+        return number.value
+    for step in number.steps:
+        changes.count(*T.STEP_CHANGES[step], cell)
+    if number.note:
+        notes.append(f"{name}: {number.note}")
+    return number.value
+
+
+__all__ = ["prepare_stream", "Streamed", "cell_name"]

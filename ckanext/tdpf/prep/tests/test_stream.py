@@ -1,0 +1,30 @@
+"""A large CSV prepared in a stream gives what preparing it whole gives."""
+from __future__ import annotations
+
+import io
+
+from ckanext.tdpf.prep.engine import prepare
+from ckanext.tdpf.prep.engine import stream
+
+from .conftest import DATAFILES
+
+
+def test_streamed_in_parts_as_prepared_whole(monkeypatch):
+    """The Tokyo statistics file (Shift_JIS here, as municipalities publish it), streamed in
+    parts of 300 rows: the same rows as preparing it whole, its notes at the end moved to
+    the description, and the changes counted."""
+    content = (DATAFILES / "tokyo-metro_jy26qv0700_age_population_2026.csv").read_bytes()
+    content = content.decode("utf-8-sig").encode("cp932")
+    monkeypatch.setattr(stream, "SAMPLE_ROWS", 300)
+    out = io.StringIO()
+    streamed = stream.prepare_stream(io.BytesIO(content), out)
+    (whole,) = prepare(content).tables
+    lines = out.getvalue().split("\r\n")
+    assert streamed.header == whole.header + ["注記"]
+    assert lines[0] == ",".join(streamed.header)
+    assert [line.split(",")[:-1] for line in lines[1:-1]] == whole.rows
+    assert streamed.row_count == whole.row_count == 1656
+    assert streamed.description == whole.description
+    counted = {change.what("en") for change in streamed.changes}
+    expected = {change.what("en") for change in whole.changes}
+    assert counted == expected
