@@ -37,6 +37,8 @@ ERRORS = {
     "needs_ocr": N_("The PDF holds images of pages, not text: it needs OCR (character "
                     "recognition) before it can be prepared."),
     "empty": N_("No table was found in the file."),
+    "too_many_rows": N_("The file has more rows than the site prepares at once (50,000); "
+                        "prepare it with the command ckan tdpf-prep convert."),
     "unknown_encoding": N_("The file's character encoding could not be recognized."),
 }
 
@@ -236,6 +238,8 @@ def prepare(content: bytes, sheet: str | None = None) -> Prepared:
                                       {"sheet": item.name}))
             continue
         tables += prepare_sheet(book, item, naming_sheet=book.kind != "csv")
+    if book.truncated:  # the reader stopped at its row limit: never a silent loss
+        raise PrepError("too_many_rows")
     if book.has_objects:
         changes.append(Change("L1-10", N_("Images, charts and other objects are not carried "
                                           "over."), "", where_text="workbook"))

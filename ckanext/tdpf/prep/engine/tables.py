@@ -172,6 +172,20 @@ class Builder:
         old = self.cells.get(cell)
         self.cells[cell] = (value, source if source is not None else (old[1] if old else None))
 
+    def note_formatting(self) -> None:
+        """Formulas are kept as the values they gave, cell colours are not kept: said so."""
+        rows = set(self.region.header_rows) | set(self.region.body)
+        for names, rule, message in (
+                (self.grid.sheet.formulas, "L2-06",
+                 N_("Formulas replaced by the values they gave ({count} cells).")),
+                (self.grid.sheet.highlighted, "L1-11",
+                 N_("Cell colours are not kept; if a colour meant something, add it as a "
+                    "column ({count} cells)."))):
+            for name in names:
+                bounds = rules._bounds(name)
+                if bounds and bounds[0] in rows:
+                    self.change(rule, message, (bounds[0], bounds[1]))
+
     # merged cells
     def fill_merged(self) -> None:
         rows = set(self.region.header_rows) | set(self.region.body)
@@ -241,6 +255,7 @@ class Builder:
 
     def run(self) -> PreparedTable:
         self.fill_merged()
+        self.note_formatting()
         names = self.build_header()
         body = [r for r in self.region.body if r not in self.region.sections]
         sections = sorted(self.region.sections)

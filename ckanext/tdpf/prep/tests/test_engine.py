@@ -225,3 +225,25 @@ def _ods() -> bytes:
         archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
         archive.writestr("content.xml", body)
     return out.getvalue()
+
+
+def test_formulas_and_colours_are_listed():
+    import openpyxl
+    from openpyxl.styles import PatternFill
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["区", "人口"])
+    sheet.append(["北区", 100])
+    sheet.append(["南区", 200])
+    sheet["B3"].fill = PatternFill("solid", fgColor="FFFF0000")
+    out = io.BytesIO()
+    book.save(out)
+    (table,) = prepare(out.getvalue()).tables
+    assert {(c.rule, c.where) for c in table.changes} == {("L1-11", "Sheet!B3")}
+
+
+def test_more_rows_than_the_reader_takes_is_an_error_not_a_loss():
+    with pytest.raises(PrepError) as error:
+        prepare(("a,b\n" + "1,2\n" * (readers.MAX_ROWS + 10)).encode())
+    assert error.value.code == "too_many_rows"
