@@ -201,7 +201,7 @@ def pages(world: World) -> list[tuple[str, str]]:
         f"/user/{world.user['name']}", f"/user/activity/{world.editor['name']}")]
     result += [("anonymous", "/user/register"), ("anonymous", "/user/reset"),
                ("anonymous", f"/dataset/{shared}/access"), ("anonymous", "/ckan-admin/"),
-               ("anonymous", "/dataset/?q=該当のない語"),
+               ("anonymous", "/dataset/?q=該当のない語"), ("anonymous", "/dataset/?q=%22"),  # a query Solr refuses
                ("anonymous", "/dataset/?tdpf_theme=daily_life&tdpf_distribution=open"),
                ("anonymous", "/harvest/"), ("editor", "/harvest/"),
                # the filter pills above a filtered list: titles and labels, not codes
