@@ -12,7 +12,6 @@ memory of preparing a large CSV in a stream.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import pathlib

@@ -19,7 +19,6 @@ from ckanext.tdpf.lib.i18n import N_, english, japanese
 from ckanext.tdpf.lib.rating import readers
 from ckanext.tdpf.lib.rating.readers import Sheet, UnreadableFile, Workbook, cell_name
 
-from . import values as V
 
 # The engine's version, recorded on every published file (tdpf_prep_version): a change of
 # what preparing does changes it.

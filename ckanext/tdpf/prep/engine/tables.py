@@ -82,17 +82,32 @@ def find_regions(book: Workbook, grid: Grid) -> list[Region]:
         inner = [r for r in inner if r not in sections and not _is_note_row(grid, r)]
         header = _extend_header(grid, header, start)
         body = sorted(r for r in set(body) | set(inner) if r > header[-1])
-        own = not any(rules._numeric_like(v) for v in grid.rows[header[0]] if _filled(v))
-        if not own and regions:  # a tally of the table above: its first row is data
+        if _headerless(grid.rows[header[0]], first=not regions):
+            # a first row of values, not names: a tally of the table above (named by its
+            # columns), or a file without a header (columns named by their letters)
             body = sorted(set(body) | set(header))
             header = []
         regions.append(Region(header, body, [r for r in sections if r > (header or [-1])[-1]],
-                              own_header=own or not regions))
+                              own_header=bool(header)))
         if cut is None:
             break
         last = max(body + header + sections) if body or header else cut - 1
         start = max(last + 1, start + 1)
     return regions
+
+
+def _headerless(row: list[Any], first: bool) -> bool:
+    """A row ``locate`` took for the header holds values: all of them (a file's first table),
+    or most of them (a tally under a table). Years (2019, 2020…) name columns."""
+    values = [v for v in row if _filled(v)]
+    numbers = [v for v in values if rules._numeric_like(v) and not _year(v)]
+    return bool(values) and (len(numbers) == len(values) if first
+                             else len(numbers) * 2 > len(values))
+
+
+def _year(value: Any) -> bool:
+    text = V.nfkc(str(value)).strip().removesuffix("年").removesuffix("年度")
+    return text.isdigit() and 1900 <= int(text) <= 2100
 
 
 def _is_note_row(grid: Grid, r: int) -> bool:
@@ -215,8 +230,9 @@ class Builder:
     # header
     def build_header(self) -> list[str]:
         header_rows = self.region.header_rows
-        if not self.region.own_header and self.above is not None:
-            return [self.above.names.get(c) or "" for c in range(self.width)]
+        if not self.region.own_header:
+            names = self.above.names if self.above is not None else {}
+            return [names.get(c) or "" for c in range(self.width)]
         for i, r in enumerate(header_rows[:-1]):  # a group heading over the columns after it
             for c in range(1, self.width):
                 if (self.value((r, c)) is None and self.value((r, c - 1)) is not None
@@ -257,6 +273,7 @@ class Builder:
         self.fill_merged()
         self.note_formatting()
         names = self.build_header()
+        self.names_before = dict(enumerate(names))
         body = [r for r in self.region.body if r not in self.region.sections]
         sections = sorted(self.region.sections)
         # columns: those with a name or a value
@@ -286,14 +303,20 @@ class Builder:
             header_sources.append([self.cells[(r, c)][1] for r in self.region.header_rows
                                    if (r, c) in self.cells and self.cells[(r, c)][1]])
             columns.append([self.cells.get((r, c), (None, None)) for r in body])
+        inserted = False
         if sections:
             label_of = self._section_labels(body, sections)
-            header.insert(0, "区分")
-            header_sources.insert(0, [])
-            columns.insert(0, label_of)
-        header = self._name_columns(header, used, bool(sections))
-        self.names = {c: header[i + (1 if sections else 0)] for i, c in enumerate(used)}
-        cleaned, notes = self._clean_columns(header, columns, used, bool(sections))
+            own = self._label_column(body, sections, used)
+            if own is not None:  # the labels stand in a column left blank below them
+                columns[used.index(own)] = label_of
+            else:
+                header.insert(0, "区分")
+                header_sources.insert(0, [])
+                columns.insert(0, label_of)
+                inserted = True
+        header = self._name_columns(header, used, inserted)
+        self.names = {c: header[i + (1 if inserted else 0)] for i, c in enumerate(used)}
+        cleaned, notes = self._clean_columns(header, columns, used, inserted)
         if any(notes):
             header.append(_free_name(header, "注記"))
             cleaned.append([(("; ".join(n) if n else ""), None) for n in notes])
@@ -315,6 +338,20 @@ class Builder:
             if cleaned[j][i][1] is not None}
         return table
 
+    def _label_column(self, body: list[int], sections: list[int],
+                      used: list[int]) -> int | None:
+        """The column the section labels stand in, if it is named and empty in the rows
+        below them (「北区」 under 「地区」): the labels belong there."""
+        columns = {next(c for c, v in enumerate(self.grid.rows[s]) if _filled(v))
+                   for s in sections}
+        if len(columns) != 1:
+            return None
+        (column,) = columns
+        if column in used and self.names_before.get(column) and not any(
+                self.value((r, column)) is not None for r in body):
+            return column
+        return None
+
     def _section_labels(self, body: list[int], sections: list[int]) -> list[tuple[Any, Cell]]:
         labels, current, source = [], "", None
         for r in body:
@@ -326,8 +363,8 @@ class Builder:
             labels.append((current, source))
         for s in sections:
             cell = next(((s, c) for c, v in enumerate(self.grid.rows[s]) if _filled(v)))
-            self.change("L2-02", N_("Section heading rows made into a column 「区分」 "
-                                    "({count} rows)."), cell)
+            self.change("L2-02", N_("Section heading rows made into a column: every "
+                                    "record below one has its value ({count} rows)."), cell)
         return labels
 
     def _name_columns(self, header: list[str], used: list[int], sections: bool) -> list[str]:

@@ -247,3 +247,27 @@ def test_more_rows_than_the_reader_takes_is_an_error_not_a_loss():
     with pytest.raises(PrepError) as error:
         prepare(("a,b\n" + "1,2\n" * (readers.MAX_ROWS + 10)).encode())
     assert error.value.code == "too_many_rows"
+
+
+def test_section_rows_fill_the_column_they_stand_in():
+    content = "地区,施設,人数\n北区\n,図書館,10\n,公園,5\n南区\n,図書館,3\n".encode()
+    (table,) = prepare(content).tables
+    assert table.header == ["地区", "施設", "人数"]
+    assert table.rows == [["北区", "図書館", "10"], ["北区", "公園", "5"], ["南区", "図書館", "3"]]
+
+
+def test_section_rows_become_a_column_of_their_own():
+    content = "施設,種別,人数\n北区\n図書館,A,10\n公園,B,5\n南区\n図書館,A,3\n".encode()
+    (table,) = prepare(content).tables
+    assert table.header == ["区分", "施設", "種別", "人数"]
+    assert table.rows[0] == ["北区", "図書館", "A", "10"]
+
+
+def test_a_file_without_a_header_gets_column_names_and_keeps_its_first_row():
+    (table,) = prepare(b"1,2\n3,4\n").tables
+    assert table.header == ["列A", "列B"] and table.rows == [["1", "2"], ["3", "4"]]
+
+
+def test_years_name_columns():
+    (table,) = prepare("区分,2019,2020,2021\n北区,1,2,3\n".encode()).tables
+    assert table.header == ["区分", "2019", "2020", "2021"]
