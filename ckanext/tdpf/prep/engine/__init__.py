@@ -189,7 +189,7 @@ def read(content: bytes) -> Workbook:
         if kind in ("xlsx", "ods"):
             check_archive(content)
             if kind == "xlsx":
-                return readers.read_xlsx(content)
+                return _hidden_column_spans(content, readers.read_xlsx(content))
             from .ods import read_ods
             return read_ods(content)
         if kind == "xls":
@@ -204,6 +204,33 @@ def read(content: bytes) -> Workbook:
     if kind == "binary" and content.startswith(b"PK"):
         raise PrepError("unreadable", "broken zip")
     raise PrepError("needs_ocr" if kind == "image" else "unsupported_format", kind)
+
+
+def _hidden_column_spans(content: bytes, book: Workbook) -> Workbook:
+    """Every column of a hidden span (<col min="2" max="4" hidden="1">), where the reader
+    records its first: hidden columns are left out, all of them."""
+    from lxml import etree
+
+    archive = zipfile.ZipFile(io.BytesIO(content))
+    parts = readers._workbook_parts(archive, set(archive.namelist()))
+    sheets = {sheet.name: sheet for sheet in book.sheets}
+    for name, path, _ in parts.sheets:
+        sheet = sheets.get(name)
+        if sheet is None:
+            continue
+        for event, element in etree.iterparse(io.BytesIO(archive.read(path)),
+                                              events=("start",), resolve_entities=False,
+                                              no_network=True):
+            tag = etree.QName(element).localname
+            if tag == "sheetData":
+                break  # the columns come before the cells
+            if tag == "col" and element.get("hidden") in ("1", "true"):
+                first, last = int(element.get("min", 1)), int(element.get("max", 1))
+                for index in range(first - 1, min(last, first + 1024)):
+                    letters = readers.column_letter(index)
+                    if letters not in sheet.hidden_columns:
+                        sheet.hidden_columns.append(letters)
+    return book
 
 
 def _read_xls(content: bytes) -> Workbook:

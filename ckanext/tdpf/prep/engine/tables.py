@@ -280,7 +280,8 @@ class Builder:
         used = [c for c in range(self.width)
                 if (names[c] and self.region.own_header)
                 or any(self.value((r, c)) is not None for r in body)]
-        blank = [c for c in range(self.width) if c not in used]
+        hidden = {column_index(letters) for letters in self.grid.sheet.hidden_columns}
+        blank = [c for c in range(self.width) if c not in used and c not in hidden]
         if blank and used and min(used) < max(blank) < max(used):
             self.changes[("L1-03", "blank")] = Change(
                 "L1-03", N_("Blank columns removed: {columns}."), self.sheet,

@@ -271,3 +271,20 @@ def test_a_file_without_a_header_gets_column_names_and_keeps_its_first_row():
 def test_years_name_columns():
     (table,) = prepare("区分,2019,2020,2021\n北区,1,2,3\n".encode()).tables
     assert table.header == ["区分", "2019", "2020", "2021"]
+
+
+def test_every_column_of_a_hidden_span_is_left_out():
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["区", "非表示1", "非表示2", "非表示3", "人口"])
+    sheet.append(["北区", 1, 2, 3, 100])
+    sheet.column_dimensions.group("B", "D", hidden=True)
+    out = io.BytesIO()
+    book.save(out)
+    (table,) = prepare(out.getvalue()).tables
+    assert table.header == ["区", "人口"] and table.rows == [["北区", "100"]]
+    (hidden,) = [change for change in table.changes if change.rule == "L1-13"]
+    assert hidden.where == "Sheet!B1:D2"
+    assert [c.rule for c in table.changes if c.rule == "L1-03"] == []
