@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import re
 from typing import Any
 
 from ckanext.tdpf.lib.i18n import N_
@@ -583,10 +584,38 @@ def prepare_sheet(book: Workbook, sheet: Sheet, naming_sheet: bool) -> list[Prep
         builders.append(Builder(grid, region, base, builders[-1] if builders else None))
     tables = [builder.run() for builder in builders]
     _describe(grid, regions, tables)
+    for table in tables:
+        _stated_unit(table)
     for builder, table in zip(builders, tables):
         if builder.uses_symbols:
             table.description.append(CONVENTION)
     return tables
+
+
+STATED_UNIT = re.compile(r"単位\s*[:：]\s*([^\s)）、,，]{1,6})\s*[)）]?\s*$")
+
+
+def _stated_unit(table: PreparedTable) -> None:
+    """「（単位：人）」 above or below a table: the unit of its number columns, added to the
+    names of those that state none."""
+    units = {match.group(1) for line in table.description
+             if (match := STATED_UNIT.search(V.nfkc(line)))}
+    if len(units) != 1:
+        return
+    (unit,) = units
+    numeric = table.plan["numeric"]  # type: ignore[attr-defined]
+    named = []
+    for j, is_number in enumerate(numeric):
+        if is_number and not rules.UNIT_IN_HEADER.search(table.header[j]) \
+                and unit not in table.header[j]:
+            table.header[j] = f"{table.header[j]}（{unit}）"
+            named.append(table.header[j])
+    if named:
+        table.changes.append(Change(
+            "L3-04", N_("The unit stated outside the table ({unit}) added to the names of "
+                        "{count} number columns."), table.sheet, params={"unit": unit,
+                                                                         "count": len(named)},
+            where_text=table.sheet))
 
 
 def _describe(grid: Grid, regions: list[Region], tables: list[PreparedTable]) -> None:

@@ -288,3 +288,11 @@ def test_every_column_of_a_hidden_span_is_left_out():
     (hidden,) = [change for change in table.changes if change.rule == "L1-13"]
     assert hidden.where == "Sheet!B1:D2"
     assert [c.rule for c in table.changes if c.rule == "L1-03"] == []
+
+
+def test_a_unit_stated_above_the_table_names_the_number_columns():
+    content = "年齢別人口\n（単位：人）\n区,男,女,コード\n北区,10,20,01\n南区,30,40,02\n"
+    (table,) = prepare(content.encode()).tables
+    assert table.header == ["区", "男（人）", "女（人）", "コード"]
+    assert table.description == ["年齢別人口", "（単位：人）"]
+    assert any(change.rule == "L3-04" for change in table.changes)
