@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import logging
 import zipfile
 from typing import Any
 
@@ -19,6 +20,8 @@ from ckanext.tdpf.lib.i18n import N_, english, japanese
 from ckanext.tdpf.lib.rating import readers
 from ckanext.tdpf.lib.rating.readers import Sheet, UnreadableFile, Workbook, cell_name
 
+
+log = logging.getLogger(__name__)
 
 # The engine's version, recorded on every published file (tdpf_prep_version): a change of
 # what preparing does changes it.
@@ -263,7 +266,11 @@ def prepare(content: bytes, sheet: str | None = None) -> Prepared:
                                                   "data."), item.name, cells,
                                       {"sheet": item.name}))
             continue
-        tables += prepare_sheet(book, item, naming_sheet=book.kind != "csv")
+        try:
+            tables += prepare_sheet(book, item, naming_sheet=book.kind != "csv")
+        except Exception as error:  # a sheet no rule foresaw: refused, never half-prepared
+            log.exception("could not prepare sheet %s", item.name)
+            raise PrepError("unreadable", f"sheet {item.name}") from error
     if book.truncated:  # the reader stopped at its row limit: never a silent loss
         raise PrepError("too_many_rows")
     if book.has_objects:
