@@ -296,3 +296,60 @@ def test_a_unit_stated_above_the_table_names_the_number_columns():
     assert table.header == ["区", "男（人）", "女（人）", "コード"]
     assert table.description == ["年齢別人口", "（単位：人）"]
     assert any(change.rule == "L3-04" for change in table.changes)
+
+
+MESS = [None, "", " ", "〃", "同上", "－", "…", "✕", "秘匿", "1,234", "１２", "△3", "令和6年4月1日",
+        "R6.4.1", "①", "㈱テスト", "№1", "㎡", "東　京", "a\nb", "※1", "12人", 3.5, 0, -1, "x",
+        "合計", "北区", "人口", "区分"]
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_made_up_messy_sheets_lose_nothing(seed):
+    """Random small sheets of the usual mess (merged ranges in the workbooks): every cell is
+    kept or named, and what no change names is copied as it was."""
+    import random
+
+    chance = random.Random(seed)
+    width, height = chance.randint(1, 7), chance.randint(1, 14)
+    rows = [[chance.choice(MESS) for _ in range(chance.randint(0, width))]
+            for _ in range(height)]
+    if seed % 2:
+        out = io.StringIO()
+        csv.writer(out).writerows([["" if v is None else v for v in row] for row in rows])
+        content = out.getvalue().encode()
+    else:
+        merged = []
+        for _ in range(chance.randint(0, 3)):
+            top, left = chance.randint(1, height), chance.randint(1, width)
+            bottom = min(height, top + chance.randint(0, 2))
+            right = min(width, left + chance.randint(0, 2))
+            ref = f"{readers.cell_name(top - 1, left - 1)}:{readers.cell_name(bottom - 1, right - 1)}"
+            if all(not _overlaps(ref, other) for other in merged):
+                merged.append(ref)
+        content = _xlsx(rows, merged=merged)
+    try:
+        prepared = prepare(content)
+    except PrepError as error:
+        assert error.code == "empty"
+        return
+    book = read(content)
+    for sheet in book.sheets:
+        accounted = set()
+        for table in prepared.tables:
+            accounted |= table.sources | {c for ch in table.changes for c in ch.cells}
+        lost = [(r, c) for r, row in enumerate(sheet.rows) for c, v in enumerate(row)
+                if _filled(v) and (r, c) not in accounted]
+        assert lost == []
+        for table in prepared.tables:
+            named = {cell for change in table.changes for cell in change.cells}
+            for (i, j), (r, c) in table.cell_map.items():
+                if (r, c) not in named:
+                    assert table.rows[i][j] == V.plain(sheet.rows[r][c])
+
+
+def _overlaps(a: str, b: str) -> bool:
+    from ckanext.tdpf.lib.rating.rules import _bounds
+
+    t1, l1, b1, r1 = _bounds(a)
+    t2, l2, b2, r2 = _bounds(b)
+    return not (b1 < t2 or b2 < t1 or r1 < l2 or r2 < l1)
