@@ -73,9 +73,23 @@ def is_member(user: model.User, owner_org: str | None) -> bool:
 def _entitled(user: model.User, package_id: str, owner_org: str | None) -> bool:
     if user.sysadmin:
         return True
-    if is_member(user, owner_org):
+    # the grant first: a grantee's download then needs one query, and the gate counts it
+    # against the same grant (``active_grant`` is memoized)
+    if active_grant(user.id, package_id) is not None:
         return True
-    return Grant.active_for(user.id, package_id) is not None
+    return is_member(user, owner_org)
+
+
+def active_grant(user_id: str, package_id: str) -> Grant | None:
+    """``Grant.active_for``, memoized for the request (the gate asks it to decide and
+    again to count the download)."""
+    if not has_request_context():
+        return Grant.active_for(user_id, package_id)
+    cache = g.setdefault("tdpf_access_grants", {})
+    key = (user_id, package_id)
+    if key not in cache:
+        cache[key] = Grant.active_for(user_id, package_id)
+    return cache[key]
 
 
 def file_allows(context: dict[str, Any], file: model.File, operation: str) -> bool | None:
@@ -122,16 +136,26 @@ def restore_resources(dataset: dict[str, Any]) -> None:
     put back their addresses from the database."""
     if not any(r.get("tdpf_access") == RESTRICTED for r in dataset.get("resources") or []):
         return
-    rows = {row.id: row for row in model.Session.query(model.Resource).filter(
-        model.Resource.package_id == dataset["id"])}
-    context = {"model": model, "session": model.Session}
+    addresses = _addresses(dataset["id"])
     for resource in dataset.get("resources") or []:
-        row = rows.get(resource.get("id"))
-        if row is not None and resource.get("tdpf_access") == RESTRICTED:
-            # the address as CKAN gives it (an upload's is its download URL)
-            resource.update({"url": model_dictize.resource_dictize(row, context)["url"],
-                             "url_type": row.url_type})
+        address = addresses.get(resource.get("id"))
+        if address is not None and resource.get("tdpf_access") == RESTRICTED:
+            resource.update({"url": address[0], "url_type": address[1]})
             resource.pop("tdpf_access", None)
+
+
+def _addresses(package_id: str) -> dict[str, tuple[str, str | None]]:
+    """Resource id → (address as CKAN gives it, url_type) of a dataset's resources (an
+    upload's address is its download URL); memoized for the request (a download shows
+    the dataset twice)."""
+    cache = g.setdefault("tdpf_access_addresses", {}) if has_request_context() else {}
+    if package_id not in cache:
+        context = {"model": model, "session": model.Session}
+        cache[package_id] = {
+            row.id: (model_dictize.resource_dictize(row, context)["url"], row.url_type)
+            for row in model.Session.query(model.Resource).filter(
+                model.Resource.package_id == package_id)}
+    return cache[package_id]
 
 
 def filter_dataset_for(context: dict[str, Any], dataset: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import uuid
 from typing import Any, Callable, Iterable
 
 from flask import current_app, g, request
@@ -26,7 +27,7 @@ import ckan.plugins.toolkit as tk
 from ckanext.tdpf.lib.i18n import N_, bilingual
 
 from . import entitlement
-from .model import Grant, Usage
+from .model import Grant, Usage, now
 
 JST = datetime.timezone(datetime.timedelta(hours=9))
 
@@ -147,7 +148,7 @@ def check_file_access() -> Any:
     if what != "counted" or user is None:
         return None
     for package_id, _owner in shared:
-        grant = Grant.active_for(user.id, package_id)
+        grant = entitlement.active_grant(user.id, package_id)
         if grant is None:  # sysadmin or member of the providing organization: not counted
             continue
         if grant.daily_quota and downloads_today(grant) >= grant.daily_quota:
@@ -187,14 +188,27 @@ def _resource_named(package_id: str, values: list[str]) -> model.Resource | None
     return found
 
 
+_USAGE_COLUMNS = [column.name for column in Usage.__table__.columns]
+# One round trip: the transaction, its setting and the row sent together.
+_RECORD_USAGE = ("BEGIN; SET LOCAL synchronous_commit TO OFF; INSERT INTO "
+                 f"{Usage.__tablename__} ({', '.join(_USAGE_COLUMNS)}) VALUES ("
+                 + ", ".join(f"%({name})s" for name in _USAGE_COLUMNS) + "); COMMIT")
+
+
 def record_usage(**row: Any) -> None:
     """Record one use, committed at once in a transaction of its own: committing the
     request's session instead would expire everything it loaded, and the download would
     read it all again. A usage record is statistics, not money (charges are per grant): it
     need not wait for the WAL flush, which would otherwise dominate the overhead."""
-    with model.meta.engine.begin() as connection:
-        connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        connection.execute(Usage.__table__.insert(), [row])
+    values = dict.fromkeys(_USAGE_COLUMNS)
+    values.update(id=str(uuid.uuid4()), at=now(), **row)
+    with model.meta.engine.connect().execution_options(
+            isolation_level="AUTOCOMMIT") as connection:
+        try:
+            connection.exec_driver_sql(_RECORD_USAGE, values)
+        except Exception:
+            connection.invalidate()  # its transaction may be left open: not reused
+            raise
 
 
 def downloads_today(grant: Grant) -> int:
