@@ -124,3 +124,16 @@ def test_a_file_that_cannot_be_prepared_says_why_on_the_page(app, world):
                        headers=dict(JA, **token_for(world.provider_editor)))
     page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
     assert "This file format cannot be prepared" in page.select_one(".alert-danger").get_text()
+
+
+def test_the_api_keeps_shared_files_to_their_editors(app, world):
+    path = f"/api/3/action/tdpf_prep_preview?resource_id={world.upload['id']}"
+    for caller in (world.user, factories.User()):
+        response = app.get(path, headers=token_for(caller), status=None)
+        assert response.status_code == 409
+        body = response.get_data(as_text=True)
+        assert "resource_id" in body and SECRET_BYTES.decode().strip()[:20] not in body
+    assert app.get(path, status=None).status_code == 403
+    editor = app.get(f"/api/3/action/tdpf_prep_preview?resource_id={world.xls['id']}",
+                     headers=token_for(world.provider_editor))
+    assert editor.json["result"]["tables"][0]["rows"][0][0] == "2011"
