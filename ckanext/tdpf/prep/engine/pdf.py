@@ -5,6 +5,7 @@ to the description like any title. A PDF of page images has no text: it needs OC
 nothing is made up for it."""
 from __future__ import annotations
 
+import bisect
 import io
 from typing import Any
 
@@ -36,7 +37,8 @@ def read_pdf(content: bytes) -> Workbook:
         for number, page in enumerate(pages, start=1):
             chars += len(page.chars)
             top = 0.0
-            for found in page.find_tables():
+            found_tables = page.find_tables() or _unruled(page)
+            for found in found_tables:
                 rows = [_row(row) for row in found.extract()]
                 rows = [row for row in rows if any(v is not None for v in row)]
                 if not rows:
@@ -54,6 +56,42 @@ def read_pdf(content: bytes) -> Workbook:
     if not book.sheets:
         raise PrepError("empty")
     return book
+
+
+def _unruled(page: Any) -> list["_WordTable"]:
+    """A table drawn without lines, read from where its words stand: lines of words by
+    their height on the page, columns split halfway between the words of the fullest line
+    (its header, as a rule). Kept when two or more lines have two or more words."""
+    words = page.extract_words(x_tolerance=1.5, y_tolerance=2)
+    lines: list[list[dict]] = []
+    for word in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
+        if lines and abs(lines[-1][0]["top"] - word["top"]) <= 2:
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+    full = [line for line in lines if len(line) >= 2]
+    if len(full) < 2:
+        return []
+    widest = max(full, key=len)
+    centres = sorted((w["x0"] + w["x1"]) / 2 for w in widest)
+    bounds = [(a + b) / 2 for a, b in zip(centres, centres[1:])]
+    rows = []
+    for line in lines:
+        cells: list[list[str]] = [[] for _ in centres]
+        for word in sorted(line, key=lambda w: w["x0"]):
+            cells[bisect.bisect(bounds, (word["x0"] + word["x1"]) / 2)].append(word["text"])
+        rows.append([" ".join(cell) if cell else None for cell in cells])
+    return [_WordTable(rows, (0, 0, page.width, page.height))]
+
+
+class _WordTable:
+    """What ``_unruled`` found, shaped as pdfplumber's tables are (bbox, extract)."""
+
+    def __init__(self, rows: list[list[Any]], bbox: tuple[float, float, float, float]):
+        self.rows, self.bbox = rows, bbox
+
+    def extract(self) -> list[list[Any]]:
+        return self.rows
 
 
 def _row(row: list[Any]) -> list[Any]:

@@ -47,3 +47,26 @@ def scanned_pdf() -> bytes:
     page.drawImage(ImageReader(picture), 50, 500, width=400, height=200)
     page.save()
     return out.getvalue()
+
+
+def pdf_of_text_table(rows: list[list[str]], title: str, lefts: list[int]) -> bytes:
+    """A text PDF of ``rows`` set in columns without lines (each column starting at its
+    ``lefts`` position), the title above: the other way tables are printed."""
+    import io
+
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("HeiseiKakuGo-W5"))
+    out = io.BytesIO()
+    page = canvas.Canvas(out, pagesize=landscape(A4))
+    page.setFont("HeiseiKakuGo-W5", 12)
+    page.drawString(30, 560, title)
+    page.setFont("HeiseiKakuGo-W5", 7)
+    for i, row in enumerate(rows):
+        for left, value in zip(lefts, row):
+            page.drawString(left, 530 - i * 12, value)
+    page.save()
+    return out.getvalue()

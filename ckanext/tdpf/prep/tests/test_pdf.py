@@ -10,7 +10,7 @@ import pytest
 from ckanext.tdpf.lib import encoding
 from ckanext.tdpf.prep.engine import PrepError, prepare
 
-from .conftest import DATAFILES, pdf_of_table, scanned_pdf
+from .conftest import DATAFILES, pdf_of_table, pdf_of_text_table, scanned_pdf
 
 
 def _columns(name: str, columns: list[int], limit: int | None = None) -> list[list[str]]:
@@ -43,6 +43,16 @@ def test_a_pdf_table_prepares_as_its_csv_does(name, columns):
                           for row in from_csv.tables[0].rows]
     assert table.description[0] == "一覧表"
     assert table.description[1:] == from_csv.tables[0].description
+
+
+def test_a_table_printed_without_lines_prepares_as_its_csv_does():
+    rows = _columns("shizuoka-yaizu_222127_library.csv", [0, 2, 3, 4, 8])
+    from_pdf = prepare(pdf_of_text_table(rows, "焼津市 図書館", [30, 160, 230, 300, 520]))
+    from_csv = prepare(_csv(rows))
+    (table,) = from_pdf.tables
+    assert table.header == from_csv.tables[0].header
+    assert table.rows == from_csv.tables[0].rows
+    assert table.description[0] == "焼津市 図書館"
 
 
 def test_a_scanned_pdf_needs_ocr():
