@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Container roles of the TDPF image: web | worker | cron | ckan ARGS...
+# Container roles of the TDPF image: web | worker | jobs | gather | fetch | cron | ckan ARGS...
 set -euo pipefail
 cd /srv/app
 python docker/ckan_config.py "$CKAN_INI"
@@ -10,6 +10,18 @@ if [ "$(id -u)" = 0 ]; then
   chown -R ckan "$(dirname "$CKAN_INI")" "$CKAN_STORAGE_PATH"
   AS_CKAN=(setpriv --reuid=ckan --regid=ckan --init-groups)
 fi
+
+# ckanext-harvest's consumers block on the queue (BLPOP without a timeout) and redis-py 8
+# times a read out after 5 s, so an idle consumer would exit every 5 s. They connect with
+# ckan.redis.url (ckan.harvest.mq.hostname left empty) and a long socket timeout with TCP
+# keepalive, in their own config that extends the shared one.
+consumer() {
+  local overlay
+  overlay=$(dirname "$CKAN_INI")/consumer.ini
+  printf '[app:main]\nuse = config:%s\nckan.harvest.mq.hostname =\n' "$CKAN_INI" > "$overlay"
+  CKAN_REDIS_URL="${CKAN_REDIS_URL%%\?*}?socket_timeout=31536000&socket_keepalive=true" \
+    "${AS_CKAN[@]}" ckan -c "$overlay" harvester "$1"
+}
 
 case "${1:-web}" in
   web)
@@ -37,10 +49,24 @@ with psycopg2.connect(os.environ["CKAN_DATASTORE_WRITE_URL"]) as connection:
     for _ in $(seq "${JOB_WORKERS:-$(nproc)}"); do
       "${AS_CKAN[@]}" ckan -c "$CKAN_INI" jobs worker default tdpf_bulk &
     done
-    "${AS_CKAN[@]}" ckan -c "$CKAN_INI" harvester gather-consumer &
-    "${AS_CKAN[@]}" ckan -c "$CKAN_INI" harvester fetch-consumer &
+    consumer gather-consumer &
+    consumer fetch-consumer &
     wait -n
     exit 1
+    ;;
+  jobs)
+    # docker/compose.scale.yaml: job workers alone (scale the service, JOB_WORKERS each).
+    for _ in $(seq "${JOB_WORKERS:-1}"); do
+      "${AS_CKAN[@]}" ckan -c "$CKAN_INI" jobs worker default tdpf_bulk &
+    done
+    wait -n
+    exit 1
+    ;;
+  gather)
+    consumer gather-consumer
+    ;;
+  fetch)
+    consumer fetch-consumer
     ;;
   cron)
     # /etc/cron.d/tdpf-harvest runs `ckan harvester run` every 15 minutes.

@@ -147,3 +147,99 @@ def test_gunicorn_serves_ckan_through_the_production_wsgi_entry(tdpf_live_site):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def scale():
+    return yaml.safe_load((DOCKER / "compose.scale.yaml").read_text())
+
+
+class TestScaleOutCompose:
+    """docker/compose.scale.yaml (README "Scale-out"), checked statically like compose.yaml;
+    the same topology runs for real in tools/stack.sh cloud-up and its tests."""
+
+    def test_every_long_running_service_has_a_health_check_and_restarts(self, scale):
+        for name, service in scale["services"].items():
+            if name == "solr-init":
+                assert service["restart"] == "no"
+                continue
+            assert service["healthcheck"]["test"], name
+            assert service["restart"] == "unless-stopped", name
+
+    def test_solrcloud_on_a_three_node_zookeeper_ensemble(self, scale):
+        services = scale["services"]
+        zoos = sorted(name for name in services if name.startswith("zoo"))
+        assert zoos == ["zoo1", "zoo2", "zoo3"]
+        ensemble = services["zoo1"]["environment"]["ZOO_SERVERS"].split()
+        assert [entry.split("=")[0] for entry in ensemble] == ["server.1", "server.2",
+                                                               "server.3"]
+        assert sorted(services[name]["environment"]["ZOO_MY_ID"] for name in zoos) == [1, 2, 3]
+        nodes = sorted(name for name in services if re.fullmatch(r"solr\d", name))
+        assert len(nodes) >= 2
+        for name in nodes:
+            assert services[name]["image"].startswith("solr:9.")  # the official image
+            assert services[name]["environment"]["ZK_HOST"] == (
+                "zoo1:2181,zoo2:2181,zoo3:2181")
+        # CKAN talks to one address: the balancer of every node
+        lb = (DOCKER / "nginx/scale-solr-lb.conf").read_text()
+        assert all(f"server {name}:8983" in lb for name in nodes)
+        env = services["web"]["environment"]
+        assert env["CKAN_SOLR_URL"] == "http://solr-lb:8983/solr/ckan"
+
+    def test_the_collection_is_ckans_schema_with_two_replicas(self, scale):
+        init = scale["services"]["solr-init"]
+        assert init["build"]["dockerfile"] == "docker/solr/Dockerfile.cloud"
+        assert int(init["environment"]["SOLR_REPLICAS"].split(":-")[1].rstrip("}")) >= 2
+        dockerfile = (DOCKER / "solr/Dockerfile.cloud").read_text()
+        assert "ckan==2.12.0" in dockerfile and "ckan/config/solr/schema.xml" in dockerfile
+        script = (DOCKER / "solr/create-collection.sh").read_text()
+        assert "solr zk upconfig" in script
+        assert "replicationFactor=$replicas" in script
+        subprocess.run(["bash", "-n", str(DOCKER / "solr/create-collection.sh")], check=True)
+        assert scale["services"]["web"]["depends_on"]["solr-init"] == {
+            "condition": "service_completed_successfully"}
+
+    def test_web_replicas_behind_the_proxy_and_workers_and_consumers_apart(self, scale):
+        services = scale["services"]
+        assert "ports" not in services["web"]  # only the proxy is published
+        assert services["proxy"]["ports"]
+        assert "server web:5000 resolve" in (DOCKER / "nginx/scale-proxy.conf").read_text()
+        images = {services[name]["image"] for name in ("web", "jobs", "gather", "fetch",
+                                                       "cron")}
+        assert len(images) == 1
+        assert [services[name]["command"] for name in ("web", "jobs", "gather", "fetch")] == [
+            ["web"], ["jobs"], ["gather"], ["fetch"]]
+        for name in ("web", "jobs", "fetch"):
+            assert services[name]["deploy"]["replicas"], name
+        entrypoint = (DOCKER / "entrypoint.sh").read_text()
+        for role in ("jobs)", "gather)", "fetch)"):
+            assert f"\n  {role}\n" in entrypoint, role
+        assert "socket_timeout=" in entrypoint  # consumers survive an idle queue
+
+    def test_uploads_on_one_shared_volume(self, scale):
+        services = scale["services"]
+        for name in ("web", "jobs", "gather", "fetch"):
+            assert "ckan_storage:/var/lib/ckan" in services[name]["volumes"], name
+        assert services["web"]["environment"]["CKAN_STORAGE_PATH"] == "/var/lib/ckan"
+
+    def test_datastore_reads_go_to_a_streaming_replica(self, scale):
+        services = scale["services"]
+        env = services["web"]["environment"]
+        assert "@db:5432/datastore" in env["CKAN_DATASTORE_WRITE_URL"]
+        assert "@db-replica:5432/datastore" in env["CKAN_DATASTORE_READ_URL"]
+        replica = services["db-replica"]
+        script = replica["volumes"][1].split(":")[0]
+        text = (DOCKER / script).read_text()
+        assert "pg_basebackup" in text and " -R " in text and "hot_standby=on" in text
+        subprocess.run(["bash", "-n", str(DOCKER / script)], check=True)
+        primary_init = [v.split(":")[0] for v in services["db"]["volumes"][1:]]
+        assert all((DOCKER / path).is_file() for path in primary_init)
+        assert any("REPLICATION" in (DOCKER / path).read_text() for path in primary_init)
+        assert "pg_is_in_recovery" in " ".join(replica["healthcheck"]["test"])
+
+    def test_every_file_the_scale_out_images_copy_exists(self):
+        for line in (DOCKER / "solr/Dockerfile.cloud").read_text().splitlines():
+            if line.startswith("COPY") and "--from=" not in line:
+                for source in [w for w in line.split()[1:-1] if not w.startswith("--")]:
+                    assert (ROOT / source).exists(), source
+        assert "docker/healthcheck.py" in (DOCKER / "Dockerfile").read_text()
