@@ -83,7 +83,9 @@ def run(source_id_or_name: str, dry_run: bool, force: bool) -> None:
                            show_percent=True) as bar:
         for failure in import_objects(harvester, object_ids, bar.update):
             click.echo(f"\n{failure}", err=True)
-    tk.get_action("harvest_jobs_run")(context, {"source_id": source["id"]})
+    # (a fresh context: the import's sessions are gone with the user object they loaded)
+    tk.get_action("harvest_jobs_run")({"ignore_auth": True, "user": context["user"]},
+                                      {"source_id": source["id"]})
     model.Session.remove()
     job_obj = HarvestJob.get(job["id"])
     summary = job_summary(job["id"]) or {}

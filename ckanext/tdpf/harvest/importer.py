@@ -1,13 +1,21 @@
-"""Import harvest objects in batches.
+"""Import harvest objects in batches, through CKAN's own actions.
 
-CKAN's actions commit and index every dataset on its own (a database commit, and a Solr
-request and commit each), which is most of a harvest's time. Here a batch of objects
-shares one transaction and one Solr request: every record still goes through the schema's
-full validation and the plugins' hooks, and a record that is refused (validation, name,
-organization) is refused before anything of it is written, so the rest of the batch lands
-and the refusal is an error on its own object. If a write fails anyway, the batch is
-rolled back and imported again one object per transaction. A batch is indexed only after
-it is committed, so the search index never shows a dataset the database does not have.
+Every dataset a harvest creates, updates or withdraws goes through ``package_create``,
+``package_update`` or ``package_delete`` as the deployed plugin list makes them: chained
+actions and auth functions, the ``IPackageController`` hooks, the ``action_succeeded``
+signal (ckanext-activity records the 「新しいデータセット」 activity from it, actor the
+harvest's site user), the default views. What a batch saves differently is only what CKAN
+lets a caller defer: the actions run with ``defer_commit`` and ``return_id_only``, the batch
+is one database transaction with one commit, and its datasets are indexed after that
+commit, through CKAN's search API without a Solr commit each (``lib.indexing``); a job
+commits the search index once, at its end.
+
+A record that is refused (its organization, a name another source holds, the schema's or a
+plugin's validation) is an error on its own object and the rest of the batch lands. CKAN's
+actions roll the whole session back on a validation error, so the batch is then imported
+again without the refused records. If a write fails for another reason, the batch is rolled
+back and imported again one object per transaction. A batch is indexed only after it is
+committed, so the search index never shows a dataset the database does not have.
 
 What the gather stage cleaned (``mapping.clean_dataset``) is reported on the object as
 warnings once it is imported: ``HarvestObjectError`` rows of the stage ``WARNING_STAGE``,
@@ -17,7 +25,6 @@ each field refused by its path and value (``resources[72].name: … — "…"``)
 from __future__ import annotations
 
 import datetime
-import functools
 import json
 import logging
 from typing import Any, Callable, Iterable
@@ -25,12 +32,7 @@ from typing import Any, Callable, Iterable
 import msgspec
 
 import ckan.model as model
-import ckan.plugins as p
 import ckan.plugins.toolkit as tk
-from ckan.lib import datapreview
-from ckan.lib.dictization import model_save
-from ckan.model.types import make_uuid
-from ckan.lib.plugins import lookup_package_plugin, plugin_validate
 from ckanext.harvest.model import HarvestObject, HarvestObjectError, HarvestSource
 
 from ckanext.tdpf.lib import indexing, provenance
@@ -40,22 +42,21 @@ from .mapping import shown, stable_name
 from .model import WARNING_STAGE
 
 log = logging.getLogger(__name__)
-# A job commits the search index once, at its end; until then its datasets become
-# searchable within this time (Solr's commitWithin).
-VISIBLE_WITHIN_MS = 10_000
+# A batch whose records are refused by the actions' validation is imported again without
+# them; after this many refusals in one batch, its objects go one per transaction.
+MAX_RESTARTS = 3
 
 
 class BatchImporter:
     """Imports lists of harvest objects of one source; ``organization`` resolves a local
     organization spec to an id (creating it when missing). Without ``commit_index`` the
-    search index is not committed per batch (``lib.indexing``): the caller commits it."""
+    search index is not committed per batch: the caller commits it (``indexing.commit``)."""
 
     def __init__(self, user: str, organization: Callable[[dict[str, Any], dict], str],
                  commit_index: bool = True):
         self.user = user
         self.commit_index = commit_index  # false: the caller commits the index at its end
         self.site_user = model.User.by_name(user)
-        self.user_id = self.site_user.id if self.site_user is not None else None
         self.organization = organization
         self.organization_cache: dict[str, Any] = {}
         # what the batch's objects already have locally, read once per batch: every guid
@@ -63,11 +64,11 @@ class BatchImporter:
         self.current_objects: dict[str, list[HarvestObject]] = {}
         self.packages_by_name: dict[str, model.Package | None] = {}
         self.payloads: dict[str, dict[str, Any] | Exception] = {}
-        self.view_plugins: list | None = None  # the default view plugins, looked up once
 
     def context(self, **extra: Any) -> dict[str, Any]:
-        # auth_user_obj: the actions' access checks would look the site user up each time
-        return {"user": self.user, "auth_user_obj": self.site_user, "ignore_auth": True,
+        """The context of the batch's actions: the site user (its access is checked, as
+        for any caller), the provenance mark, no commit of its own."""
+        return {"user": self.user, "auth_user_obj": self.site_user,
                 provenance.CONTEXT_KEY: True, "model": model, "session": model.Session,
                 "defer_commit": True, "return_id_only": True,
                 provenance.ORGANIZATION_CACHE_KEY: self.organization_cache, **extra}
@@ -79,15 +80,24 @@ class BatchImporter:
         counts = {"added": 0, "updated": 0, "deleted": 0, "errored": 0}
         saves = [obj for obj in objects if _status(obj) != "delete"]
         organizations = self.organizations(saves)
-        self._read_local_state(saves)
-        try:
-            saved = self._save_all(saves, organizations, counts, one_by_one=False)
-        except Exception:  # a write failed: keep nothing of the batch, go one by one
-            log.warning("a harvest batch failed; importing its objects one by one",
-                        exc_info=True)
+        refusals: dict[str, str] = {}  # object id → why the actions refused its record
+        saved: list[str] = []
+        one_by_one = False
+        while True:
+            self._read_local_state(saves)
+            try:
+                saved = self._save_all(saves, organizations, counts, refusals, one_by_one)
+                break
+            except _Restart as restart:  # the action rolled the batch back: again without it
+                refusals[restart.object_id] = restart.message
+                one_by_one = len(refusals) > MAX_RESTARTS
+            except Exception:  # a write failed: keep nothing of the batch, go one by one
+                if one_by_one:
+                    raise
+                log.warning("a harvest batch failed; importing its objects one by one",
+                            exc_info=True)
+                one_by_one = True
             model.Session.rollback()
-            counts.update(added=0, updated=0, errored=0)
-            saved = self._save_all(saves, organizations, counts, one_by_one=True)
         self._index(saved)
         # package_delete commits and indexes by itself: withdrawals go one by one, after
         # the batch (they are few; max_delete_ratio guards them).
@@ -103,20 +113,34 @@ class BatchImporter:
             else:
                 counts["deleted"] += 1
             model.Session.commit()
+        self.payloads.clear()
         return counts
 
     def _save_all(self, objects: list[HarvestObject], organizations: dict,
-                  counts: dict[str, int], one_by_one: bool) -> list[str]:
-        """Save the datasets of the objects and commit; returns their ids. A record that
-        is refused (validation, name, organization) is refused before anything of it is
-        written, so the batch goes on without it; any other failure raises, unless
-        ``one_by_one``, where each object has a transaction of its own."""
+                  counts: dict[str, int], refusals: dict[str, str],
+                  one_by_one: bool) -> list[str]:
+        """Save the datasets of the objects and commit; returns their ids. A record
+        refused before anything of it is written is an error on its object and the batch
+        goes on; one the actions refuse raises ``_Restart`` (they rolled the session
+        back), unless ``one_by_one``, where each object has a transaction of its own; any
+        other failure raises too."""
+        counts.update(added=0, updated=0, errored=0)
         saved: list[str] = []
         for harvest_object in objects:
+            if harvest_object.id in refusals:
+                self._object_error(harvest_object, refusals[harvest_object.id])
+                counts["errored"] += 1
+                continue
             try:
                 package_id, report_status = self._save(harvest_object, organizations)
             except Refused as refusal:
                 self._object_error(harvest_object, str(refusal))
+                counts["errored"] += 1
+            except _Restart as restart:
+                if not one_by_one:
+                    raise
+                model.Session.rollback()
+                self._object_error(harvest_object, restart.message)
                 counts["errored"] += 1
             except Exception as error:
                 if not one_by_one:
@@ -170,7 +194,7 @@ class BatchImporter:
 
     def _payload(self, harvest_object: HarvestObject) -> dict[str, Any] | Exception:
         """The object's parsed content (or why it cannot be parsed), parsed once for the
-        organizations and the import; the import takes it (a retry parses it afresh)."""
+        organizations and the import."""
         if harvest_object.id not in self.payloads:
             try:
                 self.payloads[harvest_object.id] = msgspec.json.decode(harvest_object.content)
@@ -211,7 +235,8 @@ class BatchImporter:
 
     def _withdraw(self, harvest_object: HarvestObject) -> None:
         try:
-            tk.get_action("package_delete")(self.context(defer_commit=False),
+            tk.get_action("package_delete")(self.context(defer_commit=False,
+                                                         return_id_only=False),
                                             {"id": harvest_object.package_id})
         except tk.ObjectNotFound:  # already gone locally: nothing to withdraw
             pass
@@ -246,19 +271,16 @@ class BatchImporter:
                       previous: list[HarvestObject]) -> tuple[str, bool]:
         """The local dataset's id, and whether it was created."""
         payload = self._payload(harvest_object)
-        del self.payloads[harvest_object.id]
         try:
             if isinstance(payload, Exception):
                 raise payload
-            dataset = dict(payload["dataset"])
+            dataset = json.loads(json.dumps(payload["dataset"]))  # (the actions change it)
             organization = organizations.get(payload["organization"].get("name", ""))
         except (TypeError, ValueError, KeyError, AttributeError) as error:
             raise Refused(_message(error)) from error
         if isinstance(organization, Exception) or organization is None:
             raise Refused(_message(OrganizationFailed(organization)))
         source = harvest_object.source
-        refused = functools.partial(_refused, dataset=dataset,
-                                    positions=payload.get("resource_positions"))
         dataset["owner_org"] = organization
         dataset["name"] = stable_name(source.url, harvest_object.guid)
         dataset.update({
@@ -281,82 +303,54 @@ class BatchImporter:
         # no other live dataset holds the name: its validator need not ask again
         context = self.context(**{provenance.FREE_NAMES_KEY: {dataset["name"]}})
         if existing is None and holder is None:
-            return self._create(dataset, context, refused), True
+            return self._act("package_create", context, dataset, harvest_object,
+                             payload), True
         if existing is None:  # withdrawn earlier and back at the source
             existing = holder
             dataset["state"] = "active"
-        dataset["id"], dataset["type"] = existing.id, existing.type
+        dataset["id"] = existing.id
         kept = _keep_resource_ids(existing, dataset.get("resources") or [])
-        # CKAN's package_update rolls the whole session back on a validation error, which
-        # would take the batch's earlier datasets with it: validate first.
-        plugin = lookup_package_plugin(dataset["type"])
-        _data, errors = plugin_validate(plugin, dict(context), dict(dataset),
-                                        plugin.update_package_schema(), "package_update")
-        if errors:
-            raise refused(errors)
-        package_id = tk.get_action("package_update")(context, dataset)
-        new = [dict(dataset["resources"][position], id=resource.id) for position, resource
-               in enumerate(model.Package.get(package_id).resources) if resource.id not in kept]
-        self._add_default_views(dataset, new)  # the resources new at the source
+        # CKAN's package_update leaves ``changed_entities`` out of the context when it
+        # defers its commit, and ckanext-activity records an update only with it. A
+        # harvested update always changes the dataset (its hash and harvest time are
+        # new), so the batch says so itself.
+        context["changed_entities"] = {"packages": {existing.id}}
+        package_id = self._act("package_update", context, dataset, harvest_object, payload)
+        new = [resource for resource in model.Package.get(package_id).resources
+               if resource.id not in kept]
+        if new:  # package_update makes no views (resource_create does): as it would
+            shown_dataset = tk.get_action("package_show")(
+                {"user": self.user, "auth_user_obj": self.site_user, "use_cache": False},
+                {"id": package_id})
+            for resource in shown_dataset["resources"]:
+                if resource["id"] not in kept:
+                    tk.get_action("resource_create_default_resource_views")(
+                        self.context(return_id_only=False),
+                        {"package": shown_dataset, "resource": resource})
         return package_id, False
 
-    def _create(self, dataset: dict[str, Any], context: dict[str, Any],
-                refused: Callable[[dict], Exception]) -> str:
-        """``package_create`` without what a batch does once for all its datasets (the
-        commit, the search index) or needs no more (the access check of the site user, the
-        queries ``_new_package`` leaves out), and without its session-wide rollback on a
-        validation error."""
-        dataset.setdefault("type", "dataset")
-        plugin = lookup_package_plugin(dataset["type"])
-        data, errors = plugin_validate(plugin, context, dataset,
-                                       plugin.create_package_schema(), "package_create")
-        if errors:
-            raise refused(errors)
-        data["creator_user_id"] = self.user_id
-        package = _new_package(data, context)
-        if not data.get("metadata_modified"):  # (set before the insert: no second write)
-            package.metadata_modified = datetime.datetime.utcnow()
-        model.Session.flush()  # (CKAN's session does not autoflush: the plugins read it)
-        data["id"] = package.id
-        for resource, resource_dict in zip(package.resources_all, data.get("resources") or []):
-            resource_dict["id"] = resource.id
-        if package.owner_org:  # as package_owner_org_update makes it
-            # (Member's constructor sets its group relationship, None unless given, and
-            # the flush writes the relationship's id over group_id)
-            model.Session.add(model.Member(
-                table_id=package.id, table_name="package", capacity="organization",
-                group=model.Session.get(model.Group, package.owner_org),
-                group_id=package.owner_org, state="active"))
-        for item in p.PluginImplementations(p.IPackageController):
-            item.create(package)
-            item.after_dataset_create(context, data)
-        self._add_default_views(data, data.get("resources") or [])
-        return package.id
-
-    def _add_default_views(self, dataset: dict[str, Any],
-                           resources: list[dict[str, Any]]) -> None:
-        """The default views of new resources, as ``package_create`` makes them
-        (``datapreview.add_views_to_resource``), without reading the views each resource
-        already has: a new resource has none."""
-        if self.view_plugins is None:
-            self.view_plugins = datapreview.get_default_view_plugins()
-        context = {"user": self.user, "auth_user_obj": self.site_user, "ignore_auth": True,
-                   "defer_commit": True}
-        for resource in resources:
-            for plugin in self.view_plugins:
-                if plugin.can_view({"resource": resource, "package": dataset}):
-                    info = plugin.info()
-                    tk.get_action("resource_view_create")(dict(context), {
-                        "resource_id": resource["id"], "view_type": info["name"],
-                        "title": info.get("default_title", tk._("View")),
-                        "description": info.get("default_description", "")})
+    @staticmethod
+    def _act(action: str, context: dict[str, Any], dataset: dict[str, Any],
+             harvest_object: HarvestObject, payload: dict[str, Any]) -> str:
+        """Call the action; its refusal becomes ``_Restart`` (a validation error rolled
+        the session back; an auth refusal may come after a write of a nested action),
+        with the fields refused named by their source paths."""
+        original = json.loads(json.dumps(dataset))  # (the values refused, as sent)
+        try:
+            return tk.get_action(action)(context, dataset)
+        except tk.ValidationError as error:
+            refusal = _refused(error.error_dict, original, payload.get("resource_positions"))
+            raise _Restart(harvest_object.id, str(refusal)) from error
+        except tk.NotAuthorized as error:  # (an auth function of any plugin)
+            raise _Restart(harvest_object.id, bilingual(
+                N_("The harvest's user may not save this record: {error}"),
+                error=str(error) or action)) from error
 
     def _index(self, package_ids: list[str]) -> None:
-        """Index the committed batch in one Solr request. If Solr fails here the datasets
-        stay saved, and ``ckan search-index rebuild -o`` indexes what is missing."""
+        """Index the committed batch. If Solr fails here the datasets stay saved, and
+        ``ckan search-index rebuild -o`` indexes what is missing."""
         if package_ids:
-            indexing.index_packages(package_ids, self.user, commit=self.commit_index,
-                                    visible_within_ms=VISIBLE_WITHIN_MS)
+            indexing.index_packages(package_ids, self.user, commit=self.commit_index)
 
     @staticmethod
     def _object_error(harvest_object: HarvestObject, message: str) -> None:
@@ -365,32 +359,6 @@ class BatchImporter:
         BatchImporter._finished(harvest_object, "ERROR")
         model.Session.add(HarvestObjectError(message=message, object=harvest_object,
                                              stage="Import"))
-
-
-def _new_package(data: dict[str, Any], context: dict[str, Any]) -> model.Package:
-    """``model_save.package_dict_save`` for a dataset the batch knows to be new: the same
-    objects, without the three queries that find nothing for a new dataset (a holder of
-    its name, its earlier resources, its deleted resources)."""
-    data.pop("metadata_created", None)
-    data.pop("plugin_data", None)
-    package = model.Package()
-    package.from_dict(dict(data, extras={extra["key"]: extra["value"]
-                                         for extra in data.get("extras", [])}))
-    package.id = package.id or make_uuid()
-    model.Session.add(package)
-    resources = []
-    for resource_dict in data.get("resources") or []:
-        resource_dict["package_id"] = resource_dict.get("package_id") or package.id
-        resource, _change = model_save.resource_dict_save(resource_dict, context)
-        resources.append(resource)
-    if resources:
-        package.resources_all[:] = resources  # (the relationship numbers their positions)
-    model_save.package_tag_list_save(data.get("tags"), package, context)
-    model_save.package_membership_list_save(data.get("groups"), package, context)
-    for key in ("relationships_as_subject", "relationships_as_object"):
-        if key in data:
-            model_save.relationship_list_save(data[key], package, key, context)
-    return package
 
 
 def _keep_resource_ids(package: model.Package, resources: list[dict[str, Any]]) -> set[str]:
@@ -418,6 +386,14 @@ class Refused(Exception):
     """A record refused before anything of it was written."""
 
 
+class _Restart(Exception):
+    """An action refused the object's record and rolled the session back."""
+
+    def __init__(self, object_id: str, message: str):
+        super().__init__(message)
+        self.object_id, self.message = object_id, message
+
+
 class OrganizationFailed(Exception):
     def __init__(self, cause: Exception | None):
         super().__init__(str(cause) if cause else "no organization")
@@ -425,9 +401,9 @@ class OrganizationFailed(Exception):
 
 
 def _refused(errors: dict, dataset: dict[str, Any], positions: list[int] | None
-             ) -> "Refused":
-    """The schema's refusal, from its errors as validation gives them (a ValidationError
-    would make the tags' errors a list of strings, without their positions)."""
+             ) -> Refused:
+    """The schema's refusal, each field named by its path at the source and its value
+    (``resources[72].name: … — "…"``)."""
     return Refused(bilingual(N_("The record does not fit the TDPF schema: {errors}"),
                              errors=_describe(errors, dataset, positions)))
 

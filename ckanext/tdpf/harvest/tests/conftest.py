@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import pathlib
 from typing import Iterator
 
 import pytest
@@ -11,8 +12,10 @@ from ckan.tests import factories, helpers
 from ckanext.tdpf.harvest.cli import tdpf_harvest
 from ckanext.tdpf.harvest.tests import replay
 
-PLUGINS = ("tdpf_schema tdpf_harvest tdpf_ckan_harvester tdpf_dcat_harvester "
-           "tdpf_csv_list_harvester scheming_datasets scheming_organizations dcat harvest")
+# The deployed plugin list (activity, tdpf_access, dcat, datastore, scheming): harvested
+# datasets go through what every one of them adds to CKAN's actions.
+PLUGINS = (pathlib.Path(__file__).resolve().parents[4] / "tools" / "plugins.txt"
+           ).read_text().strip()
 ALL_RECORDS = replay.recorded_records()
 # Fast, deterministic HTTP for tests: one retry, no waiting.
 FAST = {"timeout": 1, "retries": 1, "backoff": 0, "delay": 0}
@@ -21,7 +24,7 @@ FAST = {"timeout": 1, "retries": 1, "backoff": 0, "delay": 0}
 @pytest.fixture
 def clean_db(reset_db, migrate_db_for, with_plugins):
     reset_db()
-    for plugin in ("harvest", "tdpf_schema", "tdpf_harvest"):
+    for plugin in ("activity", "harvest", "tdpf_schema", "tdpf_access", "tdpf_harvest"):
         migrate_db_for(plugin)
 
 

@@ -10,7 +10,7 @@ from typing import Iterator
 import pytest
 
 import ckan.model as model
-from ckan.tests import helpers
+from ckan.tests import factories, helpers
 
 from ckanext.harvest.model import HarvestObject, HarvestObjectError
 from ckanext.tdpf.harvest.mapping import stable_name
@@ -124,7 +124,8 @@ class TestTakenName:
         assert tdpf_harvest_run(source["name"]).exit_code == 0
         # a name made under an earlier rule (or by hand) is not taken from the dataset
         local = harvested(source["id"])[records[0]["id"]]
-        helpers.call_action("package_patch", id=local["id"], name="named-before")
+        helpers.call_action("package_patch", context={"user": factories.Sysadmin()["name"]},
+                            id=local["id"], name="named-before")
         records[0]["title"] = "改訂されたタイトル"
         catalog.reset(records)
         result = tdpf_harvest_run(source["name"])

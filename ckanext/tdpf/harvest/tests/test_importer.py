@@ -117,8 +117,9 @@ def _solr_doc(package_id: str) -> dict:
 def test_batched_documents_equal_ckans_own():
     organization = factories.Organization(tdpf_provider_type="municipality",
                                           municipality_code="131032")
+    site_user = helpers.call_action("get_site_user")["name"]
     rated, plain = [helpers.call_action(
-        "package_create", name=name, title="港区の人口",
+        "package_create", context={"user": site_user}, name=name, title="港区の人口",
         owner_org=organization["id"], tdpf_theme=["population_aging", "tax"], tags=[{"name": "人口"}],
         resources=[{"url": "https://example.org/a.csv", "format": "CSV"},
                    {"url": "https://example.org/b.xlsx", "format": "XLSX"}])
@@ -133,7 +134,6 @@ def test_batched_documents_equal_ckans_own():
     ckans = {dataset["id"]: _solr_doc(dataset["id"]) for dataset in (rated, plain)}
     assert json.loads(ckans[rated["id"]]["validated_data_dict"])["tdpf_data_rate"] == 3
     make_connection().delete(q="*:*", commit=True)
-    site_user = helpers.call_action("get_site_user")["name"]
     assert indexing.index_packages([rated["id"], plain["id"]], site_user) == 2
     assert {key: _solr_doc(key) for key in ckans} == ckans
     rated_in_index = make_connection().search(q="tdpf_data_rate:3", fl="id").docs
@@ -145,10 +145,11 @@ def test_batched_documents_equal_ckans_own():
 def test_documents_sent_without_a_commit_are_searchable_after_the_callers_commit():
     organization = factories.Organization(tdpf_provider_type="municipality",
                                           municipality_code="131032")
-    dataset = helpers.call_action("package_create", name="minato-parks", title="港区の公園",
+    site_user = helpers.call_action("get_site_user")["name"]
+    dataset = helpers.call_action("package_create", context={"user": site_user},
+                                  name="minato-parks", title="港区の公園",
                                   owner_org=organization["id"], tdpf_theme=["tax"])
     make_connection().delete(q="*:*", commit=True)
-    site_user = helpers.call_action("get_site_user")["name"]
     assert indexing.index_packages([dataset["id"]], site_user, commit=False) == 1
     assert not make_connection().search(q=f'id:"{dataset["id"]}"').docs  # not yet
     indexing.commit()
@@ -158,7 +159,7 @@ def test_documents_sent_without_a_commit_are_searchable_after_the_callers_commit
 @pytest.mark.ckan_config("ckan.plugins", PLUGINS)
 @pytest.mark.ckan_config("ckanext.tdpf.schema.rating.enabled", True)
 @pytest.mark.ckan_config("ckanext.tdpf.harvest.import_workers", 1)
-@pytest.mark.usefixtures("clean_queues")
+@pytest.mark.usefixtures("clean_queues", "clean_redis")
 def test_ratings_are_queued_once_the_batch_is_committed(tdpf_catalog, tdpf_source,
                                                         tdpf_harvest_run):
     url, catalog = tdpf_catalog
@@ -228,7 +229,7 @@ def test_a_created_dataset_has_the_rows_package_create_writes(tdpf_catalog, tdpf
     assert max(len(rows["resources"]) for rows in seen) > 2
 
 
-@pytest.mark.ckan_config("ckan.plugins", PLUGINS + " image_view")
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
 @pytest.mark.ckan_config("ckan.views.default_views", "image_view")
 @pytest.mark.ckan_config("ckanext.tdpf.schema.rating.enabled", False)
 @pytest.mark.ckan_config("ckanext.tdpf.harvest.import_workers", 1)
@@ -253,7 +254,8 @@ def test_new_resources_get_the_default_views_package_create_gives(tdpf_catalog, 
     assert harvested_views[-1][0]["view_type"] == "image_view"
     organization = factories.Organization(tdpf_provider_type="municipality",
                                           municipality_code="131032")
-    created = helpers.call_action("package_create", name="same-resources",
+    created = helpers.call_action("package_create", context={"user": factories.Sysadmin()["name"]},
+                                  name="same-resources",
                                   owner_org=organization["id"], title="同じリソース",
                                   tdpf_theme=["tax"],
                                   resources=[{"url": r["url"], "format": r["format"],
