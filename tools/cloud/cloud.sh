@@ -38,15 +38,34 @@ CLOUD_CKAN_PROCS=("worker1:jobs worker default tdpf_bulk" "worker2:jobs worker d
 cloud_pid() { cat "$CLOUD_PIDS/$1.pid" 2>/dev/null; }
 cloud_alive() { local pid; pid=$(cloud_pid "$1"); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
 
+# A process and all its descendants (a supervisor loop, gunicorn's or rq's children).
+cloud_tree() {
+  local pid=$1 child
+  echo "$pid"
+  for child in $(pgrep -P "$pid" 2>/dev/null); do cloud_tree "$child"; done
+}
+
+# Stop NAME: its supervisor loop first (so nothing restarts it), then the process tree;
+# with -KILL everything at once, as when a host dies.
 cloud_stop_one() {
-  local name=$1 pid
+  local name=$1 signal=${2:--TERM} pid pids
   pid=$(cloud_pid "$name")
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill "${2:--TERM}" "$pid" 2>/dev/null || true
-    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+    pids=$(cloud_tree "$pid")
+    if [ -f "$CLOUD_PIDS/$name.loop" ] || [ "$signal" = -KILL ]; then
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    # shellcheck disable=SC2086
+    kill "$signal" $pids 2>/dev/null || true
+    for _ in $(seq 300); do
+      # shellcheck disable=SC2086
+      kill -0 $pids 2>/dev/null || break
+      sleep 0.1
+    done
+    # shellcheck disable=SC2086
+    kill -KILL $pids 2>/dev/null || true
   fi
-  rm -f "$CLOUD_PIDS/$name.pid"
+  rm -f "$CLOUD_PIDS/$name.pid" "$CLOUD_PIDS/$name.loop"
 }
 
 cloud_wait_port() {
@@ -103,6 +122,13 @@ cloud_wait_solr() {
 
 # CKAN 2.12's schema.xml (from the installed ckan package) and the stack's solrconfig.xml
 # as the configset "ckan_2_12", then the collection with a replica on each node.
+# One field changes: CKAN declares _version_ a string, but SolrCloud reads a document's
+# version from the index as a long (VersionInfo.getVersionFromIndex): updating a document
+# already in the index fails on the shard leader (HTTP 500, UnsupportedOperationException)
+# and the replicas drift apart. The configset declares it a plong with docValues, as Solr's
+# own configsets do (docker/solr/Dockerfile.cloud does the same).
+CLOUD_VERSION_FIELD='<field name="_version_" type="plong" indexed="true" stored="true" docValues="true"/>'
+
 cloud_collection() {
   local solr=http://127.0.0.1:${CLOUD_SOLR_PORTS[0]}/solr
   if curl -fsS "$solr/admin/collections?action=LIST&wt=json" | grep -q "\"$CLOUD_COLLECTION\""; then
@@ -113,7 +139,9 @@ cloud_collection() {
     "import ckan, os; print(os.path.join(os.path.dirname(ckan.__file__), 'config', 'solr', 'schema.xml'))")
   rm -rf "$conf" && mkdir -p "$conf"
   cp "$LAUNCHER_DIR/src/main/resources/solr-home/conf/"* "$conf/"
-  cp "$schema" "$conf/schema.xml"
+  sed "s#<field name=\"_version_\" type=\"string\" indexed=\"true\" stored=\"true\"/>#$CLOUD_VERSION_FIELD#" \
+    "$schema" > "$conf/schema.xml"
+  grep -qF "$CLOUD_VERSION_FIELD" "$conf/schema.xml" || die "CKAN's schema.xml changed: _version_ not found"
   "$VENV/bin/python" - "$conf" "$CLOUD/configset.zip" <<'PY'
 import pathlib, sys, zipfile
 conf, target = pathlib.Path(sys.argv[1]), sys.argv[2]
@@ -177,9 +205,10 @@ $solr    keepalive 16;
       proxy_pass http://solr_nodes;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-      # A node that is down or has no leader yet: the other one (Solr updates are
+      # A node that is down, has no leader yet or cannot reach the old one (500 "Error
+      # trying to proxy request"): the other one (Solr updates are
       # idempotent by index_id, so a retried POST cannot double a document).
-      proxy_next_upstream error timeout http_502 http_503 non_idempotent;
+      proxy_next_upstream error timeout http_500 http_502 http_503 non_idempotent;
       proxy_next_upstream_tries 4;
       proxy_connect_timeout 2s;
       proxy_read_timeout 120s;
@@ -327,9 +356,15 @@ cloud_start_ckan_proc() {
       harvester*) cloud_consumer_ini; ini=$CLOUD/consumer.ini
                   redis_url="$CKAN_REDIS_URL?$CLOUD_CONSUMER_REDIS_QUERY" ;;
     esac
+    # Supervised like the containers of docker/compose.scale.yaml (restart: unless-stopped):
+    # a consumer or worker that exits (ckanext-harvest's consumers exit on an exception in
+    # an import, such as a Solr error) is started again.
     # shellcheck disable=SC2086
-    CKAN_REDIS_URL=$redis_url nohup "$VENV/bin/ckan" -c "$ini" $command >>"$CLOUD_LOGS/$name.log" 2>&1 </dev/null &
+    nohup bash -c 'while :; do "$@"; echo "tdpf-cloud: exited with status $?, restarting" >&2; sleep 2; done' \
+      supervise env CKAN_REDIS_URL="$redis_url" "$VENV/bin/ckan" -c "$ini" $command \
+      >>"$CLOUD_LOGS/$name.log" 2>&1 </dev/null &
     echo $! > "$CLOUD_PIDS/$name.pid"
+    touch "$CLOUD_PIDS/$name.loop"
     return
   done
   die "unknown cloud process: $1"
@@ -429,8 +464,11 @@ cloud_test() {
   cloud_up
   cloud_env
   cd "$ROOT"
-  "$VENV/bin/python" -m pytest -p no:cacheprovider -c "$ROOT/tools/cloud/tests/pytest.ini" \
-    --rootdir "$ROOT/tools/cloud/tests" "$ROOT/tools/cloud/tests" "$@"
+  local arg has_path=""
+  for arg in "$@"; do [[ "$arg" != -* && -e "$ROOT/${arg%%::*}" ]] && has_path=1; done
+  [ -n "$has_path" ] || set -- "$@" "$ROOT/tools/cloud/tests"
+  "$VENV/bin/python" -m pytest -c "$ROOT/tools/cloud/tests/pytest.ini" \
+    --rootdir "$ROOT/tools/cloud/tests" "$@"
 }
 
 cloud_main() {

@@ -1,0 +1,136 @@
+"""Concurrency on several hosts: two sources harvested at once, one source triggered twice,
+a fetch consumer killed in the middle of its objects, a job worker killed mid-rating."""
+from __future__ import annotations
+
+import datetime
+import re
+import threading
+import time
+
+import pytest
+
+from .conftest import CLOUD, RECORDS, ApiError, wait_until
+from .test_flows import DATAFILES, dataset_fields
+
+
+def test_two_sources_harvested_at_once(cloud, catalog):
+    first, second = RECORDS[:100], RECORDS[100:]
+    sources = [cloud.harvest_source(catalog(first)), cloud.harvest_source(catalog(second))]
+    jobs = [cloud.action("harvest_job_create", base=web, source_id=source["id"])
+            for web, source in zip(cloud.webs, sources)]
+    finished = cloud.finish(*(job["id"] for job in jobs))
+    assert [job["stats"]["errored"] for job in finished] == [0, 0]
+    for source, records in zip(sources, (first, second)):
+        cloud.assert_exactly_once(source["id"], records)
+
+
+def test_same_source_triggered_twice(cloud, catalog):
+    """Two web processes are asked at the same moment to harvest one source: one job runs,
+    the other request is refused; asked again while it runs, refused again."""
+    records = RECORDS[:40]
+    source = cloud.harvest_source(catalog(records))
+    barrier = threading.Barrier(2)
+    outcomes: list = []
+
+    def trigger(web: str) -> None:
+        barrier.wait()
+        try:
+            outcomes.append(cloud.action("harvest_job_create", base=web,
+                                         source_id=source["id"]))
+        except ApiError as error:
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=trigger, args=(web,)) for web in cloud.webs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    created = [o for o in outcomes if isinstance(o, dict)]
+    refused = [o for o in outcomes if isinstance(o, ApiError)]
+    jobs = cloud.sql("select id from harvest_job where source_id = %s", source["id"])
+    assert len(jobs) == 1, f"{len(jobs)} jobs for one source: {outcomes}"
+    assert len(created) == 1 and len(refused) == 1
+    with pytest.raises(ApiError):
+        cloud.action("harvest_job_create", source_id=source["id"])
+    (finished,) = cloud.finish(created[0]["id"])
+    assert finished["stats"]["errored"] == 0
+    cloud.assert_exactly_once(source["id"], records)
+
+
+def test_fetch_consumer_killed_mid_batch(cloud, catalog):
+    """fetch1 dies (SIGKILL, as a host would) while importing an object: the object stays
+    claimed, cron resends it once the claim is stale, fetch2 imports it; every record is
+    one dataset, made once."""
+    records = RECORDS[:80]
+    source = cloud.harvest_source(catalog(records))
+    before = cloud.fetch_log_ids()["fetch1"]
+    job = cloud.action("harvest_job_create", source_id=source["id"])
+
+    def in_flight() -> str | None:
+        ids = cloud.fetch_log_ids()["fetch1"] - before
+        if len(ids) < 5 or not ids:
+            return None
+        rows = cloud.sql("select id from harvest_object where id = any(%s) "
+                         "and state in ('FETCH', 'IMPORT')", list(ids))
+        return rows[0][0] if rows else None
+
+    victim = None
+    deadline = time.monotonic() + 600
+    while victim is None and time.monotonic() < deadline:
+        victim = in_flight()
+        if victim:
+            cloud.ctl("kill", "fetch1")
+        else:
+            time.sleep(0.05)
+    assert victim, "fetch1 was never seen importing"
+    try:
+        # fetch2 drains the rest; the victim stays claimed by the dead consumer
+        wait_until(lambda: cloud.fetch_queue() == 0 and not cloud.sql(
+            "select 1 from harvest_object where harvest_job_id = %s and state = 'WAITING'",
+            job["id"]), "fetch2 to drain the queue")
+        state = cloud.sql("select state from harvest_object where id = %s", victim)[0][0]
+        assert cloud.age_claim(victim, 181), "the killed consumer's claim is not in Redis"
+        cloud.run_cron()  # resends the stale claim
+        (finished,) = cloud.finish(job["id"])
+    finally:
+        cloud.ctl("start", "fetch1")
+    assert state in ("FETCH", "IMPORT", "COMPLETE")
+    assert finished["stats"]["errored"] == 0
+    rows = cloud.sql("select state, retry_times from harvest_object where id = %s", victim)
+    assert rows == [("COMPLETE", 2)]  # taken twice: by fetch1 (killed), then by fetch2
+    cloud.assert_exactly_once(source["id"], records)
+
+
+def worker_log(name: str) -> str:
+    return (CLOUD / "logs" / f"{name}.log").read_text(errors="replace")
+
+
+def test_job_worker_killed_mid_rating(cloud, organization):
+    """worker1 dies (SIGKILL, with its work horse) while rating a file: the rating is not
+    lost — once the worker is back the file is rated."""
+    files = sorted(p for p in DATAFILES.iterdir() if p.suffix == ".csv")[:6]
+    offset = {name: len(worker_log(name)) for name in ("worker1", "worker2")}
+    for path in files:
+        dataset = cloud.action("package_create", **dataset_fields(organization))
+        with open(path, "rb") as upload:
+            cloud.action("resource_create", package_id=dataset["id"], name=path.stem,
+                         _files={"upload": (path.name, upload)})
+
+    def running() -> str | None:
+        text = worker_log("worker1")[offset["worker1"]:]
+        started = re.findall(r"starts job ([0-9a-f-]{36})", text)
+        finished = set(re.findall(r"has finished job ([0-9a-f-]{36})", text))
+        return next((job for job in started if job not in finished), None)
+
+    victim = wait_until(running, "worker1 to start a rating", timeout=300)
+    cloud.ctl("kill", "worker1")
+    try:
+        cloud.ctl("start", "worker1")
+        status = wait_until(
+            lambda: (lambda s: s if s["pending"] == 0 else None)(
+                cloud.action("tdpf_schema_rating_status", organization=organization["name"])),
+            "every file to be rated", timeout=240)
+    finally:
+        cloud.ctl("start", "worker1")
+    assert victim
+    assert status["rated"] == len(files)
