@@ -39,8 +39,8 @@ ERRORS = {
     "needs_ocr": N_("The PDF holds images of pages, not text: it needs OCR (character "
                     "recognition) before it can be prepared."),
     "empty": N_("No table was found in the file."),
-    "too_many_rows": N_("The file has more rows than the site prepares at once (50,000); "
-                        "prepare it with the command ckan tdpf-prep convert."),
+    "too_many_rows": N_("A sheet of the workbook has more than 50,000 rows; save it as CSV "
+                        "(large CSV files are prepared in parts) or split it."),
     "unknown_encoding": N_("The file's character encoding could not be recognized."),
 }
 
@@ -250,6 +250,11 @@ def _read_xls(content: bytes) -> Workbook:
 def prepare(content: bytes, sheet: str | None = None) -> Prepared:
     """Every table of every sheet (or of the one sheet named), prepared."""
     book = read(content)
+    if book.truncated:  # the reader stopped at its row limit: never a silent loss
+        if book.kind == "csv":
+            from .stream import prepare_large
+            return prepare_large(content)
+        raise PrepError("too_many_rows")
     from .tables import prepare_sheet
 
     tables: list[PreparedTable] = []
@@ -271,8 +276,7 @@ def prepare(content: bytes, sheet: str | None = None) -> Prepared:
         except Exception as error:  # a sheet no rule foresaw: refused, never half-prepared
             log.exception("could not prepare sheet %s", item.name)
             raise PrepError("unreadable", f"sheet {item.name}") from error
-    if book.truncated:  # the reader stopped at its row limit: never a silent loss
-        raise PrepError("too_many_rows")
+
     if book.has_objects:
         changes.append(Change("L1-10", N_("Images, charts and other objects are not carried "
                                           "over."), "", where_text="workbook"))

@@ -9,7 +9,11 @@ import codecs
 import csv
 import dataclasses
 import io
+import os
+import pathlib
 import re
+import tempfile
+import weakref
 from typing import IO, Any
 
 from ckanext.tdpf.lib import encoding as encodings
@@ -17,7 +21,7 @@ from ckanext.tdpf.lib.i18n import N_
 from ckanext.tdpf.lib.rating import rules
 from ckanext.tdpf.lib.rating.readers import cell_name
 
-from . import Change, PrepError, prepare
+from . import Change, Prepared, PreparedTable, PrepError, prepare
 from . import tables as T
 from . import values as V
 
@@ -217,4 +221,48 @@ def _number(value: str, unit: str | None, name: str, cell: tuple[int, int],
     return number.value
 
 
-__all__ = ["prepare_stream", "Streamed", "cell_name"]
+class StreamedTable(PreparedTable):
+    """A table prepared in a stream: its first rows in memory, all of it in a temporary
+    file (removed with the table)."""
+
+    def __init__(self, streamed: Streamed, preview: list[list[str]], path: str):
+        super().__init__("表", "CSV", streamed.header, preview, streamed.changes,
+                         streamed.description)
+        self.count, self.path = streamed.row_count, path
+        weakref.finalize(self, _remove, path)
+
+    @property
+    def row_count(self) -> int:  # type: ignore[override]
+        return self.count
+
+    def csv_bytes(self) -> bytes:
+        return pathlib.Path(self.path).read_bytes()
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+PREVIEW_ROWS = 100
+
+
+def prepare_large(content: bytes) -> Prepared:
+    """A CSV longer than the reader takes, prepared in a stream into a temporary file."""
+    handle, path = tempfile.mkstemp(prefix="tdpf-prep-", suffix=".csv")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            streamed = prepare_stream(io.BytesIO(content), out)
+        with open(path, encoding="utf-8", newline="") as written:
+            reader = csv.reader(written)
+            next(reader, None)
+            preview = [row for _, row in zip(range(PREVIEW_ROWS), reader)]
+    except BaseException:
+        _remove(path)
+        raise
+    return Prepared("csv", None, [StreamedTable(streamed, preview, path)], [])
+
+
+__all__ = ["prepare_stream", "prepare_large", "Streamed", "cell_name"]

@@ -243,10 +243,15 @@ def test_formulas_and_colours_are_listed():
     assert {(c.rule, c.where) for c in table.changes} == {("L1-11", "Sheet!B3")}
 
 
-def test_more_rows_than_the_reader_takes_is_an_error_not_a_loss():
-    with pytest.raises(PrepError) as error:
-        prepare(("a,b\n" + "1,2\n" * (readers.MAX_ROWS + 10)).encode())
-    assert error.value.code == "too_many_rows"
+def test_a_csv_longer_than_the_reader_takes_is_prepared_in_a_stream():
+    content = ("区,人口\n" + "北区,１，２３４\n" * (readers.MAX_ROWS + 10)).encode("cp932")
+    (table,) = prepare(content).tables
+    assert table.row_count == readers.MAX_ROWS + 10
+    lines = table.csv_bytes().decode("utf-8").split("\r\n")
+    assert lines[0] == "区,人口,注記"  # a note column, in case a later row needs one
+    assert len(lines) == readers.MAX_ROWS + 12 and lines[-2] == "北区,1234,"
+    (widths,) = [c for c in table.changes if c.what("en").startswith("Full-width")]
+    assert widths.total == readers.MAX_ROWS + 10
 
 
 def test_section_rows_fill_the_column_they_stand_in():
