@@ -577,6 +577,7 @@ def _is_kanji(char: str) -> bool:
                                                  "CJK COMPATIBILITY IDEOGRAPH"))
 
 
+DATE_MARK = re.compile(r"\d|明治|大正|昭和|平成|令和")  # what WAREKI and DATE_SHAPES all need
 WAREKI = re.compile(r"(明治|大正|昭和|平成|令和|[MTSHR]\.?\s?\d{1,2}[年./-])")
 SEIREKI = re.compile(r"(1[89]\d\d|20\d\d)")
 DATE_SHAPES = [
@@ -734,16 +735,22 @@ def l1_07_one_value_per_cell(table: Table) -> list[Violation]:
     for c in table.data_columns():
         if c in numeric:
             continue
-        strings = [(r, v.strip()) for r, v in table.column_values(c) if isinstance(v, str)]
-        lists = [r for r, v in strings if _noun_list(v)]
+        strings = [(r, written) for (r, v), written in zip(table.column_values(c),
+                                                           table.column_texts(c))
+                   if isinstance(v, str)]
+        joined = "\x00".join(v for _, v in strings)  # what marks occur in the column at all
+        lists = [r for r, v in strings if _noun_list(v)] if (
+            "、" in joined or "，" in joined or "\n" in joined) else []
         if (len(lists) >= 2 and len(lists) >= 0.05 * len(strings)
                 and sum(1 for _, v in strings if SENTENCE.search(v)) <= len(lists)):
             places += [cell_name(r, c) for r in lists]
-        pairs = [r for r, v in strings if ("/" in v or "／" in v) and QUANTITY_PAIR.match(v)]
+        pairs = [r for r, v in strings if ("/" in v or "／" in v) and QUANTITY_PAIR.match(v)
+                 ] if "/" in joined or "／" in joined else []
         if pairs and len(pairs) >= 0.3 * len(strings) and not (
                 DAY_HEADER.search(table.header(c)) or TIME_HEADER.search(table.header(c))):
             places += [cell_name(r, c) for r in pairs]
-        located = [r for r, v in strings if "." in v and _coordinates(v)]
+        located = [r for r, v in strings if "." in v and _coordinates(v)
+                   ] if "." in joined else []
         if located and len(located) >= 0.3 * len(strings):
             coordinates += [cell_name(r, c) for r in located]
     found = _violation(N_("Cells holding more than one value ({count} cells)."),
@@ -987,6 +994,8 @@ def l3_05_time_axis(table: Table) -> list[Violation] | None:
                                                       table.column_texts(c))
                    if isinstance(v, str)]
         about_time = TIME_HEADER.search(table.header(c))
+        if not DATE_MARK.search("\x00".join(strings)):
+            continue  # no digit and no era name: nothing written as a date
         dated = _dated(strings, len(strings) * (0.5 if about_time else 0.8))
         if not dated:
             continue
