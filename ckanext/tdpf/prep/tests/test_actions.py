@@ -92,27 +92,26 @@ class TestPreview:
         with pytest.raises(helpers.logic.NotAuthorized):
             call("tdpf_prep_preview", None, resource_id=world.xls["id"])
 
-    @pytest.mark.parametrize("data", [{}, {"resource_id": ""}, {"resource_id": ["x"]},
-                                      {"resource_id": "x" * 101}])
-    def test_bad_resource_ids_are_field_errors(self, world, data):
-        with pytest.raises(helpers.logic.ValidationError) as excinfo:
-            call("tdpf_prep_preview", world.editor, **data)
-        field_error(excinfo, "resource_id")
+    def test_bad_resource_ids_are_field_errors(self, world):
+        for data in ({}, {"resource_id": ""}, {"resource_id": ["x"]},
+                     {"resource_id": "x" * 101}):
+            with pytest.raises(helpers.logic.ValidationError) as excinfo:
+                call("tdpf_prep_preview", world.editor, **data)
+            field_error(excinfo, "resource_id")
 
-    @pytest.mark.parametrize("content, filename, code", [
-        (scanned_pdf(), "scan.pdf", "needs_ocr"),
-        (b"%PDF-1.4\n%%EOF\n", "broken.pdf", "unreadable"),
-        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "scan.png", "needs_ocr"),
-        (b"{\\rtf1 not a table}", "memo.rtf", "unsupported_format"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100
-         + "EncryptedPackage".encode("utf-16-le"), "locked.xlsx", "encrypted"),
-    ])
-    def test_files_that_cannot_be_prepared_are_field_errors(self, world, content, filename,
-                                                            code):
-        resource = uploaded(world.editor, world.dataset, content, filename)
-        with pytest.raises(helpers.logic.ValidationError) as excinfo:
-            call("tdpf_prep_preview", world.editor, resource_id=resource["id"])
-        assert field_error(excinfo, "resource_id").endswith(engine.ERRORS[code])
+    def test_files_that_cannot_be_prepared_are_field_errors(self, world):
+        for content, filename, code in [
+            (scanned_pdf(), "scan.pdf", "needs_ocr"),
+            (b"%PDF-1.4\n%%EOF\n", "broken.pdf", "unreadable"),
+            (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "scan.png", "needs_ocr"),
+            (b"{\\rtf1 not a table}", "memo.rtf", "unsupported_format"),
+            (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100
+             + "EncryptedPackage".encode("utf-16-le"), "locked.xlsx", "encrypted"),
+        ]:
+            resource = uploaded(world.editor, world.dataset, content, filename)
+            with pytest.raises(helpers.logic.ValidationError) as excinfo:
+                call("tdpf_prep_preview", world.editor, resource_id=resource["id"])
+            assert field_error(excinfo, "resource_id").endswith(engine.ERRORS[code]), code
 
     def test_zip_bombs_are_field_errors(self, world):
         out = io.BytesIO()

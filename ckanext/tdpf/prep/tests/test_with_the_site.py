@@ -80,7 +80,7 @@ def _page(app, world: World, user: dict | None):
                    headers=headers, status=None, follow_redirects=False)
 
 
-def test_the_page_shows_editors_the_tables_changes_and_ratings(app, world):
+def test_the_page_shows_editors_the_tables_and_publishes_and_refuses_others(app, world):
     response = _page(app, world, world.provider_editor)
     assert response.status_code == 200
     page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
@@ -95,16 +95,14 @@ def test_the_page_shows_editors_the_tables_changes_and_ratings(app, world):
                             headers=dict(JA, **token_for(world.provider_editor)))
     assert f"/resource/{world.xls['id']}/prep" in resource_page.get_data(as_text=True)
 
-
-def test_the_page_is_refused_to_others(app, world):
+    # others: refused, and no link on the resource page
     assert _page(app, world, world.user).status_code in (403, 404)
     assert _page(app, world, None).status_code in (302, 401, 403)
     resource_page = app.get(f"/dataset/{world.dataset['name']}/resource/{world.xls['id']}",
                             headers=dict(JA, **token_for(world.user)), status=None)
     assert f"/resource/{world.xls['id']}/prep" not in resource_page.get_data(as_text=True)
 
-
-def test_the_publish_button_adds_the_table(app, world):
+    # the button adds the table and shows the new file
     response = app.post(f"/dataset/{world.dataset['name']}/resource/{world.xls['id']}/prep",
                         data={"table": "毎月人口ＨＰ (2)"},
                         headers=dict(JA, **token_for(world.provider_editor)),
