@@ -57,6 +57,9 @@ class PrepError(Exception):
         return {"ja": japanese(ERRORS[self.code]), "en": english(ERRORS[self.code])}
 
 
+MAX_PLACES = 50  # places a change names in the API; the engine keeps them all
+
+
 @dataclasses.dataclass
 class Change:
     """One kind of change on one table: the rule it fixes, the source cells it touched."""
@@ -82,7 +85,10 @@ class Change:
         return (japanese if language == "ja" else english)(self.message, **params)
 
     def as_dict(self, language: str = "ja") -> dict[str, str]:
-        return {"rule": self.rule, "where": self.where, "what": self.what(language)}
+        """For the API and pages: the first places only (``what`` gives the count)."""
+        places = self.where.split(", ")
+        where = ", ".join(places[:MAX_PLACES]) + (", …" if len(places) > MAX_PLACES else "")
+        return {"rule": self.rule, "where": where, "what": self.what(language)}
 
 
 @dataclasses.dataclass

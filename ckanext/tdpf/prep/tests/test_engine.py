@@ -358,3 +358,13 @@ def _overlaps(a: str, b: str) -> bool:
     t1, l1, b1, r1 = _bounds(a)
     t2, l2, b2, r2 = _bounds(b)
     return not (b1 < t2 or b2 < t1 or r1 < l2 or r2 < l1)
+
+
+def test_the_api_names_the_first_fifty_places_of_a_change():
+    from ckanext.tdpf.prep.engine import Change
+
+    change = Change("L1-06", "Layout spaces removed ({count} cells).", "S",
+                    [(r * 2, 0) for r in range(60)])
+    shown = change.as_dict("en")
+    assert shown["where"].startswith("S!A1, S!A3") and shown["where"].endswith("S!A99, …")
+    assert shown["what"] == "Layout spaces removed (60 cells)."
