@@ -57,7 +57,7 @@ def test_shared_files_are_prepared_for_their_editors_only(world):
     assert [t["name"] for t in shown["tables"]] == ["毎月人口ＨＰ", "毎月人口ＨＰ (2)"]
 
 
-def test_a_published_file_is_rated_like_any_file(world):
+def test_a_published_file_is_rated_like_any_file_and_stays_shared(app, world):
     from ckanext.tdpf.schema import jobs
 
     created = world.call("tdpf_prep_publish", world.provider_editor,
@@ -72,6 +72,13 @@ def test_a_published_file_is_rated_like_any_file(world):
     # which keeps its resources' public fields only)
     assert model.Resource.get(created["id"]).extras["tdpf_prep_source_resource_id"] == \
         world.xls["id"]
+    download = (f"/dataset/{world.dataset['name']}/resource/{created['id']}/download/"
+                f"{created['url'].rsplit('/', 1)[-1]}")
+    assert app.get(download, headers=token_for(world.user), status=None).status_code == 403
+    grantee = factories.User()
+    world.grant(grantee)
+    granted = app.get(download, headers=token_for(grantee), status=None)
+    assert granted.status_code == 200 and granted.data.startswith('"年月 Year'.encode())
 
 
 def _page(app, world: World, user: dict | None):
