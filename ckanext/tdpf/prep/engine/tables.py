@@ -97,6 +97,22 @@ def find_regions(book: Workbook, grid: Grid) -> list[Region]:
     return regions
 
 
+def _side_by_side(used: list[int], blank: set[int], names: list[str]) -> list[list[int]] | None:
+    """The column blocks of a table set in two or more blocks side by side with the same
+    column names (a list printed in columns to fit the page), or None."""
+    blocks: list[list[int]] = [[]]
+    for c in used:
+        if blocks[-1] and any(b in blank for b in range(blocks[-1][-1] + 1, c)):
+            blocks.append([])
+        blocks[-1].append(c)
+    if len(blocks) < 2 or len({len(block) for block in blocks}) != 1:
+        return None
+    labels = [[names[c] for c in block] for block in blocks]
+    if any(not all(label) for label in labels) or any(label != labels[0] for label in labels):
+        return None
+    return blocks
+
+
 def _headerless(row: list[Any], first: bool) -> bool:
     """A row ``locate`` took for the header holds values: all of them (a file's first table),
     or most of them (a tally under a table). Years (2019, 2020…) name columns."""
@@ -305,6 +321,10 @@ class Builder:
             header_sources.append([self.cells[(r, c)][1] for r in self.region.header_rows
                                    if (r, c) in self.cells and self.cells[(r, c)][1]])
             columns.append([self.cells.get((r, c), (None, None)) for r in body])
+        blocks = None if sections else _side_by_side(used, set(blank), names)
+        if blocks:
+            used, header, header_sources, columns = self._stack(blocks, used, header,
+                                                                header_sources, columns)
         inserted = False
         if sections:
             label_of = self._section_labels(body, sections)
@@ -323,7 +343,8 @@ class Builder:
             header.append(_free_name(header, "注記"))
             cleaned.append([(("; ".join(n) if n else ""), None) for n in notes])
         self.uses_symbols = any(rule == "L3-03" for rule, _ in self.changes)
-        rows = [[cleaned[j][i][0] for j in range(len(cleaned))] for i in range(len(body))]
+        count = len(cleaned[0]) if cleaned else 0
+        rows = [[cleaned[j][i][0] for j in range(len(cleaned))] for i in range(count)]
         sources: set[Cell] = {s for col in cleaned for _, s in col if s is not None}
         sources |= {s for group in header_sources for s in group}
         changes = list(self.changes.values())
@@ -336,9 +357,31 @@ class Builder:
         table.plan = {"columns": used, "numeric": self.numeric, "units": self.units,
                       "sections": bool(sections), "notes": any(notes)}
         table.cell_map = {  # type: ignore[attr-defined]
-            (i, j): cleaned[j][i][1] for j in range(len(cleaned)) for i in range(len(body))
+            (i, j): cleaned[j][i][1] for j in range(len(cleaned)) for i in range(count)
             if cleaned[j][i][1] is not None}
         return table
+
+    def _stack(self, blocks: list[list[int]], used: list[int], header: list[str],
+               sources: list[list[Cell]], columns: list[list[tuple[Any, Cell | None]]]):
+        """Blocks of the same columns set side by side (段組み) stacked into one table: the
+        left block's rows, then the next block's, …; rows a block leaves empty are none."""
+        index = {c: i for i, c in enumerate(used)}
+        stacked: list[list[tuple[Any, Cell | None]]] = [[] for _ in blocks[0]]
+        for block in blocks:
+            for i in range(len(columns[0]) if columns else 0):
+                cells = [columns[index[c]][i] for c in block]
+                if all(value is None for value, _ in cells):
+                    continue
+                for k, cell in enumerate(cells):
+                    stacked[k].append(cell)
+        merged_sources = [[cell for block in blocks for cell in sources[index[block[k]]]]
+                          for k in range(len(blocks[0]))]
+        later = [cell for block in blocks[1:] for c in block for cell in sources[index[c]]]
+        for cell in later:
+            self.change("L1-02", N_("Tables of the same columns set side by side stacked "
+                                    "into one ({count} header cells of the later blocks)."),
+                        cell)
+        return (blocks[0], [header[index[c]] for c in blocks[0]], merged_sources, stacked)
 
     def _label_column(self, body: list[int], sections: list[int],
                       used: list[int]) -> int | None:

@@ -368,3 +368,19 @@ def test_the_api_names_the_first_fifty_places_of_a_change():
     shown = change.as_dict("en")
     assert shown["where"].startswith("S!A1, S!A3") and shown["where"].endswith("S!A99, …")
     assert shown["what"] == "Layout spaces removed (60 cells)."
+
+
+def test_a_list_printed_in_blocks_side_by_side_is_stacked():
+    content = _xlsx([["町名", "人口", None, "町名", "人口"],
+                     ["本町", 10, None, "新町", 30],
+                     ["元町", 20, None, None, None]])
+    (table,) = prepare(content).tables
+    assert table.header == ["町名", "人口"]
+    assert table.rows == [["本町", "10"], ["元町", "20"], ["新町", "30"]]
+    assert any(change.rule == "L1-02" for change in table.changes)
+
+
+def test_blocks_of_different_columns_stay_side_by_side():
+    content = _xlsx([["区", "人口", None, "区", "世帯"], ["北区", 1, None, "北区", 5]])
+    (table,) = prepare(content).tables
+    assert table.header == ["区", "人口", "区_2", "世帯"]
