@@ -136,9 +136,14 @@ def prepare_stream(source: IO[bytes], out: IO[str]) -> Streamed:
             if len(held) <= HELD:
                 continue
         for item in held + [(r, row)] if held else [(r, row)]:
-            out_row, notes = _clean(item[0], item[1], plan, names, previous, eras, changes)
-            writer.writerow(out_row + (["; ".join(notes)] if notes_column else []))
-            count += 1
+            for block in plan["blocks"]:  # blocks set side by side: one row each
+                if len(plan["blocks"]) > 1 and not any(
+                        c < len(item[1]) and item[1][c].strip() for c in block):
+                    continue
+                out_row, notes = _clean(item[0], item[1], dict(plan, columns=block), names,
+                                        previous, eras, changes)
+                writer.writerow(out_row + (["; ".join(notes)] if notes_column else []))
+                count += 1
         held = []
     moved = []
     for r, row in held:

@@ -355,7 +355,8 @@ class Builder:
                               sources)
         # what was decided per column, for preparing the rest of a file streamed in parts
         table.plan = {"columns": used, "numeric": self.numeric, "units": self.units,
-                      "sections": bool(sections), "notes": any(notes)}
+                      "sections": bool(sections), "notes": any(notes),
+                      "blocks": blocks or [used]}
         table.cell_map = {  # type: ignore[attr-defined]
             (i, j): cleaned[j][i][1] for j in range(len(cleaned)) for i in range(count)
             if cleaned[j][i][1] is not None}

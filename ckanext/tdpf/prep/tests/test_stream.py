@@ -28,3 +28,14 @@ def test_streamed_in_parts_as_prepared_whole(monkeypatch):
     counted = {change.what("en") for change in streamed.changes}
     expected = {change.what("en") for change in whole.changes}
     assert counted == expected
+
+
+def test_blocks_side_by_side_are_stacked_in_the_stream_too(monkeypatch):
+    monkeypatch.setattr(stream, "SAMPLE_ROWS", 3)
+    content = "町名,人口,,町名,人口\n本町,10,,新町,30\n元町,20,,旧町,40\n北町,5,,,\n".encode()
+    out = io.StringIO()
+    streamed = stream.prepare_stream(io.BytesIO(content), out)
+    rows = [line.split(",") for line in out.getvalue().split("\r\n")[1:-1]]
+    assert streamed.header == ["町名", "人口", "注記"]
+    assert sorted(row[:2] for row in rows) == sorted(
+        [["本町", "10"], ["元町", "20"], ["新町", "30"], ["旧町", "40"], ["北町", "5"]])
