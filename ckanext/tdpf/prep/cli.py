@@ -52,8 +52,15 @@ def convert(files: tuple[pathlib.Path, ...], output: pathlib.Path | None, sheet:
                            show_pos=True) if len(files) > 1 else _plain(files) as items:
         for path in items:
             if path.stat().st_size > STREAM_FROM and sheet is None and _is_text(path):
-                _stream(path, _outputs(output, path, 1)[0], quiet)
-                continue
+                try:
+                    _stream(path, _outputs(output, path, 1)[0], quiet)
+                    continue
+                except engine.PrepError as error:
+                    if error.code != "not_streamable":  # else: read whole instead
+                        failed += 1
+                        click.echo(f"{path}: {error.message['ja']} / "
+                                   f"{error.message['en']}", err=True)
+                        continue
             content = path.read_bytes()
             try:
                 prepared = engine.prepare(content, sheet=sheet)
@@ -92,9 +99,13 @@ def _is_text(path: pathlib.Path) -> bool:
 def _stream(path: pathlib.Path, target: pathlib.Path, quiet: bool) -> None:
     from .engine.stream import prepare_stream
 
-    with open(path, "rb") as source, open(target, "w", encoding="utf-8",
-                                          newline="") as out:
-        streamed = prepare_stream(source, out)
+    try:
+        with open(path, "rb") as source, open(target, "w", encoding="utf-8",
+                                              newline="") as out:
+            streamed = prepare_stream(source, out)
+    except BaseException:
+        target.unlink(missing_ok=True)  # no half-written file
+        raise
     click.echo(f"{path} → {target}: {streamed.row_count} rows (streamed; rate the result "
                f"with the site's data rate)")
     if not quiet:

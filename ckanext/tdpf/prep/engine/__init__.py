@@ -39,6 +39,8 @@ ERRORS = {
     "needs_ocr": N_("The PDF holds images of pages, not text: it needs OCR (character "
                     "recognition) before it can be prepared."),
     "empty": N_("No table was found in the file."),
+    "not_streamable": N_("This large CSV file holds more than one table or section heading "
+                         "rows; split it into files of one table each."),
     "too_many_rows": N_("A sheet of the workbook has more than 50,000 rows; save it as CSV "
                         "(large CSV files are prepared in parts) or split it."),
     "unknown_encoding": N_("The file's character encoding could not be recognized."),

@@ -101,10 +101,8 @@ def prepare_stream(source: IO[bytes], out: IO[str]) -> Streamed:
     csv.writer(buffer).writerows(sample)
     prepared = prepare(buffer.getvalue().encode("utf-8"))
     if len(prepared.tables) != 1 or prepared.tables[0].plan["sections"]:
-        if len(sample) < SAMPLE_ROWS:  # the whole file was the sample
-            pass
-        else:
-            raise PrepError("too_large", "more than one table: too large to stream")
+        # a stream is prepared by what its first rows decide: one table, no section rows
+        raise PrepError("not_streamable")
     table = prepared.tables[0]
     plan = table.plan
     writer = csv.writer(out, lineterminator="\r\n")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from ckanext.tdpf.prep.engine import prepare
 from ckanext.tdpf.prep.engine import stream
 
@@ -39,3 +41,13 @@ def test_blocks_side_by_side_are_stacked_in_the_stream_too(monkeypatch):
     assert streamed.header == ["町名", "人口", "注記"]
     assert sorted(row[:2] for row in rows) == sorted(
         [["本町", "10"], ["元町", "20"], ["新町", "30"], ["旧町", "40"], ["北町", "5"]])
+
+
+def test_a_large_file_of_several_tables_is_not_streamed(monkeypatch):
+    from ckanext.tdpf.prep.engine import PrepError
+
+    monkeypatch.setattr(stream, "SAMPLE_ROWS", 5)
+    content = "区,人口\n北区,1\n南区,2\n\n区,世帯,面積,備考\nx,y,z,w\n".encode()
+    with pytest.raises(PrepError) as error:
+        stream.prepare_stream(io.BytesIO(content), io.StringIO())
+    assert error.value.code == "not_streamable"
