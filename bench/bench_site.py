@@ -16,13 +16,21 @@ CKAN = str(pathlib.Path(sys.executable).with_name("ckan"))
 
 
 def environment(solr_core: str = "ckan_bench") -> dict[str, str]:
+    """The bench site's services; ``TDPF_BENCH_SITE=name`` (a database and Solr core of that
+    name, the stock side's core ``name_stock``, Redis db ``TDPF_BENCH_REDIS_DB``) keeps a
+    run apart from another one on the same machine."""
     pg, solr, redis = (os.environ.get("TDPF_PG_PORT", "5432"),
                        os.environ.get("TDPF_SOLR_PORT", "8983"),
                        os.environ.get("TDPF_REDIS_PORT", "6379"))
+    site = os.environ.get("TDPF_BENCH_SITE")
+    if site and solr_core in ("ckan_bench", "ckan_bench_stock"):
+        solr_core = site + solr_core[len("ckan_bench"):]
     return dict(os.environ,
-                CKAN_SQLALCHEMY_URL=f"postgresql://ckan_default@127.0.0.1:{pg}/ckan_bench",
+                CKAN_SQLALCHEMY_URL=f"postgresql://ckan_default@127.0.0.1:{pg}/"
+                                    f"{site or 'ckan_bench'}",
                 CKAN_SOLR_URL=f"http://127.0.0.1:{solr}/solr/{solr_core}",
-                CKAN_REDIS_URL=f"redis://127.0.0.1:{redis}/3",
+                CKAN_REDIS_URL=f"redis://127.0.0.1:{redis}/"
+                               f"{os.environ.get('TDPF_BENCH_REDIS_DB', '3')}",
                 CKAN_DATASTORE_WRITE_URL=f"postgresql://ckan_default@127.0.0.1:{pg}/datastore_test",
                 CKAN_DATASTORE_READ_URL=f"postgresql://datastore_default@127.0.0.1:{pg}/datastore_test")
 
