@@ -38,3 +38,7 @@ cloud-up:
 
 cloud-down:
 	tools/stack.sh cloud-down
+
+# Cloud mode against the standalone engines in one run (bench/cloud.py, README "Scale-out")
+bench-cloud:
+	tools/stack.sh cloud-up && ONLY=$(ONLY) .venv/bin/python bench/cloud.py

@@ -161,7 +161,9 @@ PY
 cloud_nginx_conf() {
   local web="" solr="" port
   for port in "${CLOUD_WEB_PORTS[@]}"; do web+="    server 127.0.0.1:$port max_fails=1 fail_timeout=5s;"$'\n'; done
-  for port in "${CLOUD_SOLR_PORTS[@]}"; do solr+="    server 127.0.0.1:$port max_fails=1 fail_timeout=5s;"$'\n'; done
+  # max_fails=0: a stopped node refuses at once, and a node that answers one request with
+  # an error (while a leader is elected) must not be taken out of the rotation for seconds
+  for port in "${CLOUD_SOLR_PORTS[@]}"; do solr+="    server 127.0.0.1:$port max_fails=0;"$'\n'; done
   mkdir -p "$CLOUD/nginx/tmp"
   cat > "$CLOUD/nginx/nginx.conf" <<EOF
 # Written by tools/cloud/cloud.sh: the reverse proxy of the two CKAN web processes and the

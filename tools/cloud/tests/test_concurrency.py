@@ -24,6 +24,12 @@ def test_two_sources_harvested_at_once(cloud, catalog):
         cloud.assert_exactly_once(source["id"], records)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "ckanext-harvest 1.6.3 harvest_job_create (ckanext/harvest/logic/action/create.py:105-"
+    "115) checks for a waiting or running job and then saves a new one with no lock: two "
+    "web processes asked at the same moment both create a job; both gather and import "
+    "every record (one 'added', the other 'updated'), so each record is written twice. "
+    "Datasets are not doubled (names are deterministic)."))
 def test_same_source_triggered_twice(cloud, catalog):
     """Two web processes are asked at the same moment to harvest one source: one job runs,
     the other request is refused; asked again while it runs, refused again."""
