@@ -78,3 +78,25 @@ def test_convert_streams_a_large_csv(cli, tmp_path, monkeypatch):
     assert "1656 rows (streamed" in result.output
     text = (tmp_path / "population_prepared.csv").read_text(encoding="utf-8")
     assert text.startswith("地域階層,地域コード,地域,年齢階層,年齢,総数／計(人)")
+
+
+@pytest.mark.usefixtures("clean_db")
+def test_resource_prints_the_tables_and_publishes_one(cli):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from ckan.tests import helpers
+
+    dataset = factories.Dataset(owner_org=factories.Organization()["id"])
+    content = (DATAFILES / "hyogo-kobe_jinkou2708_estimated_population.xls").read_bytes()
+    with io.BytesIO(content) as stream:
+        resource = helpers.call_action("resource_create", package_id=dataset["id"], url="",
+                                       name="推計人口", upload=FileStorage(stream, "p.xls"))
+    result = cli.invoke(tdpf_prep, ["resource", resource["id"], "--publish",
+                                    "--table", "毎月人口ＨＰ (2)"])
+    assert result.exit_code == 0, result.output
+    assert "[毎月人口ＨＰ (2)] 18 rows; before stage=2" in result.output
+    assert "published: " in result.output
+    resources = helpers.call_action("package_show", id=dataset["id"])["resources"]
+    assert [r.get("tdpf_prep_source_resource_id") for r in resources] == [None, resource["id"]]
