@@ -3,12 +3,20 @@
 replay in the same run, and TDPF's unchanged re-run against its first run.
 
 Each run is a separate ``ckan`` process on a fresh ``ckan_bench`` database and Solr core:
-stock CKAN with ``harvest ckan_harvester`` (``ckan harvester run-test``) for the stock side,
-the TDPF plugins (``ckan tdpf-harvest run``) for ours. Times are the harvest jobs' own
-(created to finished, as ckanext-harvest records them), so the ``ckan`` command's start-up
-is left out of both sides; the peak resident memory is the largest of the run's processes.
+stock CKAN with ``harvest ckan_harvester activity`` (``ckan harvester run-test``) for the
+stock side, the deployed plugin list (``tools/plugins.txt``, ``activity`` included; ``ckan
+tdpf-harvest run``) for ours. Both sides record every dataset in the activity stream; the
+activity rows each side wrote are reported (they must be equal). Times are the harvest
+jobs' own (created to finished, as ckanext-harvest records them), so the ``ckan``
+command's start-up is left out of both sides; the peak resident memory is the largest of
+the run's processes.
 
-``TDPF_BENCH_HARVEST_RECORDS`` sets the catalog size (default 5,000).
+The catalog is harvested at two sizes in the same run, so that the trend of both ratios
+is visible (on a slower machine fixed costs weigh more at the small size):
+``TDPF_BENCH_HARVEST_RECORDS`` (default 5,000; the unsuffixed metric names) and
+``TDPF_BENCH_HARVEST_SMALL`` (default 1,000, run only when smaller). Every size also has
+its metrics with a size suffix (``harvest_speedup_vs_stock_1k``,
+``reharvest_speedup_unchanged_5k``, ...), judged like the unsuffixed ones.
 """
 from __future__ import annotations
 
@@ -27,9 +35,8 @@ from ckanext.tdpf.harvest.tests import replay  # noqa: E402
 
 # Both sides load the view plugin their default views name, as a site does (without it
 # CKAN logs two warnings for every dataset created).
-STOCK = "harvest ckan_harvester image_view"
-TDPF = ("tdpf_schema tdpf_harvest tdpf_ckan_harvester scheming_datasets "
-        "scheming_organizations harvest image_view")
+STOCK = "harvest ckan_harvester activity image_view"
+TDPF = (ROOT / "tools" / "plugins.txt").read_text().strip()  # the deployed plugin list
 
 
 def catalog(size: int) -> list[dict]:
@@ -100,8 +107,35 @@ def _datasets(env: dict) -> int:
         )).scalar()
 
 
+def _activities(env: dict) -> int:
+    """Dataset activity rows in the bench database (new, changed, deleted package)."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(env["CKAN_SQLALCHEMY_URL"])
+    with engine.connect() as connection:
+        count = connection.execute(sqlalchemy.text(
+            "select count(*) from activity where activity_type like '%package'")).scalar()
+    engine.dispose()
+    return count
+
+
+def _suffix(size: int) -> str:
+    return f"_{size // 1000}k" if size % 1000 == 0 else f"_{size}"
+
+
 def measure() -> list[dict]:
     size = int(os.environ.get("TDPF_BENCH_HARVEST_RECORDS", "5000"))
+    small = int(os.environ.get("TDPF_BENCH_HARVEST_SMALL", "1000"))
+    metrics: list[dict] = []
+    for run_size in ([small] if 0 < small < size else []) + [size]:
+        result = measure_size(run_size)
+        metrics += [dict(m, name=m["name"] + _suffix(run_size)) for m in result]
+        if run_size == size:
+            metrics += result
+    return metrics
+
+
+def measure_size(size: int) -> list[dict]:
     server, _state = replay.serve(catalog(size))
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     try:
@@ -113,6 +147,7 @@ def measure() -> list[dict]:
         settle()
         _wall, stock_mb = _timed([CKAN, "-c", str(ini), "harvester", "run-test", "stock"], env)
         stock_s, stock_count = _last_job_seconds(env), _datasets(env)
+        stock_activities = _activities(env)
         ini, env = _site(TDPF)
         subprocess.run([CKAN, "-c", str(ini), "harvester", "source", "create", "tdpf", url,
                         "tdpf_ckan", "tdpf", "true", "", "MANUAL", '{"page_size": 1000}'],
@@ -120,9 +155,11 @@ def measure() -> list[dict]:
         settle()
         _wall, first_mb = _timed([CKAN, "-c", str(ini), "tdpf-harvest", "run", "tdpf"], env)
         first_s, tdpf_count = _last_job_seconds(env), _datasets(env)
+        tdpf_activities = _activities(env)
         settle()
         _wall, again_mb = _timed([CKAN, "-c", str(ini), "tdpf-harvest", "run", "tdpf"], env)
         again_s = _last_job_seconds(env)
+        again_activities = _activities(env) - tdpf_activities
     finally:
         server.shutdown()
     speedup, reharvest = stock_s / first_s, first_s / again_s
@@ -133,6 +170,12 @@ def measure() -> list[dict]:
          "target": size, "holds": stock_count == size},
         {"name": "harvest_datasets_tdpf", "value": tdpf_count, "unit": "datasets",
          "target": size, "holds": tdpf_count == size},
+        {"name": "harvest_activities_stock", "value": stock_activities, "unit": "rows",
+         "target": None, "holds": None},
+        {"name": "harvest_activities_tdpf", "value": tdpf_activities, "unit": "rows",
+         "target": stock_activities, "holds": tdpf_activities == stock_activities},
+        {"name": "reharvest_activities_unchanged", "value": again_activities,
+         "unit": "rows", "target": 0, "holds": again_activities == 0},
         {"name": "harvest_job_seconds_stock", "value": round(stock_s, 1), "unit": "s",
          "target": None, "holds": None},
         {"name": "harvest_job_seconds_tdpf", "value": round(first_s, 1), "unit": "s",
