@@ -8,6 +8,7 @@ file's content go, replaced by the address of the request page.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from typing import Any
 
@@ -28,6 +29,22 @@ PUBLIC_RESOURCE_KEYS = {
     "tdpf_mr_error", "tdpf_mr_format", "tdpf_mr_not_judged", "name_translated",
     "description_translated",
 }
+# A resource field the dataset schema marks ``tdpf_metadata: true`` (what another plugin
+# records about a file, e.g. which file tdpf_prep prepared it from) stays visible as well.
+METADATA_MARK = "tdpf_metadata"
+
+
+@functools.lru_cache(maxsize=8)
+def public_resource_keys(dataset_type: str = "dataset") -> frozenset[str]:
+    """``PUBLIC_RESOURCE_KEYS`` and the schema's resource fields marked as metadata."""
+    try:
+        from ckanext.scheming.helpers import scheming_get_dataset_schema
+        schema = scheming_get_dataset_schema(dataset_type) or {}
+    except (ImportError, KeyError):  # scheming not loaded: the fixed set only
+        schema = {}
+    marked = {field["field_name"] for field in schema.get("resource_fields") or []
+              if field.get(METADATA_MARK)}
+    return frozenset(PUBLIC_RESOURCE_KEYS | marked)
 
 
 def is_shared(dataset: dict[str, Any] | model.Package | None) -> bool:
@@ -111,7 +128,8 @@ def request_page(dataset: dict[str, Any]) -> str:
 
 
 def redact_resource(resource: dict[str, Any], page: str) -> dict[str, Any]:
-    kept = {key: value for key, value in resource.items() if key in PUBLIC_RESOURCE_KEYS}
+    keys = public_resource_keys()
+    kept = {key: value for key, value in resource.items() if key in keys}
     kept["url"] = page
     kept["url_type"] = None
     kept["tdpf_access"] = RESTRICTED

@@ -68,10 +68,12 @@ def test_a_published_file_is_rated_like_any_file_and_stays_shared(app, world):
     assert source["tdpf_mr_stage"] == 2
     assert shown["tdpf_mr_format"] == "CSV" and shown["tdpf_mr_stage"] >= 3
     assert shown["tdpf_mr_l1"] == 100
-    # stored with the resource (a shared dataset's page is read from the search index,
-    # which keeps its resources' public fields only)
-    assert model.Resource.get(created["id"]).extras["tdpf_prep_source_resource_id"] == \
-        world.xls["id"]
+    # where it came from is metadata (tdpf_metadata in the schema): shown to the editor and
+    # to a stranger alike, though the shared dataset's resources are redacted for strangers
+    assert shown["tdpf_prep_source_resource_id"] == world.xls["id"] and shown["tdpf_prep_at"]
+    stranger = world.call("resource_show", world.user, id=created["id"])
+    assert stranger["tdpf_prep_source_resource_id"] == world.xls["id"]
+    assert stranger["url"] != created["url"]  # the file's address stays hidden
     download = (f"/dataset/{world.dataset['name']}/resource/{created['id']}/download/"
                 f"{created['url'].rsplit('/', 1)[-1]}")
     assert app.get(download, headers=token_for(world.user), status=None).status_code == 403
