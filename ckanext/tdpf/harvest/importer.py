@@ -185,8 +185,8 @@ class BatchImporter:
                 self.organization_cache[active[name].id] = active[name]
                 continue
             try:
-                found[name] = self.organization(spec, self.context(
-                    defer_commit=False, return_id_only=False))
+                # (return_id_only: organization_create then skips its organization_show)
+                found[name] = self.organization(spec, self.context(defer_commit=False))
             except Exception as error:  # reported on each object of that organization
                 model.Session.rollback()
                 found[name] = error

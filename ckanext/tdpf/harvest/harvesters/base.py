@@ -267,7 +267,7 @@ class TDPFHarvester(HarvesterBase):
             return existing.id
         created = tk.get_action("organization_create")(dict(context), {
             key: value for key, value in spec.items() if value not in (None, "")})
-        return created["id"]
+        return created if isinstance(created, str) else created["id"]  # (return_id_only)
 
     @staticmethod
     def _object_error(harvest_object: HarvestObject, message: str) -> None:
