@@ -366,6 +366,7 @@ cloud_start_ckan_proc() {
       supervise env CKAN_REDIS_URL="$redis_url" "$VENV/bin/ckan" -c "$ini" $command \
       >>"$CLOUD_LOGS/$name.log" 2>&1 </dev/null &
     echo $! > "$CLOUD_PIDS/$name.pid"
+    disown  # its later stop is no news to this shell
     touch "$CLOUD_PIDS/$name.loop"
     return
   done

@@ -24,18 +24,20 @@ def test_two_sources_harvested_at_once(cloud, catalog):
         cloud.assert_exactly_once(source["id"], records)
 
 
-@pytest.mark.xfail(strict=True, reason=(
+@pytest.mark.xfail(strict=False, reason=(
     "ckanext-harvest 1.6.3 harvest_job_create (ckanext/harvest/logic/action/create.py:105-"
     "115) checks for a waiting or running job and then saves a new one with no lock: two "
     "web processes asked at the same moment both create a job; both gather and import "
     "every record (one 'added', the other 'updated'), so each record is written twice. "
-    "Datasets are not doubled (names are deterministic)."))
+    "Datasets are not doubled (names are deterministic). A race: it shows in some runs "
+    "only (XPASS when the requests did not overlap)."))
 def test_same_source_triggered_twice(cloud, catalog):
-    """Two web processes are asked at the same moment to harvest one source: one job runs,
-    the other request is refused; asked again while it runs, refused again."""
+    """Both web processes are asked at the same moment (four requests each) to harvest one
+    source: one job runs, the other requests are refused; asked again, refused again."""
     records = RECORDS[:40]
     source = cloud.harvest_source(catalog(records))
-    barrier = threading.Barrier(2)
+    webs = cloud.webs * 4
+    barrier = threading.Barrier(len(webs))
     outcomes: list = []
 
     def trigger(web: str) -> None:
@@ -46,7 +48,7 @@ def test_same_source_triggered_twice(cloud, catalog):
         except ApiError as error:
             outcomes.append(error)
 
-    threads = [threading.Thread(target=trigger, args=(web,)) for web in cloud.webs]
+    threads = [threading.Thread(target=trigger, args=(web,)) for web in webs]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -55,7 +57,7 @@ def test_same_source_triggered_twice(cloud, catalog):
     refused = [o for o in outcomes if isinstance(o, ApiError)]
     jobs = cloud.sql("select id from harvest_job where source_id = %s", source["id"])
     assert len(jobs) == 1, f"{len(jobs)} jobs for one source: {outcomes}"
-    assert len(created) == 1 and len(refused) == 1
+    assert len(created) == 1 and len(refused) == len(webs) - 1
     with pytest.raises(ApiError):
         cloud.action("harvest_job_create", source_id=source["id"])
     (finished,) = cloud.finish(created[0]["id"])
