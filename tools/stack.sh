@@ -8,6 +8,9 @@
 #   tools/stack.sh test ...  up, then run the test suite (arguments go to pytest)
 #   tools/stack.sh stop      stop everything this checkout started
 #   tools/stack.sh status    what is running
+#   tools/stack.sh cloud-up|cloud-down|cloud-status|cloud-test|cloud-ctl
+#                            cloud mode: SolrCloud, 2 web processes behind nginx, 2 workers,
+#                            gather + 2 fetch consumers (tools/cloud/cloud.sh, README "Scale-out")
 #
 # Every step is idempotent: re-running only does what is missing. State lives in .dev/.
 set -euo pipefail
@@ -363,5 +366,7 @@ case "$cmd" in
   test) run_tests "$@" ;;
   stop) stop ;;
   status) status ;;
+  cloud-up|cloud-test) up; source "$ROOT/tools/cloud/cloud.sh"; cloud_main "$cmd" "$@" ;;
+  cloud-*) source "$ROOT/tools/cloud/cloud.sh"; cloud_main "$cmd" "$@" ;;
   *) die "unknown command: $cmd (install, up, run, test, stop, status)" ;;
 esac
