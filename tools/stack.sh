@@ -255,12 +255,23 @@ ensure_admin() {
 # gather and fetch consumers (jobs started from the harvest pages).
 WORKERS=("worker:jobs worker default tdpf_bulk" "gather:harvester gather-consumer" "fetch:harvester fetch-consumer")
 
+# ckanext-harvest's consumers wait on the queue with a BLPOP without a timeout, and redis-py 8
+# times a read out after 5 s: an idle consumer would exit. As in docker/entrypoint.sh, they
+# connect through ckan.redis.url (ckan.harvest.mq.hostname left empty, in their own config
+# that extends the site's) with a long socket timeout and TCP keepalive.
 start_workers() {
+  printf '[app:main]\nuse = config:%s\nckan.harvest.mq.hostname =\n' "$DEV/ckan.ini" > "$DEV/consumer.ini"
   for entry in "${WORKERS[@]}"; do
     local name=${entry%%:*} command=${entry#*:}
     if [ -f "$DEV/$name.pid" ] && kill -0 "$(cat "$DEV/$name.pid")" 2>/dev/null; then continue; fi
-    # shellcheck disable=SC2086
-    nohup "$VENV/bin/ckan" -c "$DEV/ckan.ini" $command >"$LOGS/$name.log" 2>&1 </dev/null &
+    if [[ $command == harvester* ]]; then
+      # shellcheck disable=SC2086
+      CKAN_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0?socket_timeout=31536000&socket_keepalive=true" \
+        nohup "$VENV/bin/ckan" -c "$DEV/consumer.ini" $command >"$LOGS/$name.log" 2>&1 </dev/null &
+    else
+      # shellcheck disable=SC2086
+      nohup "$VENV/bin/ckan" -c "$DEV/ckan.ini" $command >"$LOGS/$name.log" 2>&1 </dev/null &
+    fi
     echo $! > "$DEV/$name.pid"
   done
   say "started the job worker and the harvest consumers"
