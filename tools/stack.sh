@@ -274,6 +274,13 @@ start_workers() {
     fi
     echo $! > "$DEV/$name.pid"
   done
+  # docker/crontab's harvest tick, every minute here: starts due jobs and marks finished
+  # ones finished (without it a job started from the UI would show 実行中 for ever).
+  if ! { [ -f "$DEV/cron.pid" ] && kill -0 "$(cat "$DEV/cron.pid")" 2>/dev/null; }; then
+    nohup bash -c "while sleep 60; do '$VENV/bin/ckan' -c '$DEV/ckan.ini' harvester run; done" \
+      >"$LOGS/cron.log" 2>&1 </dev/null &
+    echo $! > "$DEV/cron.pid"
+  fi
   say "started the job worker and the harvest consumers"
 }
 
@@ -349,6 +356,7 @@ run_tests() {
 stop() {
   for entry in "${WORKERS[@]}"; do stop_pidfile "$DEV/${entry%%:*}.pid"; done
   stop_pidfile "$DEV/mail.pid"
+  stop_pidfile "$DEV/cron.pid"
   stop_pidfile "$DEV/solr.ready" 2
   if [ -f "$DEV/redis.pid" ]; then stop_pidfile "$DEV/redis.pid"; fi
   if [ -f "$DEV/pgdata.path" ]; then
