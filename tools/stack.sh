@@ -274,10 +274,12 @@ start_workers() {
     fi
     echo $! > "$DEV/$name.pid"
   done
-  # docker/crontab's harvest tick, every minute here: starts due jobs and marks finished
-  # ones finished (without it a job started from the UI would show 実行中 for ever).
+  # docker/crontab's harvest tick, every 15 minutes as there: starts due jobs and marks
+  # finished ones finished (without it a job started from the UI would show 実行中 for
+  # ever). Not more often: ckanext-harvest's tick re-sends every waiting object that is not
+  # in the queue, and a gather still saving its objects has such objects.
   if ! { [ -f "$DEV/cron.pid" ] && kill -0 "$(cat "$DEV/cron.pid")" 2>/dev/null; }; then
-    nohup bash -c "while sleep 60; do '$VENV/bin/ckan' -c '$DEV/ckan.ini' harvester run; done" \
+    nohup bash -c "while sleep 900; do '$VENV/bin/ckan' -c '$DEV/ckan.ini' harvester run; done" \
       >"$LOGS/cron.log" 2>&1 </dev/null &
     echo $! > "$DEV/cron.pid"
   fi
