@@ -56,9 +56,8 @@ def rescore(everything: bool, organization: str | None, datasets: tuple[str, ...
             ids.append(package.id)
     else:
         ids = [row.id for row in query.order_by(model.Package.name)]
-    ids = _slow_last(ids)
     size = batch_size or tk.config["ckanext.tdpf.schema.rating.batch_size"]
-    batches = [ids[first:first + size] for first in range(0, len(ids), size)]
+    batches = _batches(ids, size)
     if queue:
         bulk = tk.config["ckanext.tdpf.schema.rating.bulk_queue"]
         for number, batch in enumerate(batches, 1):
@@ -86,13 +85,24 @@ def rescore(everything: bool, organization: str | None, datasets: tuple[str, ...
         raise SystemExit(1)
 
 
-def _slow_last(ids: list[str]) -> list[str]:
-    """Datasets with a file that ran into the time limit last time go together, at the
-    end: a batch waits for its slowest file, so their waits are paid in a few batches,
-    not in most of them."""
-    slow = {row.package_id for row in model.Session.query(ResourceRating.package_id)
-            .filter(ResourceRating.error == "timeout").distinct()}
-    return [i for i in ids if i not in slow] + [i for i in ids if i in slow]
+def _batches(ids: list[str], size: int) -> list[list[str]]:
+    """The datasets in batches of ``size``, those with a file that ran into the time limit
+    last time dealt out evenly: a batch waits for its slow files at most
+    ``host_concurrency`` at a time from one host, so gathered in one batch they would be
+    waited for one after another (in a batch of its own share, each batch starts them at
+    once and waits about one time limit)."""
+    slow_ids = {row.package_id for row in model.Session.query(ResourceRating.package_id)
+                .filter(ResourceRating.error == "timeout").distinct()}
+    slow = [i for i in ids if i in slow_ids]
+    fast = [i for i in ids if i not in slow_ids]
+    count = max(1, -(-len(ids) // size))
+    batches = [slow[number::count] for number in range(count)]
+    taken = 0
+    for batch in batches:
+        room = size - len(batch)
+        batch += fast[taken:taken + room]
+        taken += room
+    return [batch for batch in batches if batch]
 
 
 def _progress(done: int, total: int, totals: dict[str, int], seconds: float) -> str:

@@ -368,19 +368,22 @@ class TestBulkCommand:
         assert "3/3 datasets: 0 rated, 3 unchanged, 3 errors;" in again.output
 
     @pytest.mark.ckan_config("ckanext.tdpf.schema.rating.timeout", 1)
-    def test_datasets_with_slow_files_are_batched_last(self, tdpf_org, tdpf_sysadmin,
-                                                       files_server):
-        """A batch waits for its slowest file: those go together, not into every batch."""
-        from ckanext.tdpf.schema.cli import _slow_last
+    def test_datasets_with_slow_files_are_dealt_out_to_the_batches(self, tdpf_org,
+                                                                    tdpf_sysadmin,
+                                                                    files_server):
+        """A batch waits for its slow files a few at a time per host: gathered in one
+        batch they would be waited for one after another, so each batch gets its share."""
+        from ckanext.tdpf.schema.cli import _batches
         tdpf_org()
-        slow = create(tdpf_sysadmin, **valid(name="a-slow", resources=[
-            {"url": f"{files_server.base}/slow/{AED}"}]))
+        slow = [create(tdpf_sysadmin, **valid(name=f"a-slow-{n}", resources=[
+            {"url": f"{files_server.base}/slow/{AED}"}]))["id"] for n in range(2)]
         fast = [dataset_with(tdpf_sysadmin, files_server.base + "/file", LIBRARY,
-                             name=f"b-fast-{n}") for n in range(2)]
-        ids = [slow["id"]] + [d["id"] for d in fast]
-        assert _slow_last(ids) == ids  # not known yet
+                             name=f"b-fast-{n}")["id"] for n in range(2)]
+        ids = slow + fast
+        assert _batches(ids, 2) == [slow, fast]  # not known yet: in their order
         jobs.rate_datasets(ids)
-        assert _slow_last(ids) == [d["id"] for d in fast] + [slow["id"]]
+        assert _batches(ids, 2) == [[slow[0], fast[0]], [slow[1], fast[1]]]
+        assert _batches(ids, 3) == [[slow[0], fast[0], fast[1]], [slow[1]]]
 
     def test_queue_enqueues_batches(self, cli, tdpf_org, tdpf_sysadmin, clean_queues):
         tdpf_org()
