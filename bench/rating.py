@@ -33,12 +33,12 @@ import http.server
 import os
 import pathlib
 import re
-import resource
 import subprocess
 import sys
 import threading
 import time
 import urllib.parse
+from resource import RUSAGE_CHILDREN, RUSAGE_SELF, getrusage
 
 from bench_site import CKAN, ROOT, environment, settle, write_ini
 from harvest import TDPF, catalog
@@ -181,8 +181,7 @@ def _sql(env: dict, query: str) -> list[tuple]:
 def _cpu_seconds() -> float:
     """CPU time of this process (the file servers) and of its finished children (the
     command and the workers)."""
-    own, children = (resource.getrusage(resource.RUSAGE_SELF),
-                     resource.getrusage(resource.RUSAGE_CHILDREN))
+    own, children = getrusage(RUSAGE_SELF), getrusage(RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
