@@ -17,6 +17,7 @@ from ckan.lib.search.common import make_connection
 from ckan.tests import factories, helpers
 
 from ckanext.harvest.model import HarvestObject, HarvestObjectError
+from ckanext.tdpf.harvest.harvesters.base import HARVEST_USER
 from ckanext.tdpf.harvest.tests.conftest import ALL_RECORDS, PLUGINS
 from ckanext.tdpf.harvest.tests.test_ckan_harvester import harvested, summary_of
 from ckanext.tdpf.lib import indexing, provenance
@@ -210,7 +211,7 @@ def test_a_created_dataset_has_the_rows_package_create_writes(tdpf_catalog, tdpf
     catalog.reset(copy.deepcopy(records))
     source = tdpf_source(url)
     assert tdpf_harvest_run(source["name"]).exit_code == 0
-    site_user = helpers.call_action("get_site_user")["name"]
+    site_user = HARVEST_USER  # the user the harvest acts as
     objects = model.Session.query(HarvestObject).filter_by(current=True).all()
     assert len(objects) == 3
     seen = []
