@@ -514,3 +514,10 @@ JAVASCRIPT = (
     N_("Sort"),
     N_("Press SHIFT key while clicking on\nsort control for multi-column sort"),
 )
+
+# --- select2's own words (the tag and organization pickers), given to it by tdpf_schema's
+# page template because its ja file lacks them.
+SELECT2 = (
+    N_("Remove item"),
+    N_("Remove all items"),
+)

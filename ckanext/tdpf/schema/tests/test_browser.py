@@ -38,6 +38,11 @@ def test_staff_fill_the_form_see_errors_fix_them_and_publish(staff_site, tdpf_br
     log_in(page, site)
     page.goto(site.url + "/dataset/new")
     expect(page.locator("label[for=field-title]")).to_contain_text("タイトル")
+    # the words the browser draws: select2's search box tells screen readers 検索, not Search
+    page.wait_for_load_state("networkidle")
+    drawn = page.eval_on_selector_all(".select2-container [aria-label], .select2-search__field",
+                                      "els => els.map(e => e.getAttribute('aria-label'))")
+    assert drawn and "Search" not in drawn and "検索" in drawn
 
     # Fields that apply only to paid or shared data are hidden for open data.
     price = page.locator("#field-tdpf_price_jpy")
