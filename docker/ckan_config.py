@@ -37,6 +37,11 @@ def settings(env: dict[str, str]) -> list[str]:
         "ckan.site_url": env["CKAN_SITE_URL"],
         "ckan.site_id": env.get("CKAN_SITE_ID", "tdpf"),
         "ckan.site_title": "東京データプラットフォーム",
+        # The header names the portal in text, not with CKAN's own logo.
+        "ckan.site_logo": "",
+        # No avatars from gravatar.com: no user's e-mail hash leaves for a service abroad, and
+        # no broken image reading "Gravatar" where the site cannot reach it.
+        "ckan.gravatar_default": "disabled",
         "ckan.locale_default": "ja",
         "ckan.locales_offered": "ja en",
         "ckan.display_timezone": "Asia/Tokyo",

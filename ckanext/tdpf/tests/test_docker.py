@@ -106,6 +106,8 @@ def test_the_config_docker_builds_is_valid(tdpf_live_site, tmp_path, compose):
     assert app["ckan.plugins"] == (ROOT / "tools/plugins.txt").read_text().strip()
     assert app["ckan.locale_default"] == "ja"
     assert app["ckan.harvest.mq.redis_db"] == "2"
+    # the portal named in the header, not CKAN's logo; no avatars fetched from abroad
+    assert app["ckan.site_logo"] == "" and app["ckan.gravatar_default"] == "disabled"
     assert len(app["SECRET_KEY"]) >= 20
     result = subprocess.run([str(BIN / "ckan"), "-c", str(ini), "config", "validate"],
                             env=env, capture_output=True, text=True, timeout=300)
