@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import http.server
 import pathlib
+import sys
 import threading
 from typing import Iterator
 
@@ -42,11 +43,23 @@ class FileServer(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class QuietServer(http.server.ThreadingHTTPServer):
+    """A test's file server that says nothing when a client hangs up early (a fetch that
+    stopped at its size or time limit, a kept-alive connection closed): socketserver would
+    print the traceback to whatever sys.stderr is then, e.g. a CLI test's captured output."""
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
+
 @pytest.fixture(scope="session")
 def tdpf_file_server() -> Iterator[str]:
     """The real municipal files, served over HTTP on loopback."""
     handler = lambda *args, **kwargs: FileServer(*args, directory=str(DATAFILES), **kwargs)  # noqa
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"

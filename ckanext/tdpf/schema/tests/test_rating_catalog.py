@@ -25,7 +25,7 @@ from ckanext.tdpf.schema import jobs
 from ckanext.tdpf.schema.cli import tdpf_schema
 from ckanext.tdpf.schema.fetch import FetchError, HostGate
 from ckanext.tdpf.schema.model import ResourceRating
-from ckanext.tdpf.schema.tests.conftest import DATAFILES, PLUGINS
+from ckanext.tdpf.schema.tests.conftest import DATAFILES, PLUGINS, QuietServer
 from ckanext.tdpf.schema.tests.test_jobs import ROOT, dataset_with, shown
 from ckanext.tdpf.schema.tests.test_schema import create, valid
 
@@ -127,8 +127,7 @@ def files_server():
             self.wfile.write(body)
             return status
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = QuietServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     served.base = f"http://127.0.0.1:{server.server_address[1]}"
     yield served
@@ -423,10 +422,10 @@ class TestRatingStatus:
         assert refused.status_code == 409
         table = cli.invoke(tdpf_schema, ["rating-status"])
         assert table.exit_code == 0, table.output
-        rows = {line.split()[0]: line.split()[1:5] for line in table.output.splitlines()[1:]}
+        rows = {line.split()[0]: line.split()[1:5] for line in table.stdout.splitlines()[1:]}
         assert rows == {"t131083": ["3", "1", "1", "1"], "t131130": ["1", "1", "0", "0"]}
         one = cli.invoke(tdpf_schema, ["rating-status", "--org", "t131130"])
-        assert len(one.output.splitlines()) == 2
+        assert len(one.stdout.splitlines()) == 2
 
     @pytest.mark.parametrize("value", ["\x00", "x" * 100_000, ["t131083"], {"a": 1}, 7, "",
                                        None])
