@@ -10,8 +10,10 @@ about a tenth of the time.
 """
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
+import multiprocessing.pool
 from typing import Callable, Iterator, Sequence, TypeVar
 
 import ckan.model as model
@@ -36,14 +38,32 @@ def run_batches(work: Callable[[Batch], str | None], batches: list[Batch], worke
     gc.collect()
     gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(workers,
-                                                      initializer=_worker_started) as pool:
+        with pool_of(workers, initializer=_worker_started) as pool:
             for size, failure in pool.imap_unordered(_Sized(work), batches):
                 progress(size)
                 if failure:
                     yield failure
     finally:
         gc.unfreeze()
+
+
+@contextlib.contextmanager
+def pool_of(workers: int, initializer: Callable | None = None
+            ) -> Iterator[multiprocessing.pool.Pool]:
+    """Forked worker processes that end the normal way once their work is done (closed and
+    joined: each takes the queue's end mark and exits). Only on an error are they terminated:
+    ``Pool``'s own ``with`` terminates them always, by a signal a worker blocked on the
+    queue's lock may never act on, and the caller then waits for it for ever."""
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=initializer)
+    try:
+        yield pool
+    except BaseException:
+        pool.terminate()
+        raise
+    else:
+        pool.close()
+    finally:
+        pool.join()
 
 
 WORKER_GC_THRESHOLD = 50_000  # allocations between young collections (Python's is 700)

@@ -1,7 +1,6 @@
 """``ckan tdpf-schema``: bulk rescoring of the data rate and bulk reindexing, with progress."""
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from typing import Iterator
@@ -136,7 +135,7 @@ def _run_batches(batches: list[list[str]], force: bool, workers: int
         return
     model.Session.remove()
     model.meta.engine.dispose()  # no connection may be shared with the workers
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with parallel.pool_of(workers) as pool:
         yield from pool.imap_unordered(_rate_batch, work)
 
 
