@@ -70,6 +70,7 @@ RAW_CODES = {
 }
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:[-'’.][A-Za-z0-9_]+)*")
 # URLs, paths, host names, e-mail addresses and UUIDs are addresses, not words.
+CUT_ID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f-]*")
 URLISH = re.compile(r"(?:https?://|www\.)\S*|\S+@\S+\.\S+|\b[0-9a-f]{8}-[0-9a-f-]{27}\b"
                     r"|(?<![\w/])/[\w./-]*|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|jp|go\.jp)\b")
 
@@ -262,8 +263,9 @@ def english_in(text: str, data: list[str]) -> set[str]:
     for value in data:
         # a whole value, not a part of a word ("tokyo" in "tokyo-catalog")
         text = re.sub(rf"(?<![\w-]){re.escape(value)}(?![\w-])", " ", text)
+    # an id cut short ("e4687ea2-fcef-4389-bd17-82f…") is a raw code whatever its letters
+    found = {m for m in CUT_ID.findall(text) if len(m) < 36}
     text = URLISH.sub(" ", text)
-    found = set()
     for word in WORD.findall(text):
         pieces = re.split(r"[-'’._]", word)
         if word in ALLOWED:
@@ -296,6 +298,7 @@ def test_the_checker_finds_english_and_raw_codes():
             "<script>var x = 'Hidden';</script><input type='hidden' value='Secret'>"
             "<p>江東区 Koto Ward</p></body></html>")
     assert english_in(visible_text(html), ["Koto Ward"]) == {"Next", "research"}
+    assert english_in("変更 12345678-1234-4321-1234-123...", []) == {"12345678-1234-4321-1234-123"}
 
 
 def test_translated_pages_keep_their_facts(app, world):
