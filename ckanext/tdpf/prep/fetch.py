@@ -1,12 +1,9 @@
 """A resource's bytes for preparing: an upload from the site's storage, a linked file over
 HTTP(S) from public addresses only, both within the size limit and (downloads) the time
-limit. The same safety as the rating's download (tdpf_schema), kept here because plugins do
-not import one another."""
+limit. Addresses are checked by the suite's one guard (``lib.netguard``)."""
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
 import time
 import urllib.parse
 
@@ -14,6 +11,8 @@ import requests
 
 import ckan.plugins.toolkit as tk
 from ckan.lib import uploader
+
+from ckanext.tdpf.lib import netguard
 
 
 class FetchError(Exception):
@@ -38,17 +37,11 @@ def fetch(resource: dict) -> bytes:
 
 
 def _check_address(url: str) -> None:
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError("unreachable")
-    if tk.config["ckanext.tdpf.prep.allow_private_addresses"]:
-        return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 80, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
-        raise FetchError("unreachable") from None
-    if any(not ipaddress.ip_address(info[4][0]).is_global for info in infos):
+    refused = netguard.refusal(url, tk.config["ckanext.tdpf.prep.allow_private_addresses"])
+    if refused == netguard.FORBIDDEN:
         raise FetchError("forbidden_address")
+    if refused:
+        raise FetchError("unreachable")
 
 
 def _download(url: str, limit: int) -> bytes:

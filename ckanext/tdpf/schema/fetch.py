@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import ipaddress
 import os
-import socket
 import threading
 import time
 import urllib.parse
@@ -31,6 +29,8 @@ from urllib3.exceptions import (ConnectTimeoutError, HTTPError, NewConnectionErr
 
 import ckan.plugins.toolkit as tk
 from ckan.lib import uploader
+
+from ckanext.tdpf.lib import netguard
 
 
 class FetchError(Exception):
@@ -145,19 +145,14 @@ class HostGate:
 
 
 def _check_address(url: str) -> None:
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    refused = netguard.refusal(
+        url, tk.config["ckanext.tdpf.schema.rating.allow_private_addresses"])
+    if refused == netguard.FORBIDDEN:
+        raise FetchError("forbidden_address")
+    if refused == netguard.UNRESOLVED:
+        raise FetchError("unreachable", host_down=True)
+    if refused:
         raise FetchError("unreachable")
-    if tk.config["ckanext.tdpf.schema.rating.allow_private_addresses"]:
-        return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 80, proto=socket.IPPROTO_TCP)
-    except socket.gaierror:
-        raise FetchError("unreachable", host_down=True) from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise FetchError("forbidden_address")
 
 
 def pool(connections_per_host: int = 4) -> urllib3.PoolManager:
