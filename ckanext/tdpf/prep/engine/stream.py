@@ -164,18 +164,9 @@ def _clean(r: int, row: list[str], plan: dict[str, Any], names: list[str],
     for j, c in enumerate(plan["columns"]):
         value = row[c] if c < len(row) else ""
         cell = (r, c)
-        if value and ("\n" in value or "\r" in value):
-            value = V.flatten_lines(value)
-            changes.count("L1-14", N_("Line breaks inside cells replaced by a space ({count} "
-                                      "cells)."), cell)
-        spaced = V.clean_spaces(value)
-        if spaced != value:
-            changes.count("L1-06", N_("Layout spaces removed ({count} cells)."), cell)
-            value = spaced
-        value, found = V.replace_platform_chars(value)
-        if found:
-            changes.count("L1-08", N_("Platform-dependent characters replaced ({count} "
-                                      "cells)."), cell)
+        value, done = T.clean_text(value, csv=True)
+        for rule, message in done:
+            changes.count(rule, message, cell)
         if value in rules.DITTO and previous[j]:
             value = previous[j]
             changes.count("L2-02", N_("Ditto marks (〃, 同上) replaced by the value above "
@@ -201,27 +192,11 @@ def _clean(r: int, row: list[str], plan: dict[str, Any], names: list[str],
 
 def _number(value: str, unit: str | None, name: str, cell: tuple[int, int],
             notes: list[str], changes: _Changes) -> str:
-    number = V.read_number(value)
-    if number is not None and number.unit and number.unit != unit:
-        number = None
-    if number is None:
-        split = V.split_number_and_note(value)
-        if split:
-            notes.append(f"{name}: {split[1]}")
-            changes.count("L1-07", N_("A number and words in one cell split: the words moved "
-                                      "to the note column ({count} cells)."), cell)
-            return split[0]
-        return value
-    if number.symbol:
-        changes.count("L3-03", T.SYMBOL_MESSAGES[number.symbol], cell)
-        if number.symbol != V.ZERO:
-            notes.append(f"{name}: {T.SYMBOL_NOTES[number.symbol]}")
-        return number.value
-    for step in number.steps:
-        changes.count(*T.STEP_CHANGES[step], cell)
-    if number.note:
-        notes.append(f"{name}: {number.note}")
-    return number.value
+    text, cell_notes, done = T.number_text(value, V.read_number(value), unit, name)
+    notes.extend(cell_notes)
+    for rule, message, params in done:
+        changes.count(rule, message, cell, **params)
+    return text
 
 
 class StreamedTable(PreparedTable):

@@ -447,20 +447,9 @@ class Builder:
                 if not isinstance(value, str):
                     above = value if value is not None else above
                     continue
-                text = value
-                if "\n" in text or "\r" in text:
-                    text = V.flatten_lines(text)
-                    self.change("L1-14" if csv else "L1-06",
-                                N_("Line breaks inside cells replaced by a space ({count} "
-                                   "cells)."), source)
-                spaced = V.clean_spaces(text)
-                if spaced != text:
-                    self.change("L1-06", N_("Layout spaces removed ({count} cells)."), source)
-                    text = spaced
-                text, found = V.replace_platform_chars(text)
-                if found:
-                    self.change("L1-08", N_("Platform-dependent characters replaced ({count} "
-                                            "cells)."), source)
+                text, done = clean_text(value, csv)
+                for rule, message in done:
+                    self.change(rule, message, source)
                 if text.strip() in rules.DITTO and above is not None:
                     text = above
                     self.change("L2-02", N_("Ditto marks (〃, 同上) replaced by the value above "
@@ -533,31 +522,11 @@ class Builder:
             if value is None:
                 out.append(("", None))
                 continue
-            if number is not None and number.unit and number.unit != unit:
-                number = None  # mixed units: left as written
-            if number is None:
-                split = V.split_number_and_note(value)
-                if split:
-                    notes[i].append(f"{name}: {split[1]}")
-                    self.change("L1-07", N_("A number and words in one cell split: the words "
-                                            "moved to the note column ({count} cells)."),
-                                source)
-                    out.append((split[0], source))
-                else:
-                    out.append((V.plain(value), source))
-                continue
-            if number.symbol:
-                self.change("L3-03", SYMBOL_MESSAGES[number.symbol], source,
-                            symbol=V.plain(value))
-                if number.symbol != V.ZERO:
-                    notes[i].append(f"{name}: {SYMBOL_NOTES[number.symbol]}")
-                out.append((number.value, source))
-                continue
-            for step in number.steps:
-                self.change(*STEP_CHANGES[step], source)
-            if number.note:
-                notes[i].append(f"{name}: {number.note}")
-            out.append((number.value, source))
+            text, cell_notes, done = number_text(value, number, unit, name)
+            notes[i].extend(cell_notes)
+            for rule, message, params in done:
+                self.change(rule, message, source, **params)
+            out.append((text, source))
         return out
 
     def _texts(self, name: str, column: list[tuple[Any, Cell | None]],
@@ -605,6 +574,48 @@ SYMBOL_MESSAGES = {
 CONVENTION = ("数値の記号の扱い: 「－」(該当なし)は 0、「…」(不詳)と「✕」「秘匿」(秘匿)は空欄とし、"
               "注記列にその旨を記載しています。")
 SYMBOL_NOTES = {V.UNKNOWN: "不詳", V.SECRET: "秘匿"}
+
+
+def clean_text(text: str, csv: bool) -> tuple[str, list[tuple[str, str]]]:
+    """A text cell's layout undone: line breaks, layout spaces, platform-dependent
+    characters. Returns the new text and the (rule, message) of each change made; a line
+    break inside a CSV cell is L1-14, inside a spreadsheet cell a layout matter (L1-06)."""
+    done = []
+    if "\n" in text or "\r" in text:
+        text = V.flatten_lines(text)
+        done.append(("L1-14" if csv else "L1-06",
+                     N_("Line breaks inside cells replaced by a space ({count} cells).")))
+    spaced = V.clean_spaces(text)
+    if spaced != text:
+        done.append(("L1-06", N_("Layout spaces removed ({count} cells).")))
+        text = spaced
+    text, found = V.replace_platform_chars(text)
+    if found:
+        done.append(("L1-08", N_("Platform-dependent characters replaced ({count} cells).")))
+    return text, done
+
+
+def number_text(value: Any, number: V.Number | None, unit: str | None, name: str
+                ) -> tuple[str, list[str], list[tuple[str, str, dict[str, Any]]]]:
+    """A cell of a number column (``number``: ``V.read_number(value)``; ``unit``: the
+    column's one unit): its value in the prepared table, the notes it leaves in the note
+    column, and the (rule, message, params) of each change made."""
+    if number is not None and number.unit and number.unit != unit:
+        number = None  # mixed units: left as written
+    if number is None:
+        split = V.split_number_and_note(value)
+        if split:
+            return split[0], [f"{name}: {split[1]}"], [("L1-07", N_(
+                "A number and words in one cell split: the words moved to the note column "
+                "({count} cells)."), {})]
+        return V.plain(value), [], []
+    if number.symbol:
+        notes = ([f"{name}: {SYMBOL_NOTES[number.symbol]}"] if number.symbol != V.ZERO
+                 else [])
+        return number.value, notes, [("L3-03", SYMBOL_MESSAGES[number.symbol],
+                                      {"symbol": V.plain(value)})]
+    notes = [f"{name}: {number.note}"] if number.note else []
+    return number.value, notes, [(*STEP_CHANGES[step], {}) for step in number.steps]
 
 
 def _free_name(header: list[str], name: str) -> str:
