@@ -38,6 +38,7 @@ setup(
         "ckanext.tdpf.migration": ["*/*.py", "*/alembic.ini", "*/script.py.mako",
                                    "*/versions/*.py"],
         "ckanext.tdpf.lib": ["data/*"],
+        "ckanext.tdpf.lib.standards": ["data/*.yaml"],
         "ckanext.tdpf.harvest": ["config_declaration.yaml", "templates/**/*", "assets/**/*"],
         "ckanext.tdpf.access": ["config_declaration.yaml", "templates/**/*", "assets/**/*"],
         "ckanext.tdpf.prep": ["config_declaration.yaml", "templates/**/*"],

@@ -51,7 +51,7 @@ def test_wheel_carries_every_schema_and_package_file(wheel):
     names = set(wheel.namelist())
     expected = [f"ckanext/tdpf/schemas/{p.name}" for p in (ROOT / "schemas").iterdir()
                 if p.suffix in {".yaml", ".csv", ".py"}]
-    for sub in ("schema", "harvest", "access", "prep"):
+    for sub in ("schema", "harvest", "access", "prep", "lib/standards"):
         base = ROOT / "ckanext/tdpf" / sub
         expected += [
             str(path.relative_to(ROOT)) for path in base.rglob("*")
