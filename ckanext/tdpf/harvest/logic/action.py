@@ -6,12 +6,46 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
+from ckanext.harvest.logic import HarvestJobExists
 from ckanext.harvest.model import HarvestGatherError, HarvestObject, HarvestObjectError
-from sqlalchemy import func
+from sqlalchemy import func, text
+
+from ckanext.tdpf.lib.i18n import N_, bilingual
 
 from ..model import WARNING_STAGE, JobSummary
 
-__all__ = ["harvest_job_show", "harvest_source_create", "harvest_source_show_status"]
+__all__ = ["harvest_job_create", "harvest_job_show", "harvest_source_create",
+           "harvest_source_show_status"]
+
+
+class JobExists(tk.ValidationError, HarvestJobExists):
+    """A job for the source is waiting or running. A field error for the API (409, not
+    500), and still ckanext-harvest's own exception for its pages and CLI."""
+
+
+def job_lock_key(source_id: str) -> str:
+    return f"tdpf_harvest_job_create:{source_id}"
+
+
+@tk.chained_action
+def harvest_job_create(original_action, context: Context, data_dict: DataDict) -> dict:
+    """ckanext-harvest looks for a waiting or running job of the source and then saves a
+    new one with no lock between: two web processes asked at once both made a job, and each
+    record was written twice. The check and the save now run one source at a time (a
+    transaction-scoped advisory lock on the source id, released by the job's commit)."""
+    source_id = data_dict.get("source_id") if isinstance(data_dict, dict) else None
+    if isinstance(source_id, str) and source_id:
+        model.Session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                              {"key": job_lock_key(source_id)})
+    try:
+        return original_action(context, data_dict)
+    except JobExists:
+        raise
+    except HarvestJobExists:
+        model.Session.rollback()  # nothing was written; the lock goes with the transaction
+        raise JobExists({"source_id": [bilingual(N_(
+            "This source already has a harvest job waiting or running; a new one can be "
+            "started when it has finished."))]}) from None
 
 
 def job_summary(job_id: str) -> dict[str, Any] | None:
