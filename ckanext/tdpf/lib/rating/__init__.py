@@ -10,6 +10,7 @@ whose level 1 has a FATAL finding, 3 machine-readable structure, 4 = 3 + standar
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import hashlib
 import io
 import logging
@@ -56,6 +57,10 @@ class Rating:
     columns: list[str] = dataclasses.field(default_factory=list)  # the first table's header
     # Rules the file's content cannot show it keeps (no deduction): rule, level, title, reason.
     not_judged: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    # The first table as located (not stored): ``table_data`` reads its header and rows
+    # for the 自治体標準オープンデータセット conformance check. Drop it once read, it holds
+    # the whole file.
+    table: Table | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def error_message(self) -> dict[str, str] | None:
@@ -147,7 +152,42 @@ def rate_table_book(book: readers.Workbook) -> Rating:
     header = [tables[0].header(c) for c in range(tables[0].width)][:300]
     return Rating(stage=stage, l1=l1, l2=l2, l3=l3, findings=_dedupe(findings),
                   detected_format=book.kind.upper(), encoding=book.encoding, columns=header,
-                  not_judged=not_judged())
+                  not_judged=not_judged(), table=tables[0])
+
+
+def cell_text(value: Any) -> str:
+    """A cell as written: numbers without a trailing .0, times as hh:mm, dates as
+    YYYY-MM-DD (how the 自治体標準 formats expect them)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime.datetime):
+        if (value.hour, value.minute, value.second) == (0, 0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, datetime.time):
+        return value.strftime("%H:%M" if not value.second else "%H:%M:%S")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def table_data(result: Rating, limit: int | None = None
+               ) -> tuple[list[str], list[list[str]]] | None:
+    """The header and the data rows (cells as text, at most ``limit`` rows) of the rated
+    file's first table; None where the file is not a table."""
+    table = result.table
+    if table is None:
+        return None
+    header = [table.header(column) for column in range(table.width)]
+    body = table.body if limit is None else table.body[:limit]
+    rows = [[cell_text(value) for value in table.rows[row]] for row in body]
+    return header, rows
 
 
 def _dedupe(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,0 +1,204 @@
+"""Which 自治体標準オープンデータセット a real municipal file is, and how closely it follows it
+(tables read by the data-rate scorer, as the rating job reads them)."""
+from __future__ import annotations
+
+import csv
+import io
+import pathlib
+
+import pytest
+
+from ckanext.tdpf.lib import rating, standards
+from ckanext.tdpf.lib.standards import conformance
+
+DATAFILES = pathlib.Path(__file__).resolve().parent / "data" / "datafiles"
+KOTO = "tokyo-koto_131083_public_toilet.TRANSCODED.csv"
+SHIBUYA = "tokyo-shibuya_131130_public_toilet.csv"
+
+
+def table(name: str) -> tuple[list[str], list[list[str]]]:
+    found = rating.table_data(rating.rate((DATAFILES / name).read_bytes()))
+    assert found is not None
+    return found
+
+
+def csv_rows(name: str, encoding: str = "utf-8-sig") -> list[dict[str, str]]:
+    text = (DATAFILES / name).read_bytes().decode(encoding)
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@pytest.mark.parametrize("name, standard_id", [
+    ("131130_public_toilet.csv", "public_toilet"),
+    ("131083_013_public_toilet.csv", "public_toilet"),
+    ("https://www.city.koto.lg.jp/012107/documents/131083_public_toilet.csv", "public_toilet"),
+    ("131105_public_toilet_20210401.csv", "public_toilet"),
+    ("13_172031_public_toilet.csv", "public_toilet"),
+    ("tokyo-shibuya_131130_public_toilet.csv", "public_toilet"),
+    ("122033_108_aed.csv", "aed"),
+    ("170003_evacuation_space.xlsx", "evacuation_space"),
+    ("public_toilet.csv", None),
+    ("131130_public_toilets.csv", None),
+    ("1311300_public_toilet.csv", None),
+    ("131130_public_toilet.pdf", None),
+    (None, None),
+])
+def test_the_file_name_rule_and_its_variants(name, standard_id):
+    found = conformance.file_name_standard(name)
+    assert (found.id if found else None) == standard_id
+
+
+def test_koto_follows_the_new_public_toilet_layout():
+    header, rows = table(KOTO)
+    found = conformance.identify(KOTO, header)
+    assert (found.standard_id, found.how, found.layout, found.similarity) == (
+        "public_toilet", "header", "new", 1.0)
+    result = conformance.check(standards.get("public_toilet"), header, rows)
+    source = csv_rows(KOTO)
+    assert result.rows == len(source)
+    assert (result.missing_required, result.missing_recommended, result.unknown_columns,
+            result.renamed) == ([], [], [], [])
+    assert result.order_ok
+    errors = {(error["column"], error["format"]): error for error in result.column_errors}
+    # Koto writes times as hh:mm:ss; the definition asks for hh:mm
+    start = errors[("利用開始時間", "time")]
+    assert start["count"] == sum(1 for row in source if row["利用開始時間"])
+    assert start["examples"][0] == source[0]["利用開始時間"] == "00:00:00"
+    # 設置位置 is required (◎); the rows where Koto left it empty
+    empty = [number for number, row in enumerate(source, start=1) if not row["設置位置"]]
+    assert empty and errors[("設置位置", "required")]["rows"] == empty[:5]
+    assert errors[("設置位置", "required")]["count"] == len(empty)
+    assert set(errors) == {("利用開始時間", "time"), ("利用終了時間", "time"),
+                           ("設置位置", "required")}
+    # every required column there, no required value in a wrong format: conforms
+    assert result.conforms
+    assert 90 <= result.score < 100
+
+
+def test_shibuya_is_the_old_layout_with_local_columns():
+    header, rows = table(SHIBUYA)
+    found = conformance.identify(SHIBUYA, header)
+    assert (found.standard_id, found.how, found.layout) == ("public_toilet", "file_name", "old")
+    assert conformance.identify(None, header).how == "header"
+    result = conformance.check(standards.get("public_toilet"), header, rows)
+    assert result.missing_required == ["所在地_連結表記"]
+    renamed = {item["column"]: (item["header"], item["how"]) for item in result.renamed}
+    assert renamed["所在地_連結表記"] == ("住所", "old_layout")
+    assert renamed["バリアフリートイレ数"] == ("多機能トイレ", "synonym")
+    assert result.unknown_columns == ["通称", "通称_カナ", "URL"]
+    errors = {error["column"]: error for error in result.column_errors}
+    # Shibuya's 多機能トイレ holds 有, not the number the new column asks for
+    written = [row["多機能トイレ"] for row in csv_rows(SHIBUYA)]
+    assert errors["バリアフリートイレ数"]["count"] == sum(1 for v in written if v and
+                                                     not v.isdigit())
+    assert "有" in errors["バリアフリートイレ数"]["examples"]
+    assert not result.conforms
+    koto = conformance.check(standards.get("public_toilet"), *table(KOTO))
+    assert result.score < koto.score
+
+
+def test_ichikawa_aed_writes_kana_in_half_width():
+    name = "chiba-ichikawa_122033_108_aed.csv"
+    header, rows = table(name)
+    found = conformance.identify(name, header)
+    assert (found.standard_id, found.how, found.layout) == ("aed", "file_name", "new")
+    result = conformance.check(standards.get("aed"), header, rows)
+    kana = [row["名称_カナ"] for row in csv_rows(name, "cp932")]
+    [error] = [e for e in result.column_errors if e["column"] == "名称_カナ"]
+    assert error["format"] == "kana"
+    assert error["count"] == sum(1 for value in kana if value)
+    assert error["examples"][0] == kana[0]
+    assert not result.conforms  # 名称_カナ is required for AEDs
+    assert result.layout == "new" and not result.missing_required
+
+
+@pytest.mark.parametrize("name, standard_id, how, layout", [
+    ("shizuoka-yaizu_222127_aed.csv", "aed", "file_name", "old"),
+    ("shizuoka-yaizu_222127_library.csv", "public_facility", "header", "old"),
+    ("hyogo-kobe_201706okunaihinanjo.csv", "evacuation_space", "resembles", "local"),
+    ("kagawa-takamatsu_public_toilet.xlsx", "public_toilet", "resembles", "local"),
+    ("kagawa-takamatsu_aed_location.xlsx", "aed", "resembles", "local"),
+])
+def test_real_files_are_identified(name, standard_id, how, layout):
+    header, _ = table(name)
+    found = conformance.identify(name, header)
+    assert (found.standard_id, found.how, found.layout) == (standard_id, how, layout)
+    assert 0 < found.similarity < 1
+
+
+@pytest.mark.parametrize("name", [
+    "chiba-ichikawa_122033_104_population.csv",
+    "tokyo-metro_jy26qv0700_age_population_2026.csv",
+    "hyogo-kobe_20160501_school_basic_survey.xlsx",
+    "hyogo-kobe_jinkou2708_estimated_population.xls",
+])
+def test_other_tables_are_no_standard(name):
+    header, _ = table(name)
+    assert conformance.identify(name, header) is None
+
+
+def test_takamatsu_codes_without_check_digit_are_errors():
+    name = "kagawa-takamatsu_public_toilet.xlsx"
+    header, rows = table(name)
+    result = conformance.check(standards.get("public_toilet"), header, rows)
+    [codes] = [e for e in result.column_errors if e["column"] == "全国地方公共団体コード"]
+    assert codes["header"] == "prefCode" and codes["examples"] == ["37201"]
+    assert codes["count"] == len(rows)
+    assert not result.order_ok and not result.conforms
+    assert "#property" in result.unknown_columns
+
+
+def test_old_layout_public_facility_column_without_a_new_one_is_reported():
+    header, rows = table("shizuoka-yaizu_222127_library.csv")
+    result = conformance.check(standards.get("public_facility"), header, rows)
+    assert result.unknown_columns == ["バリアフリー情報"]
+    renamed = {item["column"]: item["header"] for item in result.renamed}
+    assert renamed["利用可能時間特記事項"] == "利用可能日時特記事項"
+
+
+def _valid_toilet_row() -> dict[str, str]:
+    values = {name: "" for name in standards.get("public_toilet").names}
+    values.update({"全国地方公共団体コード": "131130", "ID": "T001", "地方公共団体名": "東京都渋谷区",
+                   "名称": "表参道公衆便所", "名称_カナ": "オモテサンドウコウシュウベンジョ",
+                   "所在地_全国地方公共団体コード": "131130",
+                   "所在地_連結表記": "東京都渋谷区神宮前四丁目12-1", "設置位置": "歩道沿い",
+                   "緯度": "35.666788", "経度": "139.709628", "男性トイレ総数": "4",
+                   "車椅子使用者用トイレ有無": "有", "利用開始時間": "07:00",
+                   "利用終了時間": "22:00", "画像": "https://example.jp/a.jpg"})
+    return values
+
+
+def test_score_of_an_exact_table_and_what_lowers_it():
+    toilet = standards.get("public_toilet")
+    header = list(toilet.names)
+    row = _valid_toilet_row()
+    exact = conformance.check(toilet, header, [[row[name] for name in header]])
+    assert (exact.score, exact.conforms, exact.column_errors) == (100, True, [])
+
+    moved = header[1:] + header[:1]
+    reordered = conformance.check(toilet, moved, [[row[name] for name in moved]])
+    assert not reordered.order_ok and reordered.score == 95 and reordered.conforms
+
+    bad = dict(row, 所在地_全国地方公共団体コード="131131", 利用開始時間="7時")
+    wrong = conformance.check(toilet, header, [[bad[name] for name in header]])
+    assert {e["column"] for e in wrong.column_errors} == {"所在地_全国地方公共団体コード",
+                                                         "利用開始時間"}
+    assert not wrong.conforms  # an invalid code
+    assert wrong.score < 100
+
+    without = [name for name in header if name != "設置位置"]
+    missing = conformance.check(toilet, without, [[row[name] for name in without]])
+    assert missing.missing_required == ["設置位置"] and not missing.conforms
+    assert missing.score < exact.score
+
+    extra = conformance.check(toilet, header + ["URL"], [[row[n] for n in header] + ["x"]])
+    assert extra.unknown_columns == ["URL"] and extra.score == 98
+
+
+def test_as_dict_carries_bilingual_messages():
+    header, rows = table(SHIBUYA)
+    found = conformance.check(standards.get("public_toilet"), header, rows).as_dict()
+    assert found["standard_id"] == "public_toilet"
+    assert found["messages"] and all(set(m) == {"ja", "en"} for m in found["messages"])
+    assert any("住所" in m["en"] and "所在地_連結表記" in m["en"] for m in found["messages"])
+    import json
+    json.dumps(found)  # stored as JSON
