@@ -75,6 +75,53 @@ def _prepared(context: Context, resource: dict, sheet: str | None) -> tuple[byte
     return content, prepared
 
 
+def _publisher(context: Context, resource: dict) -> Any:
+    """Who publishes the resource, for 全国地方公共団体コード and 地方公共団体名: the
+    dataset's municipality code, else its organization's."""
+    from ..engine import standardize
+
+    user = {"user": context.get("user")}
+    dataset = tk.get_action("package_show")(dict(user), {"id": resource["package_id"]})
+    code = dataset.get("municipality_code")
+    if not code and dataset.get("owner_org"):
+        try:
+            org = tk.get_action("organization_show")(dict(user), {
+                "id": dataset["owner_org"], "include_datasets": False,
+                "include_users": False, "include_groups": False,
+                "include_tags": False, "include_followers": False})
+        except (tk.ObjectNotFound, tk.NotAuthorized):
+            org = {}
+        code = org.get("municipality_code") or next(
+            (extra.get("value") for extra in org.get("extras") or []
+             if extra.get("key") == "municipality_code"), None)
+    return standardize.publisher_of(code)
+
+
+def _file_name(resource: dict) -> str:
+    return (resource.get("url") or "").rsplit("/", 1)[-1].split("?", 1)[0]
+
+
+def _converted(table: engine.PreparedTable, standard: Any, publisher: Any,
+               language: str) -> tuple[Any, dict[str, Any]]:
+    from ..engine import standardize
+
+    converted = standardize.convert(table.header, table.rows, standard, publisher)
+    return converted, {
+        "standard": standard.id,
+        "conformance_before": converted.before.as_dict(),
+        "conformance_after": converted.after.as_dict(),
+        "mapping": converted.mapping,
+        "unmapped": converted.unmapped,
+        "file_name": converted.file_name,
+        "converted": {
+            "header": converted.header,
+            "rows": converted.rows[:PREVIEW_ROWS],
+            "row_count": len(converted.rows),
+            "changes": [change.as_dict(language) for change in converted.changes],
+        },
+    }
+
+
 def _language() -> str:
     try:
         return "en" if tk.h.lang() == "en" else "ja"
@@ -89,10 +136,17 @@ def tdpf_prep_preview(context: Context, data_dict: DataDict) -> dict[str, Any]:
 
     :param resource_id: the resource's id
     :param sheet: only this sheet of a workbook (optional)
+    :param standard: a standard's id (``public_toilet``; optional): each table is also
+        converted into the standard's layout (標準形式に変換)
     :returns: ``tables``: each with ``name``, ``header``, ``rows`` (the first 20),
         ``row_count``, ``changes`` (``rule``, ``where``, ``what``), ``description`` (titles
         and notes moved out of the table), ``rating_before`` and ``rating_after``
-        (``stage``, ``L1``, ``L2``, ``L3``)
+        (``stage``, ``L1``, ``L2``, ``L3``); with ``standard``, also ``standard``,
+        ``conformance_before`` and ``conformance_after`` (score, missing columns, errors
+        by column), ``mapping`` (``source``, ``target``, ``how``), ``unmapped`` (columns
+        kept in 備考), ``file_name`` (by the standard's rule) and ``converted``
+        (``header``, ``rows``: the first 20, ``row_count``, ``changes``); without it,
+        ``suggested_standard`` when the table looks like a standard's (else None)
     """
     tk.check_access("tdpf_prep_preview", context, data_dict)
     data = _validate(data_dict, schema.preview(), context)
@@ -100,10 +154,15 @@ def tdpf_prep_preview(context: Context, data_dict: DataDict) -> dict[str, Any]:
     content, prepared = _prepared(context, resource, data.get("sheet"))
     before = scores.summary(rate(content))
     language = _language()
+    standard = publisher = None
+    if data.get("standard"):
+        from ckanext.tdpf.lib import standards
+        standard = standards.get(data["standard"])
+        publisher = _publisher(context, resource)
     tables = []
     for table in prepared.tables:
         changes = prepared.changes + table.changes
-        tables.append({
+        entry: dict[str, Any] = {
             "name": table.name,
             "sheet": table.sheet,
             "header": table.header,
@@ -113,7 +172,14 @@ def tdpf_prep_preview(context: Context, data_dict: DataDict) -> dict[str, Any]:
             "description": table.description,
             "rating_before": before,
             "rating_after": scores.after(table),
-        })
+        }
+        if standard is not None:
+            entry.update(_converted(table, standard, publisher, language)[1])
+        else:
+            from ckanext.tdpf.lib.standards import conformance
+            found = conformance.identify(_file_name(resource), table.header)
+            entry["suggested_standard"] = found.standard_id if found else None
+        tables.append(entry)
     return {"tables": tables}
 
 
@@ -124,8 +190,11 @@ def tdpf_prep_publish(context: Context, data_dict: DataDict) -> dict[str, Any]:
     :param resource_id: the resource whose file is prepared
     :param table: the name of the table to publish (optional: the first table)
     :param name: the new resource's name (optional: the source's name, marked prepared)
+    :param standard: a standard's id (optional): the table converted into the standard's
+        layout is published instead, its file named by the standard's rule
+        (``131130_public_toilet.csv``)
     :returns: the new resource, with ``tdpf_prep_source_resource_id``,
-        ``tdpf_prep_version`` and ``tdpf_prep_at``
+        ``tdpf_prep_version`` and ``tdpf_prep_at`` (and ``tdpf_prep_standard``)
     """
     tk.check_access("tdpf_prep_publish", context, data_dict)
     data = _validate(data_dict, schema.publish(), context)
@@ -142,8 +211,19 @@ def tdpf_prep_publish(context: Context, data_dict: DataDict) -> dict[str, Any]:
     name = data.get("name") or tk._("{name} (prepared)").format(name=source_name + suffix)
     stem = re.sub(r"[^\w.-]+", "_", (resource.get("url") or "").rsplit("/", 1)[-1]
                   .rsplit(".", 1)[0] or "data")[:80] or "data"
-    upload = FileStorage(io.BytesIO(table.csv_bytes()), filename=f"{stem}_prepared.csv",
-                         content_type="text/csv")
+    content, filename, extra = table.csv_bytes(), f"{stem}_prepared.csv", {}
+    if data.get("standard"):
+        from ckanext.tdpf.lib import standards
+        standard = standards.get(data["standard"])
+        converted, _ = _converted(table, standard, _publisher(context, resource),
+                                  _language())
+        content, filename = converted.csv_bytes(), converted.file_name
+        extra = {"tdpf_prep_standard": standard.id}
+        if not data.get("name"):
+            name = tk._("{name} (standard layout: {standard})").format(
+                name=source_name + suffix,
+                standard=standard.title if _language() == "ja" else standard.title_en)
+    upload = FileStorage(io.BytesIO(content), filename=filename, content_type="text/csv")
     created = tk.get_action("resource_create")(
         {"user": context.get("user")},
         {"package_id": resource["package_id"], "name": name, "url": "", "upload": upload,
@@ -151,5 +231,5 @@ def tdpf_prep_publish(context: Context, data_dict: DataDict) -> dict[str, Any]:
          "tdpf_prep_source_resource_id": resource["id"],
          "tdpf_prep_version": engine.VERSION,
          "tdpf_prep_at": datetime.datetime.now(datetime.timezone.utc).isoformat(
-             timespec="seconds")})
+             timespec="seconds"), **extra})
     return created

@@ -1,0 +1,111 @@
+"""tdpf_prep_preview and tdpf_prep_publish with ``standard`` (標準形式に変換), on CKAN's own
+dataset schema: the conformance before and after, the mapping, the suggested standard, the
+publisher's code and name from the organization, the converted file published under the
+standard's file name, and a field error for an unknown standard."""
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from werkzeug.datastructures import FileStorage
+
+from ckan.tests import factories, helpers
+
+from ckanext.tdpf.lib import standards
+
+from .conftest import DATAFILES
+
+pytestmark = [
+    pytest.mark.ckan_config("ckan.plugins", "tdpf_prep"),
+    pytest.mark.usefixtures("with_plugins", "clean_db"),
+]
+SHIBUYA = "tokyo-shibuya_131130_public_toilet.csv"
+
+
+@pytest.fixture
+def clean_db(reset_db, migrate_db_for, with_plugins):
+    reset_db()
+    migrate_db_for("tdpf_prep")  # (the merge's tables, which the plugin's hooks read)
+
+
+def call(action: str, user: dict, **data):
+    return helpers.call_action(action, context={"user": user["name"], "ignore_auth": False},
+                               **data)
+
+
+@pytest.fixture
+def world():
+    class World:
+        editor = factories.User()
+        org = factories.Organization(
+            users=[{"name": editor["name"], "capacity": "editor"}],
+            extras=[{"key": "municipality_code", "value": "131130"}])
+        dataset = factories.Dataset(owner_org=org["id"])
+    world = World()
+    with io.BytesIO((DATAFILES / SHIBUYA).read_bytes()) as stream:
+        world.toilets = call("resource_create", world.editor, package_id=world.dataset["id"],
+                             name="公衆トイレ", url="",
+                             upload=FileStorage(stream, filename="131130_public_toilet.csv"))
+    return world
+
+
+def test_without_a_standard_the_one_the_table_claims_is_suggested(world):
+    (table,) = call("tdpf_prep_preview", world.editor,
+                    resource_id=world.toilets["id"])["tables"]
+    assert table["suggested_standard"] == "public_toilet"
+    assert "conformance_after" not in table
+
+
+def test_with_a_standard_the_conversion_and_its_conformance(world):
+    (table,) = call("tdpf_prep_preview", world.editor, resource_id=world.toilets["id"],
+                    standard="public_toilet")["tables"]
+    assert table["standard"] == "public_toilet"
+    assert table["file_name"] == "131130_public_toilet.csv"
+    before, after = table["conformance_before"], table["conformance_after"]
+    assert after["score"] > before["score"] and after["order_ok"]
+    assert {"missing_required", "column_errors", "messages"} <= set(after)
+    converted = table["converted"]
+    assert converted["header"] == [c.name for c in standards.get("public_toilet").columns]
+    assert converted["row_count"] == 82 and len(converted["rows"]) == 20
+    first = dict(zip(converted["header"], converted["rows"][0]))
+    assert first["全国地方公共団体コード"] == "131130" and first["地方公共団体名"] == "東京都渋谷区"
+    assert {"source": "多機能トイレ", "target": "バリアフリートイレ数",
+            "how": "synonym"} in table["mapping"]
+    assert table["unmapped"] == ["通称", "通称_カナ", "URL"]
+    assert {"rule", "where", "what"} <= set(converted["changes"][0])
+    # the prepared table itself is still there, as without a standard
+    assert table["header"][0] == "都道府県コード又は市区町村コード"
+
+
+def test_an_unknown_standard_is_a_field_error_naming_the_known_ones(world):
+    messages = []
+    for value in ("public_toilets", ["public_toilet"], "x" * 101):
+        with pytest.raises(helpers.logic.ValidationError) as excinfo:
+            call("tdpf_prep_preview", world.editor, resource_id=world.toilets["id"],
+                 standard=value)
+        errors = excinfo.value.error_dict
+        assert list(errors) == ["standard"], errors
+        messages.append(errors["standard"][0])
+    assert "public_toilet" in messages[0] and "aed" in messages[0]
+    assert "text" in messages[1] and "100" in messages[2]
+    with pytest.raises(helpers.logic.ValidationError) as excinfo:
+        call("tdpf_prep_publish", world.editor, resource_id=world.toilets["id"],
+             standard="toilet")
+    (message,) = excinfo.value.error_dict["standard"]
+    assert "public_toilet" in message and "aed" in message and "evacuation_space" in message
+
+
+def test_publishing_the_converted_table_under_the_standards_file_name(world):
+    created = call("tdpf_prep_publish", world.editor, resource_id=world.toilets["id"],
+                   standard="public_toilet")
+    assert created["url"].endswith("/131130_public_toilet.csv")
+    assert created["tdpf_prep_standard"] == "public_toilet"
+    assert created["tdpf_prep_source_resource_id"] == world.toilets["id"]
+    assert "公衆トイレ一覧" in created["name"] or "Public toilets" in created["name"]
+    from ckan.lib import uploader
+    path = uploader.get_resource_uploader(created).get_path(created["id"])
+    with open(path, encoding="utf-8") as stream:
+        rows = list(csv.reader(stream))
+    assert rows[0] == [c.name for c in standards.get("public_toilet").columns]
+    assert len(rows) == 83 and rows[1][0] == "131130"
