@@ -158,3 +158,12 @@ def resource(resource_id: str, table: str | None, publish: bool, user: str | Non
         except (tk.ValidationError, tk.NotAuthorized) as error:
             raise click.ClickException(str(getattr(error, "error_dict", error)))
         click.echo(f"published: {created['id']} {created.get('name')}")
+
+
+def _merge_commands() -> None:
+    from .merge_cli import merge, remerge
+    tdpf_prep.add_command(merge)
+    tdpf_prep.add_command(remerge)
+
+
+_merge_commands()

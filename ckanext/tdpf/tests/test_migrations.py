@@ -13,6 +13,7 @@ TABLES = {
     "tdpf_harvest": {"tdpf_harvest_job_summary"},
     "tdpf_access": {"tdpf_access_request", "tdpf_access_grant", "tdpf_access_usage",
                     "tdpf_access_charge", "tdpf_access_org_application"},
+    "tdpf_prep": {"tdpf_prep_merge"},
 }
 
 
@@ -21,7 +22,7 @@ def tables() -> set[str]:
     return set(inspect(model.Session.get_bind()).get_table_names())
 
 
-@pytest.mark.ckan_config("ckan.plugins", "tdpf_schema tdpf_harvest tdpf_access "
+@pytest.mark.ckan_config("ckan.plugins", "tdpf_schema tdpf_harvest tdpf_access tdpf_prep "
                                          "scheming_datasets scheming_organizations harvest")
 @pytest.mark.usefixtures("with_plugins", "reset_db")
 @pytest.mark.parametrize("plugin", list(TABLES))

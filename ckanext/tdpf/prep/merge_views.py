@@ -1,0 +1,107 @@
+"""Pages of the standard datasets (自治体標準オープンデータセット): per standard, who of
+Tokyo's 62 municipalities publishes it, with what conformance, and the merged datasets
+(``/standard/<id>``; ``/standard`` lists the standards); and the template helpers for a
+merged dataset's status on its page and an organization's standard datasets."""
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from flask import Blueprint
+
+import ckan.plugins.toolkit as tk
+
+from . import merge as merging
+
+tdpf_prep_standard = Blueprint("tdpf_prep_standard", __name__)
+JST = datetime.timezone(datetime.timedelta(hours=9))
+
+
+def _context() -> dict[str, Any]:
+    user = tk.current_user.name if tk.current_user and \
+        tk.current_user.is_authenticated else ""
+    return {"user": user}
+
+
+@tdpf_prep_standard.route("/standard")
+def index():
+    coverage = tk.get_action("tdpf_prep_coverage")(_context(), {})
+    return tk.render("tdpf_prep/standard_index.html", {"coverage": coverage})
+
+
+@tdpf_prep_standard.route("/standard/<standard_id>")
+def read(standard_id: str):
+    try:
+        coverage = tk.get_action("tdpf_prep_coverage")(_context(), {"standard": standard_id})
+    except tk.ValidationError:
+        return tk.abort(404, tk._("No standard dataset has this id."))
+    return tk.render("tdpf_prep/standard.html", {"coverage": coverage})
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def merge_status(package_id: str) -> dict[str, Any] | None:
+    """A merged dataset's definition and last merge (None for other datasets)."""
+    if not package_id:
+        return None
+    try:
+        return tk.get_action("tdpf_prep_merge_show")(_context(), {"id": package_id})
+    except (tk.ValidationError, tk.NotAuthorized):
+        return None
+
+
+def organization_standards(organization_id: str) -> list[dict[str, Any]]:
+    """The organization's files rated as a standard dataset, with their conformance."""
+    if not organization_id:
+        return []
+    result = tk.get_action("package_search")(_context(), {
+        "fq": f'owner_org:"{organization_id}" AND vocab_tdpf_prep_standards:*',
+        "rows": 100, "include_private": True, "sort": "title_string asc"})
+    skip = merging.merged_package_ids()
+    found = []
+    for dataset in result["results"]:
+        if dataset["id"] in skip:
+            continue
+        for resource in dataset.get("resources") or []:
+            standard = merging.get_standard(resource.get("tdpf_mr_standard") or "")
+            if standard is None:
+                continue
+            conformance = resource.get("tdpf_mr_conformance")
+            found.append({"standard": standard, "dataset": dataset, "resource": resource,
+                          "score": conformance.get("score")
+                          if isinstance(conformance, dict) else None})
+    return found
+
+
+def standard_title(standard_id: str) -> str:
+    standard = merging.get_standard(standard_id or "")
+    if standard is None:
+        return standard_id
+    return standard.title_en if tk.h.lang() == "en" else standard.title
+
+
+def japan_time(value: str | None) -> str:
+    """An ISO 8601 time as Japan time, 2026-12-01 10:30."""
+    if not value:
+        return ""
+    moment = datetime.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+
+
+def error_text(error: dict[str, Any] | None) -> str:
+    if not error:
+        return ""
+    return error.get("en") if tk.h.lang() == "en" else error.get("ja") or error.get("en")
+
+
+HELPERS = {
+    "tdpf_prep_merge_status": merge_status,
+    "tdpf_prep_organization_standards": organization_standards,
+    "tdpf_prep_standard_title": standard_title,
+    "tdpf_prep_japan_time": japan_time,
+    "tdpf_prep_error_text": error_text,
+}
+__all__ = ["tdpf_prep_standard"]

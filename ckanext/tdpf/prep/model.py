@@ -1,0 +1,84 @@
+"""Merged datasets (one standard dataset across municipalities): what each was defined from
+and how its last merge went. Own table, no foreign keys to core tables: a deleted source
+leaves its record until the next merge removes its rows."""
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any, Optional
+
+from sqlalchemy import DateTime, Integer, UnicodeText
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+
+
+def _id() -> str:
+    return str(uuid.uuid4())
+
+
+def now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _iso(value: datetime.datetime | None) -> str | None:
+    """ISO 8601 in UTC, as CKAN's API gives times."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    return value.astimezone(datetime.timezone.utc).isoformat()
+
+
+class Merge(tk.BaseModel):  # type: ignore[misc]
+    """One merged dataset: its standard and sources (resource ids and/or organizations),
+    who set it up (re-merges read the sources as this user), the two files it holds, and
+    the outcome of the last merge (``sources``: per source its rows and errors)."""
+
+    __tablename__ = "tdpf_prep_merge"
+
+    id: Mapped[str] = mapped_column(UnicodeText, primary_key=True, default=_id)
+    package_id: Mapped[str] = mapped_column(UnicodeText, unique=True)
+    standard: Mapped[str] = mapped_column(UnicodeText, index=True)
+    resource_ids: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    organizations: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    user_id: Mapped[str] = mapped_column(UnicodeText)
+    merged_resource_id: Mapped[Optional[str]] = mapped_column(UnicodeText)
+    trace_resource_id: Mapped[Optional[str]] = mapped_column(UnicodeText)
+    state: Mapped[str] = mapped_column(UnicodeText, default="pending")
+    sources: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    digest: Mapped[Optional[str]] = mapped_column(UnicodeText)
+    conformance: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONB)
+    last_merged: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime(timezone=True))
+    last_attempt: Mapped[Optional[datetime.datetime]] = mapped_column(
+        DateTime(timezone=True))
+    created: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+    @classmethod
+    def for_package(cls, package_id: str) -> "Merge | None":
+        return model.Session.query(cls).filter(cls.package_id == package_id).one_or_none()
+
+    @classmethod
+    def all(cls, standard: str | None = None) -> list["Merge"]:
+        query = model.Session.query(cls)
+        if standard:
+            query = query.filter(cls.standard == standard)
+        return query.order_by(cls.created).all()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "package_id": self.package_id, "standard": self.standard,
+            "resource_ids": list(self.resource_ids or []),
+            "organizations": list(self.organizations or []),
+            "merged_resource_id": self.merged_resource_id,
+            "trace_resource_id": self.trace_resource_id,
+            "state": self.state, "sources": list(self.sources or []),
+            "errors": list(self.errors or []), "row_count": self.row_count,
+            "conformance": self.conformance,
+            "last_merged": _iso(self.last_merged), "last_attempt": _iso(self.last_attempt),
+            "created": _iso(self.created),
+        }

@@ -1,0 +1,335 @@
+"""One standard dataset across municipalities (tdpf_prep_merge) on the deployed stack:
+Tokyo's public-toilet lists of Shibuya (old layout with local columns) and Koto (new
+layout), uploaded by their own organizations, merged by the metropolitan government into
+one file of the 39 columns of 公衆トイレ一覧; every row traceable; re-merged by a real job
+when a source changes; field errors for what cannot be merged."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+from werkzeug.datastructures import FileStorage
+
+import ckan.model as model
+from ckan.lib import uploader
+from ckan.tests import factories, helpers
+
+from ckanext.tdpf.access.tests.conftest import PLUGINS, SECRET_URL, shared_dataset
+from ckanext.tdpf.lib import standards
+from ckanext.tdpf.prep import engine
+from ckanext.tdpf.prep import merge as merging
+from ckanext.tdpf.prep.model import Merge
+
+from .conftest import DATAFILES
+
+pytestmark = [
+    pytest.mark.ckan_config("ckan.plugins", PLUGINS + " tdpf_prep"),
+    pytest.mark.ckan_config("ckanext.tdpf.schema.rating.enabled", False),
+    pytest.mark.usefixtures("with_plugins", "clean_db", "clean_queues"),
+]
+SHIBUYA = DATAFILES / "tokyo-shibuya_131130_public_toilet.csv"
+KOTO = DATAFILES / "tokyo-koto_131083_public_toilet.TRANSCODED.csv"
+AED = DATAFILES / "shizuoka-yaizu_222127_aed.csv"
+TOILET = standards.get("public_toilet")
+
+
+@pytest.fixture
+def clean_db(reset_db, migrate_db_for, with_plugins):
+    reset_db()
+    for plugin in ("activity", "tdpf_schema", "tdpf_access", "tdpf_prep"):
+        migrate_db_for(plugin)
+
+
+def call(action: str, user: dict | None, **data):
+    return helpers.call_action(action, context={"user": user["name"] if user else "",
+                                                "ignore_auth": False}, **data)
+
+
+def upload(user: dict, package_id: str, content: bytes, filename: str, **fields) -> dict:
+    with io.BytesIO(content) as stream:
+        return call("resource_create", user, package_id=package_id, name=filename, url="",
+                    upload=FileStorage(stream, filename=filename), **fields)
+
+
+class Tokyo:
+    """東京都 (holds the merged dataset) and two wards publishing their toilet lists."""
+
+    def __init__(self) -> None:
+        self.sysadmin = factories.Sysadmin()
+        self.metro = factories.User(name="metro_editor")
+        self.shibuya_staff = factories.User(name="shibuya_staff")
+        self.koto_staff = factories.User(name="koto_staff")
+        self.outsider = factories.User(name="outsider")
+        for name, title, code, staff, kind in (
+                ("t130001", "東京都", "130001", "metro_editor", "metropolitan_government"),
+                ("t131130", "渋谷区", "131130", "shibuya_staff", "municipality"),
+                ("t131083", "江東区", "131083", "koto_staff", "municipality")):
+            helpers.call_action(
+                "organization_create", context={"user": self.sysadmin["name"]}, name=name,
+                title=title, tdpf_provider_type=kind, municipality_code=code,
+                tdpf_verified=True, users=[{"name": staff, "capacity": "editor"}])
+        self.shibuya_dataset = call("package_create", self.shibuya_staff,
+                                    name="shibuya-toilets", title="渋谷区 公衆トイレ一覧",
+                                    owner_org="t131130", tdpf_theme=["daily_life"])
+        self.koto_dataset = call("package_create", self.koto_staff, name="koto-toilets",
+                                 title="江東区 公衆トイレ一覧", owner_org="t131083",
+                                 tdpf_theme=["daily_life"])
+        self.shibuya = upload(self.shibuya_staff, self.shibuya_dataset["id"],
+                              SHIBUYA.read_bytes(), "131130_public_toilet.csv")
+        self.koto = upload(self.koto_staff, self.koto_dataset["id"], KOTO.read_bytes(),
+                           "131083_public_toilet.csv")
+
+    def merge(self, user: dict | None | str = "metro", **data) -> dict:
+        fields = {"standard": "public_toilet", "owner_org": "t130001",
+                  "name": "tokyo-public-toilets"}
+        fields.update(data)
+        return call("tdpf_prep_merge", self.metro if user == "metro" else user, **fields)
+
+
+@pytest.fixture
+def tokyo() -> Tokyo:
+    return Tokyo()
+
+
+def read_csv(resource_id: str) -> list[list[str]]:
+    resource = model.Resource.get(resource_id)
+    path = uploader.get_resource_uploader({"id": resource.id, "url_type": "upload",
+                                           "url": resource.url}).get_path(resource.id)
+    with open(path, encoding="utf-8", newline="") as stream:
+        return list(csv.reader(stream))
+
+
+def merged_files(result_or_name) -> tuple[list[str], list[list[str]], list[dict[str, str]]]:
+    name = result_or_name if isinstance(result_or_name, str) else \
+        result_or_name["dataset"]["name"]
+    merge = Merge.for_package(model.Package.get(name).id)
+    header, *rows = read_csv(merge.merged_resource_id)
+    trace_header, *trace = read_csv(merge.trace_resource_id)
+    return header, rows, [dict(zip(trace_header, row)) for row in trace]
+
+
+def source_table(path: pathlib.Path) -> engine.PreparedTable:
+    (table,) = engine.prepare(path.read_bytes()).tables
+    return table
+
+
+def jobs_queued() -> list[str]:
+    return [job["title"] for job in helpers.call_action("job_list")]
+
+
+def test_two_wards_in_two_layouts_become_one_standard_file(tokyo):
+    result = tokyo.merge(resource_ids=[tokyo.shibuya["id"], tokyo.koto["id"]],
+                         title="東京都 公衆トイレ一覧（区市町村統合）")
+    assert result["written"]
+    dataset = result["dataset"]
+    assert dataset["owner_org"] == model.Group.get("t130001").id
+    assert dataset["title"] == "東京都 公衆トイレ一覧（区市町村統合）"
+    assert len(dataset["resources"]) == 2
+    header, rows, trace = merged_files(result)
+
+    # exactly the standard's 39 columns, in order
+    assert header == [column.name for column in TOILET.columns] and len(header) == 39
+    assert header[0] == "全国地方公共団体コード" and header[-1] == "備考"
+
+    # every source row once: the row count is the sum of the sources' rows
+    sources = {tokyo.shibuya["id"]: source_table(SHIBUYA), tokyo.koto["id"]: source_table(KOTO)}
+    assert len(rows) == sum(t.row_count for t in sources.values()) == 82 + 191
+    assert all(len(row) == 39 for row in rows)
+
+    # traceability: every merged row names its source resource and row, each source row
+    # once; the code is its municipality's
+    assert [int(t["統合後の行"]) for t in trace] == list(range(1, len(rows) + 1))
+    codes = {tokyo.shibuya["id"]: "131130", tokyo.koto["id"]: "131083"}
+    seen = {resource_id: [] for resource_id in sources}
+    for row, traced in zip(rows, trace):
+        resource_id = traced["出典リソースID"]
+        assert row[0] == traced["全国地方公共団体コード"] == codes[resource_id]
+        assert traced["出典データセット"] == model.Resource.get(resource_id).package.name
+        seen[resource_id].append(int(traced["出典行"]))
+    for resource_id, table in sources.items():
+        assert sorted(seen[resource_id]) == list(range(1, table.row_count + 1))
+
+    # no source cell lost: each non-empty cell of a source row is in its merged row, as
+    # it was or as the standard writes it (a mapped column filled), or in 備考
+    converted = {rid: merging._convert(t.header, t.rows, TOILET, merging.publisher_of(
+        {"municipality_code": codes[rid]})) for rid, t in sources.items()}
+    for row, traced in zip(rows, trace):
+        resource_id = traced["出典リソースID"]
+        table = sources[resource_id]
+        targets = {m["source"]: m["target"] for m in converted[resource_id].mapping
+                   if m["source"]}
+        source_row = table.rows[int(traced["出典行"]) - 1]
+        joined = "\n".join(row)
+        for column, value in zip(table.header, source_row):
+            value = value.strip()
+            if not value:
+                continue
+            target = targets.get(column)
+            assert value in joined or (target and row[header.index(target)]), \
+                (column, value, resource_id, traced["出典行"])
+
+    # the status: per source its rows, the merged file's conformance
+    status = call("tdpf_prep_merge_show", None, id=dataset["name"])
+    assert status["state"] == "done" and status["row_count"] == len(rows)
+    assert {s["resource_id"]: s["rows"] for s in status["sources"]} == {
+        rid: t.row_count for rid, t in sources.items()}
+    assert {s["lgcode"] for s in status["sources"]} == {"131130", "131083"}
+    assert status["conformance"]["score"] >= 0 and status["last_merged"]
+    # sources ordered by municipality code: Koto's (131083) rows first
+    assert rows[0][0] == "131083" and rows[-1][0] == "131130"
+
+
+def test_merging_again_writes_nothing_new(tokyo):
+    first = tokyo.merge(resource_ids=[tokyo.shibuya["id"], tokyo.koto["id"]])
+    before = merged_files(first)
+    ids = [r["id"] for r in first["dataset"]["resources"]]
+    again = tokyo.merge(resource_ids=[tokyo.koto["id"], tokyo.shibuya["id"]])
+    assert not again["written"]
+    assert [r["id"] for r in again["dataset"]["resources"]] == ids
+    assert merged_files(again) == before
+    result = merging.remerge_job(again["merge"]["id"])
+    assert result["row_count"] == len(before[1])
+    assert [r["id"] for r in helpers.call_action(
+        "package_show", id=first["dataset"]["id"])["resources"]] == ids
+
+
+def run_worker(tmp_path: pathlib.Path) -> None:
+    """A real CKAN job worker, in its own process, on this test's configuration."""
+    from ckan.common import config
+    ini = tmp_path / "worker.ini"
+    ini.write_text("[app:main]\n"
+                   f"use = config:{config['__file__']}\n"
+                   f"ckan.plugins = {PLUGINS} tdpf_prep\n"
+                   "ckanext.tdpf.schema.rating.enabled = false\n")
+    worker = subprocess.run(
+        [str(pathlib.Path(sys.executable).with_name("ckan")), "-c", str(ini), "jobs",
+         "worker", "--burst"], env=os.environ.copy(), capture_output=True, text=True,
+        timeout=300)
+    assert worker.returncode == 0, worker.stderr[-2000:]
+
+
+def test_a_changed_source_is_merged_again_by_a_job_only_its_rows_change(tokyo, tmp_path):
+    result = tokyo.merge(resource_ids=[tokyo.shibuya["id"], tokyo.koto["id"]])
+    header, rows, trace = merged_files(result)
+    assert not [t for t in jobs_queued() if t.startswith("tdpf merge")]
+
+    # Shibuya renames its first toilet and drops its last row
+    lines = SHIBUYA.read_text(encoding="utf-8").splitlines()
+    assert "表参道公衆便所" in lines[1]
+    changed = [lines[0], lines[1].replace("表参道公衆便所", "表参道公衆トイレ")] + lines[2:-1]
+    with io.BytesIO(("\r\n".join(changed) + "\r\n").encode("utf-8")) as stream:
+        call("resource_update", tokyo.shibuya_staff, id=tokyo.shibuya["id"], url="",
+             name="131130_public_toilet.csv",
+             upload=FileStorage(stream, filename="131130_public_toilet.csv"))
+    assert "tdpf merge tokyo-public-toilets" in jobs_queued()
+    run_worker(tmp_path)
+    model.Session.remove()
+
+    header2, rows2, trace2 = merged_files("tokyo-public-toilets")
+    koto_rows = [r for r in rows if r[0] == "131083"]
+    assert [r for r in rows2 if r[0] == "131083"] == koto_rows  # untouched
+    shibuya_before = [r for r in rows if r[0] == "131130"]
+    shibuya_after = [r for r in rows2 if r[0] == "131130"]
+    assert len(shibuya_after) == len(shibuya_before) - 1 and len(rows2) == len(rows) - 1
+    name_at = header.index("名称")
+    assert shibuya_after[0][name_at] == "表参道公衆トイレ"
+    assert shibuya_before[0][name_at] == "表参道公衆便所"
+    assert shibuya_after[1:] == shibuya_before[1:-1]
+    assert len(trace2) == len(rows2)
+    resources = helpers.call_action("package_show", id="tokyo-public-toilets")["resources"]
+    assert len(resources) == 2
+
+
+def test_a_deleted_source_loses_its_rows(tokyo):
+    result = tokyo.merge(resource_ids=[tokyo.shibuya["id"], tokyo.koto["id"]])
+    call("resource_delete", tokyo.koto_staff, id=tokyo.koto["id"])
+    assert "tdpf merge tokyo-public-toilets" in jobs_queued()
+    merging.remerge_job(result["merge"]["id"])
+    header, rows, trace = merged_files("tokyo-public-toilets")
+    assert len(rows) == 82 and {r[0] for r in rows} == {"131130"}
+    assert {t["出典リソースID"] for t in trace} == {tokyo.shibuya["id"]}
+    status = call("tdpf_prep_merge_show", None, id="tokyo-public-toilets")
+    (removed,) = [s for s in status["sources"] if s["resource_id"] == tokyo.koto["id"]]
+    assert removed["rows"] == 0 and removed["error"]["code"] == "removed"
+    assert status["state"] == "error" and status["row_count"] == 82
+
+
+def test_an_organizations_new_files_join_on_the_next_merge(tokyo):
+    result = tokyo.merge(organizations="t131130,t131083")
+    assert result["merge"]["row_count"] == 82 + 191
+    # Koto publishes a second list (its first rows) in a new dataset: queued, merged
+    more = call("package_create", tokyo.koto_staff, name="koto-park-toilets",
+                title="江東区 公園トイレ", owner_org="t131083", tdpf_theme=["daily_life"])
+    part = "\n".join(KOTO.read_text(encoding="utf-8").splitlines()[:6]) + "\n"
+    extra = upload(tokyo.koto_staff, more["id"], part.encode("utf-8"),
+                   "131083_public_toilet_parks.csv")
+    assert "tdpf merge tokyo-public-toilets" in jobs_queued()
+    merging.remerge_job(result["merge"]["id"])
+    status = call("tdpf_prep_merge_show", None, id="tokyo-public-toilets")
+    assert status["row_count"] == 82 + 191 + 5
+    assert extra["id"] in {s["resource_id"] for s in status["sources"]}
+    # an AED list of the same organization is not a toilet list: left out
+    upload(tokyo.koto_staff, more["id"], AED.read_bytes(), "131083_aed.csv")
+    merging.remerge_job(result["merge"]["id"])
+    assert call("tdpf_prep_merge_show", None, id="tokyo-public-toilets")["row_count"] == \
+        82 + 191 + 5
+
+
+def field_error(excinfo, field: str) -> str:
+    errors = excinfo.value.error_dict
+    assert list(errors) == [field], errors
+    return " ".join(errors[field])
+
+
+def test_bad_inputs_are_field_errors_and_nothing_is_written(tokyo):
+    def refused(field: str, **data) -> str:
+        with pytest.raises(helpers.logic.ValidationError) as excinfo:
+            tokyo.merge(**data)
+        return field_error(excinfo, field)
+
+    assert "public_toilet" in refused("standard", standard="toilets",
+                                      resource_ids=[tokyo.shibuya["id"]])
+    message = refused("resource_ids")
+    assert "resource_ids" in message and "organizations" in message
+    refused("organizations", organizations=["no-such-org"])
+    refused("owner_org", owner_org="no-such-org", resource_ids=[tokyo.shibuya["id"]])
+    refused("name", name="Bad Name!", resource_ids=[tokyo.shibuya["id"]])
+    # a file that is not a toilet list: named in the error
+    aed = upload(tokyo.koto_staff, tokyo.koto_dataset["id"], AED.read_bytes(), "aed.csv")
+    message = refused("resource_ids", resource_ids=[tokyo.shibuya["id"], aed["id"]])
+    assert aed["id"] in message and "公衆トイレ一覧" in message and tokyo.shibuya["id"] \
+        not in message
+    # a missing file and a shared file the caller may not read: the same answer
+    helpers.call_action("package_create", context={"user": tokyo.sysadmin["name"]},
+                        **shared_dataset(owner_org="t131083"))
+    shared = helpers.call_action("package_show", id="koto-care")["resources"][0]
+    missing = refused("resource_ids", resource_ids=["no-such-resource"])
+    secret = refused("resource_ids", resource_ids=[shared["id"]])
+    assert missing.replace("no-such-resource", "ID") == secret.replace(shared["id"], "ID")
+    assert SECRET_URL not in secret
+    # an existing dataset that is not a merged one is not overwritten
+    refused("name", name="shibuya-toilets", resource_ids=[tokyo.koto["id"]])
+    assert model.Package.get("tokyo-public-toilets") is None
+    assert model.Session.query(Merge).count() == 0
+
+
+def test_only_editors_of_the_owner_organization_merge(tokyo):
+    for user in (tokyo.outsider, tokyo.shibuya_staff, None):
+        with pytest.raises(helpers.logic.NotAuthorized):
+            tokyo.merge(user, resource_ids=[tokyo.shibuya["id"]])
+    assert model.Package.get("tokyo-public-toilets") is None
+    result = tokyo.merge(tokyo.sysadmin, resource_ids=[tokyo.shibuya["id"]])
+    assert result["merge"]["row_count"] == 82
+    # the ward's editor may merge into their own organization
+    own = tokyo.merge(tokyo.shibuya_staff, owner_org="t131130", name="shibuya-merged",
+                      resource_ids=[tokyo.shibuya["id"]])
+    assert own["merge"]["row_count"] == 82
+    # and the metropolitan editor may not update another organization's merged dataset
+    with pytest.raises((helpers.logic.NotAuthorized, helpers.logic.ValidationError)):
+        tokyo.merge(owner_org="t130001", name="shibuya-merged",
+                    resource_ids=[tokyo.koto["id"]])
