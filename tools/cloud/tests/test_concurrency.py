@@ -24,16 +24,11 @@ def test_two_sources_harvested_at_once(cloud, catalog):
         cloud.assert_exactly_once(source["id"], records)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "ckanext-harvest 1.6.3 harvest_job_create (ckanext/harvest/logic/action/create.py:105-"
-    "115) checks for a waiting or running job and then saves a new one with no lock: two "
-    "web processes asked at the same moment both create a job; both gather and import "
-    "every record (one 'added', the other 'updated'), so each record is written twice. "
-    "Datasets are not doubled (names are deterministic). A race: it shows in some runs "
-    "only (XPASS when the requests did not overlap)."))
 def test_same_source_triggered_twice(cloud, catalog):
     """Both web processes are asked at the same moment (four requests each) to harvest one
-    source: one job runs, the other requests are refused; asked again, refused again."""
+    source: one job runs, the other requests are refused (409, a field error); asked again,
+    refused again. ckanext-harvest checks for a job and saves one with no lock between;
+    tdpf_harvest's chained harvest_job_create serializes the two per source."""
     records = RECORDS[:40]
     source = cloud.harvest_source(catalog(records))
     webs = cloud.webs * 4
@@ -58,6 +53,8 @@ def test_same_source_triggered_twice(cloud, catalog):
     jobs = cloud.sql("select id from harvest_job where source_id = %s", source["id"])
     assert len(jobs) == 1, f"{len(jobs)} jobs for one source: {outcomes}"
     assert len(created) == 1 and len(refused) == len(webs) - 1
+    assert {error.status for error in refused} == {409}
+    assert all("source_id" in error.error for error in refused)
     with pytest.raises(ApiError):
         cloud.action("harvest_job_create", source_id=source["id"])
     (finished,) = cloud.finish(created[0]["id"])
