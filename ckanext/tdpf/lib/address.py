@@ -16,9 +16,11 @@ What it changes, following the standard's own example
 - a building after the number goes to ``building``, joined to ``text`` by a full-width space.
 
 What it leaves as written: town names holding kanji numerals that are not 丁目 (一番町, 四谷,
-六本木, 八王子市), ケ/ヶ (both spellings are official somewhere), 大字/字. ``a-b-c`` is read
-as a-丁目 b-c; ``a-b`` is kept as ``a-b`` (渋谷2-23 is 二丁目23番, 石島18-23 is 18番23号:
-only a town list can tell them apart).
+六本木, 八王子市), 大字/字. ``a-b-c`` is read as a-丁目 b-c. ``a-b`` is ambiguous (渋谷2-23 is
+二丁目23番, 石島18-23 is 18番23号): in Tokyo, the bundled town list (``tokyo-towns.csv``)
+says whether the town has that 丁目, and ケ/ヶ are spelled as the registry spells them
+(千駄ヶ谷 → 千駄ケ谷); elsewhere ``a-b`` and ケ/ヶ are kept as written. The 郡 of a 町 or
+村 is added from ``gun.csv`` when the address leaves it out.
 
 The city comes from the text (prefecture, city, 郡, ward) or, for an address written without
 them, from ``default_lgcode`` (the publishing municipality). A city name without prefecture
@@ -26,6 +28,7 @@ is taken in the default's prefecture, else in Tokyo, else where it is unique.
 """
 from __future__ import annotations
 
+import csv
 import dataclasses
 import functools
 import re
@@ -55,8 +58,8 @@ _REST_SEP = re.compile(r"番地の|番地|番の|番|号の|号|の|-")
 # What may follow the numbers and still be part of 番地以下 (地先: "in front of").
 _REST_SUFFIX = re.compile(r"^(?:地先|先|付近|地内|番外|外)(?=$|[\s,、(])")
 _NOT_A_PLACE = re.compile(r"^(?:役所|役場|立|民|内|全域|一円|管内|全体)")
-_TOKYO_GUN = {"瑞穂町": "西多摩郡", "日の出町": "西多摩郡", "檜原村": "西多摩郡",
-              "奥多摩町": "西多摩郡"}
+GUN = municipalities.DATA.parent / "gun.csv"
+TOKYO_TOWNS = municipalities.DATA.parent / "tokyo-towns.csv"
 _CHOME_MAX = 60  # a-b-c with a above this is a 番地 (大字 addresses), not a 丁目
 
 
@@ -191,8 +194,7 @@ def _match_city(text: str, prefecture: str, default_pref: str
     if len(found) != 1:
         return None
     city, after = found[0]
-    if city.name in _TOKYO_GUN and city.prefecture == "東京都":
-        city = dataclasses.replace(city, name=_TOKYO_GUN[city.name] + city.name)
+    city = _with_gun(city)
     for ward_name, ward in wards.get(city.code, {}).items():
         if after.startswith(ward_name):
             return ward, after[len(ward_name):].lstrip()
@@ -209,9 +211,47 @@ def _default_city(default_lgcode: str | None) -> tuple[str, _City | None]:
     _, cities, _ = _index()
     name = entry.name.replace(" ", "")
     city = next((c for c in cities.get(name, ()) if c.code == entry.code), None)
-    if city and city.name in _TOKYO_GUN and city.prefecture == "東京都":
-        city = dataclasses.replace(city, name=_TOKYO_GUN[city.name] + city.name)
+    if city:
+        city = _with_gun(city)
     return entry.prefecture, city
+
+
+@functools.lru_cache(maxsize=1)
+def _gun() -> dict[tuple[str, str], str]:
+    """(prefecture, 町 or 村) → its 郡, which the national list leaves out."""
+    with GUN.open(encoding="utf-8", newline="") as stream:
+        return {(row["prefecture"], row["name"]): row["gun"] for row in csv.DictReader(stream)}
+
+
+def _with_gun(city: _City) -> _City:
+    gun = _gun().get((city.prefecture, city.name))
+    return dataclasses.replace(city, name=gun + city.name) if gun else city
+
+
+def _town_key(town: str) -> str:
+    """What two spellings of one town share: without 大字, ケ for ヶ."""
+    return town.removeprefix("大字").replace("ヶ", "ケ").replace("ヵ", "ケ")
+
+
+@functools.lru_cache(maxsize=1)
+def _towns() -> dict[str, dict[str, str]]:
+    """Tokyo's 町字 by municipality code: key → the registry's spelling (without 大字)."""
+    towns: dict[str, dict[str, str]] = {}
+    with TOKYO_TOWNS.open(encoding="utf-8", newline="") as stream:
+        for row in csv.DictReader(stream):
+            towns.setdefault(row["lgcode"], {})[_town_key(row["town"])] = (
+                row["town"].removeprefix("大字"))
+    return towns
+
+
+def _registered(town: str, towns: dict[str, str] | None) -> str | None:
+    """``town`` as the registry spells it (ケ/ヶ; 大字 as written), None if not there."""
+    if not towns or not town:
+        return None
+    found = towns.get(_town_key(_kanji_town(town)))
+    if found is None:
+        return None
+    return ("大字" if town.startswith("大字") else "") + found
 
 
 def _kanji_town(town: str) -> str:
@@ -252,8 +292,11 @@ def _split_rest(text: str) -> tuple[list[int], str, bool, str]:
     return parts, first_sep, dangling, text[pos:]
 
 
-def _town_and_rest(text: str) -> tuple[str, str, str]:
-    """町字, 番地以下 and 建物名等 of what follows the city."""
+def _town_and_rest(text: str, lgcode: str | None = None) -> tuple[str, str, str]:
+    """町字, 番地以下 and 建物名等 of what follows the city (of ``lgcode``: with Tokyo's town
+    list, ``a-b`` is read as a 丁目 when the town has that 丁目 and the spelling of ケ/ヶ
+    is the registry's)."""
+    towns = _towns().get(lgcode or "")
     text = text.strip()
     chome = _CHOME.match(text)
     chome_number = _number(chome.group("n")) if chome else None
@@ -265,15 +308,23 @@ def _town_and_rest(text: str) -> tuple[str, str, str]:
         start = _BANCHI_START.search(text)
         if not start:
             town, _, building = text.partition(" ")
+            town = _registered(town, towns) or town
             return _kanji_town(town), "", building.strip()
         town, after = text[:start.start()].strip(), text[start.start():]
         has_chome = bool(re.search(r"丁目$|[条線]$|地割$", town))
     after = _REST_SPACES.sub("", after)
     parts, first_sep, dangling, left = _split_rest(after)
-    if (not has_chome and town and first_sep == "-" and len(parts) + dangling >= 3
-            and 0 < parts[0] <= _CHOME_MAX):
-        town += to_kanji(parts[0]) + "丁目"
-        parts = parts[1:]
+    if not has_chome and town and first_sep == "-" and 0 < parts[0] <= _CHOME_MAX:
+        with_chome = town + to_kanji(parts[0]) + "丁目"
+        if _registered(with_chome, towns):
+            chome_here = len(parts) >= 2 or dangling
+        elif _registered(town, towns):
+            chome_here = False
+        else:
+            chome_here = len(parts) + dangling >= 3
+        if chome_here:
+            town, parts = with_chome, parts[1:]
+    town = _registered(town, towns) or town
     rest = "-".join(str(p) for p in parts)
     left = left.strip()
     suffix = _REST_SUFFIX.match(left)
@@ -322,8 +373,8 @@ def _normalize(text: str, default_lgcode: str | None) -> Address | None:
         prefecture = default_pref
     if after and _NOT_A_PLACE.match(after) and matched:
         return None
-    town, rest, building = _town_and_rest(after)
-    if not (city or prefecture) and not rest:
+    town, rest, building = _town_and_rest(after, city.code if city else None)
+    if not (city or prefecture or rest or re.search(f"[{_KANJI_NUMBER}]丁目$", town)):
         return None
     if not (town or rest or building or city or prefecture_written):
         return None

@@ -49,8 +49,11 @@ class TestSplit:
          ("北海道", "札幌市中央区", "北一条西二丁目", "1", "", "011011")),
         ("東京都西多摩郡瑞穂町大字箱根ケ崎2335番地",
          ("東京都", "西多摩郡瑞穂町", "大字箱根ケ崎", "2335", "", "133035")),
-        # Tokyo's 郡 is added when the address leaves it out
+        # the 郡 is added when the address leaves it out
         ("東京都瑞穂町箱根ケ崎2335", ("東京都", "西多摩郡瑞穂町", "箱根ケ崎", "2335", "", "133035")),
+        ("北海道虻田郡倶知安町北1条東1丁目",
+         ("北海道", "虻田郡倶知安町", "北一条東一丁目", "", "", "014001")),
+        ("熊本県球磨郡湯前町1989-1", ("熊本県", "球磨郡湯前町", "", "1989-1", "", "435066")),
         ("愛知県西春日井郡豊山町大字豊場字新栄260",
          ("愛知県", "西春日井郡豊山町", "大字豊場字新栄", "260", "", "233421")),
         ("福島県郡山市朝日1-23-7", ("福島県", "郡山市", "朝日一丁目", "23-7", "", "072036")),
@@ -79,7 +82,7 @@ class TestSplit:
         ("東京都新宿区百人町2-4-5", "百人町二丁目"),
         ("東京都千代田区九段北1-1-1", "九段北一丁目"),
         ("東京都中央区八丁堀3-1-1", "八丁堀三丁目"),
-        ("東京都渋谷区千駄ヶ谷1-35-6", "千駄ヶ谷一丁目"),
+        ("東京都渋谷区千駄ヶ谷1-35-6", "千駄ケ谷一丁目"),  # the registry's ケ
         ("静岡県焼津市三ケ名1550", "三ケ名"),
         ("静岡県焼津市五ヶ堀之内2", "五ヶ堀之内"),
     ])
@@ -88,9 +91,15 @@ class TestSplit:
         assert normalize(text).city in text
 
     @pytest.mark.parametrize("text, town, rest", [
-        # a-b: 丁目 or 番地-号 cannot be told apart without a town list, kept as written
+        # a-b: Tokyo's town list says whether the town has that 丁目
         ("東京都江東区石島18-23", "石島", "18-23"),
-        ("東京都渋谷区渋谷2-23", "渋谷", "2-23"),
+        ("東京都渋谷区渋谷2-23", "渋谷二丁目", "23"),
+        ("東京都渋谷区初台1-51", "初台一丁目", "51"),
+        ("東京都渋谷区鶯谷町7-21", "鶯谷町", "7-21"),
+        ("渋谷2", "渋谷", "2"),
+        # elsewhere it cannot be told without a town list, and is kept as written
+        ("千葉県市川市本行徳12-10", "本行徳", "12-10"),
+        ("神奈川県横浜市中区山下町1-2", "山下町", "1-2"),
         # a dangling dash says a number is missing: a-b- is a 丁目
         ("東京都江東区古石場2-13ー先", "古石場二丁目", "13先"),
         ("東京都江東区大島9-10ー", "大島九丁目", "10"),
@@ -103,6 +112,17 @@ class TestSplit:
     def test_numbers_after_the_town(self, text, town, rest):
         found = normalize(text)
         assert (found.town, found.rest) == (town, rest)
+
+    @pytest.mark.parametrize("text, town", [
+        ("東京都渋谷区千駄ヶ谷5-17-4", "千駄ケ谷五丁目"),
+        ("東京都渋谷区富ヶ谷1-54-1", "富ケ谷一丁目"),
+        ("東京都新宿区霞ケ丘町10", "霞ヶ丘町"),
+        ("東京都西多摩郡瑞穂町大字殿ヶ谷100", "大字殿ケ谷"),
+        ("東京都西多摩郡瑞穂町殿ヶ谷100", "殿ケ谷"),  # 大字 as written
+        ("静岡県焼津市五ヶ堀之内2", "五ヶ堀之内"),  # no town list: as written
+    ])
+    def test_ke_spelled_as_the_registry_spells_it(self, text, town):
+        assert normalize(text).town == town
 
     @pytest.mark.parametrize("dash", ["-", "‐", "‑", "‒", "–", "—", "―", "−", "－", "ー", "ｰ", "─"])
     def test_dashes(self, dash):
@@ -146,6 +166,11 @@ class TestDefaultMunicipality:
         # 富士見町 is also 長野県諏訪郡富士見町; in 立川市's file it is a town of 立川市
         assert _parts("富士見町1-2-3", "132021")[1:3] == ("立川市", "富士見町一丁目")
         assert normalize("富士見町1-2-3").lgcode is None
+
+    def test_town_of_a_gun_without_prefecture_in_its_own_file(self):
+        assert _parts("倶知安町北1条東1丁目", "014001") == (
+            "北海道", "虻田郡倶知安町", "北一条東一丁目", "", "", "014001")
+        assert normalize("倶知安町北1条東1丁目").lgcode is None  # 町 alone: a town's name?
 
     def test_city_name_in_several_prefectures(self):
         assert normalize("府中市宮西町2-24").lgcode == "132063"
@@ -212,6 +237,7 @@ class TestFixtureFiles:
             assert normalize(row["住所"].removeprefix("東京都渋谷区"), "131130") == found
             if row["住所"].count("-") == 2:
                 assert found.town.endswith("丁目"), row["住所"]
+            assert found.town in set(address._towns()["131130"].values()), row["住所"]
 
     def test_koto_split_as_koto_splits_it(self):
         rows = _rows("tokyo-koto_131083_public_toilet.TRANSCODED.csv")
@@ -222,6 +248,7 @@ class TestFixtureFiles:
             assert found.city == row["所在地_市区町村"]
             assert found.town == _chome(row["所在地_町字"]), row["所在地_連結表記"]
             assert found.rest == re.sub(r"\s*ー?", "", row["所在地_番地以下"])
+            assert found.town in set(address._towns()["131083"].values())
 
     def test_ichikawa_split_as_ichikawa_splits_it(self):
         rows = _rows("chiba-ichikawa_122033_108_aed.csv", "cp932")
