@@ -234,14 +234,32 @@ def _town_key(town: str) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _towns() -> dict[str, dict[str, str]]:
-    """Tokyo's 町字 by municipality code: key → the registry's spelling (without 大字)."""
-    towns: dict[str, dict[str, str]] = {}
+def _town_rows() -> dict[str, dict[str, tuple[str, float | None, float | None]]]:
+    """Tokyo's 町字 by municipality code: key → (the registry's spelling without 大字,
+    latitude, longitude of its representative point)."""
+    towns: dict[str, dict[str, tuple[str, float | None, float | None]]] = {}
     with TOKYO_TOWNS.open(encoding="utf-8", newline="") as stream:
         for row in csv.DictReader(stream):
+            lat = float(row["lat"]) if row["lat"] else None
+            lng = float(row["lng"]) if row["lng"] else None
             towns.setdefault(row["lgcode"], {})[_town_key(row["town"])] = (
-                row["town"].removeprefix("大字"))
+                row["town"].removeprefix("大字"), lat, lng)
     return towns
+
+
+@functools.lru_cache(maxsize=1)
+def _towns() -> dict[str, dict[str, str]]:
+    """Tokyo's 町字 by municipality code: key → the registry's spelling (without 大字)."""
+    return {code: {key: row[0] for key, row in towns.items()}
+            for code, towns in _town_rows().items()}
+
+
+def town_point(lgcode: str | None, town: str) -> tuple[float, float] | None:
+    """The representative point of a town of the bundled list (Tokyo), or None."""
+    row = _town_rows().get(lgcode or "", {}).get(_town_key(town or ""))
+    if row is None or row[1] is None or row[2] is None:
+        return None
+    return row[1], row[2]
 
 
 def _registered(town: str, towns: dict[str, str] | None) -> str | None:

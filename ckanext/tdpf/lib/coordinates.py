@@ -22,7 +22,7 @@ import re
 import unicodedata
 from typing import Any
 
-from ckanext.tdpf.lib import municipalities
+from ckanext.tdpf.lib import address, municipalities
 from ckanext.tdpf.lib.i18n import N_, bilingual
 
 # Japan, with its farthest islands: 沖ノ鳥島 20.4°N, 択捉島 45.6°N, 与那国島 122.9°E,
@@ -37,6 +37,7 @@ MESSAGES = {
     "looks_swapped": N_("Latitude and longitude look the wrong way round"),
     "outside_japan": N_("Coordinates outside Japan (to be checked)"),
     "far": N_("Coordinates far from the municipality of the address (to be checked)"),
+    "far_from_town": N_("Coordinates far from the town (町字) of the address (to be checked)"),
     "unreadable": N_("Coordinates that are not numbers (left as they were)"),
     "incomplete": N_("Only one of latitude and longitude given"),
 }
@@ -48,6 +49,8 @@ DETAILS = {
     "outside_japan": N_("latitude {lat}, longitude {lon} is not in Japan"),
     "far": N_("latitude {lat}, longitude {lon} is {distance} km from {municipality}'s "
               "office (more than {limit} km)"),
+    "far_from_town": N_("latitude {lat}, longitude {lon} is {distance} km from {town} "
+                        "(more than {limit} km)"),
     "unreadable": N_("{value} is not a latitude or longitude"),
     "incomplete": N_("latitude {lat}, longitude {lon}"),
 }
@@ -67,13 +70,19 @@ WIDE_KM = {"134210": 1300,  # 小笠原村: 父島 to 南鳥島
 OFFSHORE_KM = 150
 # 北方領土 (歯舞群島, 色丹島, 国後島, 択捉島): Japan's, without a municipality in the list.
 NORTHERN_TERRITORIES = ((43.2, 45.7), (145.5, 149.0))
+# The farthest a point may be from its town's representative point (Tokyo's town list), km:
+# a 丁目 is at most a few hundred metres across, reclaimed land's a kilometre or two; an 大字
+# of the mountains is far larger.
+CHOME_KM = 2.5
+WARD_TOWN_KM = 3
+TOWN_AREA_KM = 10
 EARTH_KM = 6371.0
 
 
 @dataclasses.dataclass
 class PointFinding:
     code: str  # "dms" | "cleaned" | "swapped" | "looks_swapped" | "outside_japan" | "far"
-    #            | "unreadable" | "incomplete"
+    #            | "far_from_town" | "unreadable" | "incomplete"
     message: str  # msgid: the same for every point of this kind
     detail: str = ""  # msgid with {placeholders} filled from params: this point
     params: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -238,8 +247,29 @@ def _far(lat: float, lon: float, lgcode: str | None) -> PointFinding | None:
                     municipality=place.name, limit=place.limit_km)
 
 
-def check_point(lat: float, lon: float, lgcode: str | None) -> list[PointFinding]:
-    """What is wrong with a point given for the municipality ``lgcode`` (None: Japan only)."""
+def _far_from_town(lat: float, lon: float, lgcode: str | None,
+                   town: str | None) -> PointFinding | None:
+    point = address.town_point(lgcode, town or "")
+    if point is None:
+        return None
+    if re.search(r"丁目$", town or ""):
+        limit = CHOME_KM
+    elif (lgcode or "").startswith("131"):  # a special ward's town without 丁目
+        limit = WARD_TOWN_KM
+    else:
+        limit = TOWN_AREA_KM
+    distance = distance_km(lat, lon, *point)
+    if distance <= limit:
+        return None
+    return _finding("far_from_town", lat=lat, lon=lon, distance=round(distance, 1),
+                    town=town, limit=limit)
+
+
+def check_point(lat: float, lon: float, lgcode: str | None,
+                town: str | None = None) -> list[PointFinding]:
+    """What is wrong with a point given for the municipality ``lgcode`` (None: Japan only)
+    and, where the bundled town list knows it (Tokyo), the address's town (町字, as
+    ``address.normalize`` gives it)."""
     try:
         lat, lon = float(lat), float(lon)
     except (TypeError, ValueError):
@@ -254,7 +284,10 @@ def check_point(lat: float, lon: float, lgcode: str | None) -> list[PointFinding
         if in_japan(lon, lat):
             return [_finding("looks_swapped", lat=lat, lon=lon)]
         return [_finding("outside_japan", lat=lat, lon=lon)]
-    return [far] if far else []
+    if far:
+        return [far]
+    far_from_town = _far_from_town(lat, lon, lgcode, town) if town else None
+    return [far_from_town] if far_from_town else []
 
 
 def _known(lgcode: str | None) -> bool:
@@ -267,7 +300,7 @@ def _decimal_text(value: float) -> str:
     return f"{value:.6f}"
 
 
-def fix_point(lat_text: str, lon_text: str, lgcode: str | None
+def fix_point(lat_text: str, lon_text: str, lgcode: str | None, town: str | None = None
               ) -> tuple[str, str, list[PointFinding]]:
     """The point's texts fixed where that is certain (DMS converted to decimal degrees,
     full-width digits made half-width, latitude and longitude swapped back), and every
@@ -311,5 +344,5 @@ def fix_point(lat_text: str, lon_text: str, lgcode: str | None
     if not _in_box(lat, lon) and in_japan(lon, lat):
         findings.append(_finding("swapped", lat=lat, lon=lon))
         lat, lon, new_lat, new_lon = lon, lat, new_lon, new_lat
-    findings.extend(check_point(lat, lon, lgcode))
+    findings.extend(check_point(lat, lon, lgcode, town))
     return new_lat, new_lon, findings

@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from ckanext.tdpf.lib import coordinates
+from ckanext.tdpf.lib import address, coordinates
 from ckanext.tdpf.lib.coordinates import check_point, fix_point, parse
 
 DATAFILES = pathlib.Path(__file__).resolve().parents[2] / "tests" / "data" / "datafiles"
@@ -108,6 +108,33 @@ class TestCheckPoint:
         assert check_point(*minato_mirai, "141038") == []  # 西区
         assert _codes(check_point(*minato_mirai, "011011")) == ["far"]  # 札幌市中央区
 
+    def test_far_from_the_town_of_the_address(self):
+        sasazuka = (35.6749635, 139.6634906)  # 渋谷区笹塚二丁目, 3.5 km west of 神南
+        assert check_point(*sasazuka, "131130", "笹塚二丁目") == []
+        findings = check_point(*sasazuka, "131130", "神南一丁目")
+        assert _codes(findings) == ["far_from_town"]
+        assert findings[0].params["limit"] == coordinates.CHOME_KM
+        assert 3 < findings[0].params["distance"] < 4
+        # the town as written (千駄ヶ谷) is found under the registry's spelling (千駄ケ谷)
+        assert _codes(check_point(*sasazuka, "131130", "千駄ヶ谷一丁目")) == ["far_from_town"]
+
+    def test_a_large_town_allows_more(self):
+        # 瑞穂町大字箱根ケ崎: its point and one 4 km away are both plausible
+        assert check_point(35.7787, 139.3420, "133035", "大字箱根ケ崎") == []
+        assert check_point(35.7787, 139.2980, "133035", "大字箱根ケ崎") == []
+        assert _codes(check_point(35.7787, 139.2300, "133035", "大字箱根ケ崎")) == [
+            "far_from_town"]
+
+    def test_town_unknown_or_outside_tokyo_is_not_checked(self):
+        sasazuka = (35.6749635, 139.6634906)
+        assert check_point(*sasazuka, "131130", "存在しない町") == []
+        assert check_point(*sasazuka, "131130", "") == []
+        assert check_point(35.7226, 139.9280, "122033", "国府台一丁目") == []  # 市川市: no list
+
+    def test_far_from_its_municipality_is_one_finding_not_two(self):
+        hachioji = (35.6558, 139.3389)
+        assert _codes(check_point(*hachioji, "131130", "神南一丁目")) == ["far"]
+
     def test_unknown_municipality_checks_japan_only(self):
         assert check_point(*SHIBUYA_OFFICE, None) == []
         assert check_point(*SHIBUYA_OFFICE, "999999") == []
@@ -182,7 +209,8 @@ class TestFixPoint:
 
 class TestFixtureFiles:
     """Every point of the real files is plausible for its municipality (the furthest is
-    9.4 km, in Yaizu)."""
+    9.4 km, in Yaizu) and, in Tokyo, its town (the furthest is 1.1 km, on 新砂's reclaimed
+    land)."""
 
     @pytest.mark.parametrize("name, encoding, code, count", [
         ("tokyo-shibuya_131130_public_toilet.csv", "utf-8", "131130", 82),
@@ -195,8 +223,10 @@ class TestFixtureFiles:
             rows = list(csv.DictReader(stream))
         assert len(rows) == count
         for row in rows:
-            assert check_point(float(row["緯度"]), float(row["経度"]), code) == [], row
-            assert fix_point(row["緯度"], row["経度"], code) == (row["緯度"], row["経度"], [])
+            town = address.normalize(row.get("住所") or row["所在地_連結表記"]).town
+            assert check_point(float(row["緯度"]), float(row["経度"]), code, town) == [], row
+            assert fix_point(row["緯度"], row["経度"], code, town) == (
+                row["緯度"], row["経度"], [])
             # and swapped, each is found and put back
             lat, lon, findings = fix_point(row["経度"], row["緯度"], code)
             assert (lat, lon, _codes(findings)) == (row["緯度"], row["経度"], ["swapped"])
