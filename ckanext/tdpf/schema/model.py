@@ -2,6 +2,7 @@
 writing them must not create dataset revisions, activities or another rating job."""
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from typing import Any, Optional
 
@@ -11,6 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+
+from ckanext.tdpf.lib.standards import conformance
 
 
 class ResourceRating(tk.BaseModel):  # type: ignore[misc]
@@ -40,6 +43,12 @@ class ResourceRating(tk.BaseModel):  # type: ignore[misc]
     # The server's validators for conditional requests.
     etag: Mapped[Optional[str]] = mapped_column(UnicodeText)
     http_last_modified: Mapped[Optional[str]] = mapped_column(UnicodeText)
+    # The 自治体標準オープンデータセット the file is (a ``lib.standards`` id) and how closely
+    # it follows it (``conformance.Conformance`` as a dict, without its messages, plus
+    # ``identified_by`` and ``similarity``); both None where no standard applies, and on
+    # ratings made before they were checked.
+    standard: Mapped[Optional[str]] = mapped_column(UnicodeText)
+    conformance: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONB)
 
     @classmethod
     def for_package(cls, package_id: str) -> dict[str, "ResourceRating"]:
@@ -65,4 +74,20 @@ class ResourceRating(tk.BaseModel):  # type: ignore[misc]
             "tdpf_mr_error": self.error,
             "tdpf_mr_format": self.detected_format,
             "tdpf_mr_encoding": self.encoding,
+            "tdpf_mr_standard": self.standard,
+            "tdpf_mr_conformance": conformance_for_show(self.conformance),
         }
+
+
+def conformance_for_show(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The stored conformance with its messages, in Japanese and English (made when shown,
+    so they follow the translations)."""
+    if not stored:
+        return None
+    fields = {field.name for field in dataclasses.fields(conformance.Conformance)}
+    try:
+        checked = conformance.Conformance(**{k: v for k, v in stored.items() if k in fields})
+        messages = checked.messages()
+    except (TypeError, KeyError):  # stored by another version
+        messages = []
+    return dict(stored, messages=messages)

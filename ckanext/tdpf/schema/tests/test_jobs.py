@@ -65,12 +65,21 @@ class TestRatingJob:
                            "skipped": 0, "errors": 0, "removed": 0}
         result = shown(dataset["id"])
         aed, shelters, schools = result["resources"]
-        # a 自治体標準オープンデータセット with complete metadata
-        assert (aed["tdpf_mr_stage"], aed["tdpf_mr_encoding"]) == (4, "cp932")
+        # a 自治体標準オープンデータセット (A-08, named and laid out as one) with complete
+        # metadata, but its required 名称_カナ is in half-width kana: it does not conform,
+        # so it stays at stage 3
+        assert (aed["tdpf_mr_stage"], aed["tdpf_mr_encoding"]) == (3, "cp932")
+        assert aed["tdpf_mr_standard"] == "aed"
+        conformance = aed["tdpf_mr_conformance"]
+        assert (conformance["layout"], conformance["identified_by"]) == ("new", "file_name")
+        assert not conformance["conforms"]
+        assert [e["column"] for e in conformance["column_errors"]] == ["名称_カナ"]
+        assert conformance["messages"][0]["en"].startswith("「名称_カナ」 should be")
         assert (shelters["tdpf_mr_stage"], shelters["tdpf_mr_l1"]) == (2, 0)
         assert schools["tdpf_mr_format"] == "XLSX"
         assert {f["rule"] for f in schools["tdpf_mr_findings"]} >= {"L1-12", "L3-01"}
         assert aed["tdpf_mr_checked_at"] and aed["tdpf_mr_error"] is None
+        assert schools["tdpf_mr_stage"] == 4 and schools["tdpf_mr_standard"] is None
         assert result["tdpf_data_rate"] == 4
         assert result["tdpf_data_rate_l1"] == round((aed["tdpf_mr_l1"] + 0 +
                                                      schools["tdpf_mr_l1"]) / 3)
@@ -81,7 +90,14 @@ class TestRatingJob:
         dataset = dataset_with(tdpf_sysadmin, tdpf_file_server,
                                "tokyo-koto_131083_public_toilet.TRANSCODED.csv")
         jobs.rate_dataset(dataset["id"])
-        assert shown(dataset["id"])["tdpf_data_rate"] == 4
+        koto = shown(dataset["id"])
+        assert koto["tdpf_data_rate"] == 4
+        # the new A-13 layout, every required column there and none in a wrong format (its
+        # times hh:mm:ss and three empty 設置位置 lower the score, not the stage)
+        resource = koto["resources"][0]
+        assert resource["tdpf_mr_standard"] == "public_toilet"
+        assert resource["tdpf_mr_conformance"]["conforms"]
+        assert 90 <= resource["tdpf_mr_conformance"]["score"] < 100
         incomplete = dataset_with(tdpf_sysadmin, tdpf_file_server,
                                   "tokyo-koto_131083_public_toilet.TRANSCODED.csv",
                                   name="koto-no-frequency", update_frequency="")
@@ -138,6 +154,11 @@ class TestRatingJob:
         resource = shown(dataset["id"])["resources"][0]
         assert resource["url_type"] == "upload"
         assert (resource["tdpf_mr_format"], resource["tdpf_mr_stage"]) == ("XLSX", 4)
+        # Takamatsu's toilets only resemble A-13 (English LinkData keys, not its layout):
+        # the conformance is shown, the stage does not depend on it
+        assert resource["tdpf_mr_standard"] == "public_toilet"
+        assert resource["tdpf_mr_conformance"]["identified_by"] == "resembles"
+        assert not resource["tdpf_mr_conformance"]["conforms"]
 
 
 @RATING_OFF
@@ -268,7 +289,12 @@ class TestCli:
         assert result.exit_code == 0, result.output
         assert "resources rated: 1, unchanged: 0, errors: 1" in result.output
         assert "2/2" not in result.output and "1/1 datasets: 1 rated" in result.output
-        assert shown(dataset["id"])["tdpf_data_rate"] == 4
+        # Yaizu's library list is in the former 推奨データセット layout of 公共施設一覧
+        # (住所, not 所在地_連結表記): complete metadata, not the current standard
+        library = shown(dataset["id"])["resources"][0]
+        assert (library["tdpf_mr_standard"], library["tdpf_mr_stage"]) == ("public_facility",
+                                                                           3)
+        assert library["tdpf_mr_conformance"]["missing_required"] == ["所在地_連結表記"]
 
     def test_rescore_an_organization_and_everything(self, cli, tdpf_org, tdpf_sysadmin,
                                                     tdpf_file_server):
@@ -374,3 +400,23 @@ class TestReindex:
         model.Session.remove()
         assert {d["id"] for d in helpers.call_action("package_search", q="*:*")["results"]} \
             == {kept["id"], lost["id"]}
+
+
+def test_a_rating_made_before_conformance_was_checked_is_judged_from_its_header():
+    """(no database: the stage rule on an unsaved row)"""
+    koto = (DATAFILES / "tokyo-koto_131083_public_toilet.TRANSCODED.csv").read_text(
+        encoding="utf-8-sig").splitlines()[0].replace('"', "").split(",")
+    row = ResourceRating(resource_id="r", package_id="p", sha256="x", columns=koto,
+                         conformance=None)
+    resource = {"url": "https://example.jp/131083_public_toilet.csv"}
+    assert jobs.standard_dataset_conformance(resource, row) is True
+    row.columns = [name for name in koto if name != "設置位置"]
+    assert jobs.standard_dataset_conformance(resource, row) is False
+    assert jobs.standard_dataset_conformance({"url": "https://example.jp/x.csv"},
+                                             ResourceRating(sha256="x", columns=["a", "b"])
+                                             ) is None
+    # a stored conformance decides; a file that only resembles a standard is not held to it
+    row.conformance = {"conforms": False, "identified_by": "resembles"}
+    assert jobs.standard_dataset_conformance(resource, row) is None
+    row.conformance = {"conforms": True, "identified_by": "header"}
+    assert jobs.standard_dataset_conformance(resource, row) is True
