@@ -18,9 +18,9 @@ What it changes, following the standard's own example
 What it leaves as written: town names holding kanji numerals that are not 丁目 (一番町, 四谷,
 六本木, 八王子市), 大字/字. ``a-b-c`` is read as a-丁目 b-c. ``a-b`` is ambiguous (渋谷2-23 is
 二丁目23番, 石島18-23 is 18番23号): in Tokyo, the bundled town list (``tokyo-towns.csv``)
-says whether the town has that 丁目, and ケ/ヶ are spelled as the registry spells them
-(千駄ヶ谷 → 千駄ケ谷); elsewhere ``a-b`` and ケ/ヶ are kept as written. The 郡 of a 町 or
-村 is added from ``gun.csv`` when the address leaves it out.
+says whether the town has that 丁目, and ケ/ヶ/が and ノ/の are spelled as the registry
+spells them (千駄ヶ谷 → 千駄ケ谷, 霞ヶ関 → 霞が関); elsewhere they are kept as written.
+The 郡 of a 町 or 村 is added from ``gun.csv`` when the address leaves it out.
 
 The city comes from the text (prefecture, city, 郡, ward) or, for an address written without
 them, from ``default_lgcode`` (the publishing municipality). A city name without prefecture
@@ -49,7 +49,8 @@ _CHOME = re.compile(rf"^(?P<town>.*?)(?P<n>{_NUM})丁目")
 _JO = re.compile(r"(?<![\d])(\d+)(?=条)")
 _JO_WARI = re.compile(r"第?(\d+)(?=地割)")
 # The first place a 番地 can start: a digit, or a kanji number followed by 番/号 (not 番町).
-_BANCHI_START = re.compile(rf"\d|[{_KANJI_NUMBER}]+(?:番(?!町)|号)")
+# 麻布十番 and 一番町 are towns: a kanji 番 starts a 番地 only before another kanji number.
+_BANCHI_START = re.compile(rf"\d|[{_KANJI_NUMBER}]+(?:番地|番(?=[{_KANJI_NUMBER}])|号)")
 _REST_NUM = re.compile(rf"\d+|[{_KANJI_NUMBER}]+(?=番|号|の|-|$)")
 # Spaces inside a 番地: "19番 8号", "19 - 8"
 _REST_SPACES = re.compile(rf"(?<=[番地号の-])\s+(?=\d|[{_KANJI_NUMBER}]+[番号の-])"
@@ -58,6 +59,7 @@ _REST_SEP = re.compile(r"番地の|番地|番の|番|号の|号|の|-")
 # What may follow the numbers and still be part of 番地以下 (地先: "in front of").
 _REST_SUFFIX = re.compile(r"^(?:地先|先|付近|地内|番外|外)(?=$|[\s,、(])")
 _NOT_A_PLACE = re.compile(r"^(?:役所|役場|立|民|内|全域|一円|管内|全体)")
+_FOLD = str.maketrans({"ヶ": "ケ", "ヵ": "ケ", "が": "ケ", "ガ": "ケ", "の": "ノ", "之": "ノ"})
 GUN = municipalities.DATA.parent / "gun.csv"
 TOKYO_TOWNS = municipalities.DATA.parent / "tokyo-towns.csv"
 _CHOME_MAX = 60  # a-b-c with a above this is a 番地 (大字 addresses), not a 丁目
@@ -229,8 +231,9 @@ def _with_gun(city: _City) -> _City:
 
 
 def _town_key(town: str) -> str:
-    """What two spellings of one town share: without 大字, ケ for ヶ."""
-    return town.removeprefix("大字").replace("ヶ", "ケ").replace("ヵ", "ケ")
+    """What two spellings of one town share: without 大字, ケ for ヶ and が (霞ヶ関,
+    霞が関), ノ for の and 之 (虎の門, 虎ノ門)."""
+    return town.removeprefix("大字").translate(_FOLD)
 
 
 @functools.lru_cache(maxsize=1)
@@ -263,7 +266,8 @@ def town_point(lgcode: str | None, town: str) -> tuple[float, float] | None:
 
 
 def _registered(town: str, towns: dict[str, str] | None) -> str | None:
-    """``town`` as the registry spells it (ケ/ヶ; 大字 as written), None if not there."""
+    """``town`` as the registry spells it (ケ/ヶ/が, ノ/の; 大字 as written), None if not
+    there."""
     if not towns or not town:
         return None
     found = towns.get(_town_key(_kanji_town(town)))
@@ -312,8 +316,8 @@ def _split_rest(text: str) -> tuple[list[int], str, bool, str]:
 
 def _town_and_rest(text: str, lgcode: str | None = None) -> tuple[str, str, str]:
     """町字, 番地以下 and 建物名等 of what follows the city (of ``lgcode``: with Tokyo's town
-    list, ``a-b`` is read as a 丁目 when the town has that 丁目 and the spelling of ケ/ヶ
-    is the registry's)."""
+    list, ``a-b`` is read as a 丁目 when the town has that 丁目 and the town is spelled as the
+    registry spells it)."""
     towns = _towns().get(lgcode or "")
     text = text.strip()
     chome = _CHOME.match(text)
