@@ -50,6 +50,14 @@ class Standard:
     def names(self) -> tuple[str, ...]:
         return tuple(column.name for column in self.columns)
 
+    @functools.cached_property
+    def column_set(self) -> frozenset[str]:
+        return frozenset(self.names)
+
+    @functools.cached_property
+    def old_set(self) -> frozenset[str]:
+        return frozenset(self.old_columns)
+
     def column(self, name: str) -> Column | None:
         return next((column for column in self.columns if column.name == name), None)
 

@@ -42,6 +42,7 @@ nothing to say).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 from typing import Any, Iterable
@@ -149,23 +150,32 @@ class Match:
     how: str          # "same" | "spelling" | "old_layout" | "synonym"
 
 
-def column_matches(standard: Standard, header: list[str]) -> list[Match]:
-    """Each header column that means a column of the standard, in header order. A standard
-    column is matched once under its official name; several old or local names may mean
-    one column (都道府県名 and 市区町村名 both mean 地方公共団体名)."""
-    official = {name: name for name in standard.names}
+@functools.lru_cache(maxsize=None)
+def _lookup(standard: Standard) -> tuple[dict[str, str], dict[str, str]]:
+    """A standard's columns by normalized official name and by normalized synonym."""
     by_spelling = {normalize(name): name for name in standard.names}
     by_synonym: dict[str, str] = {}
     for column in standard.columns:
         for synonym in column.synonyms:
             by_synonym.setdefault(normalize(synonym), column.name)
+    return by_spelling, by_synonym
+
+
+def column_matches(standard: Standard, header: list[str],
+                   keys: list[str] | None = None) -> list[Match]:
+    """Each header column that means a column of the standard, in header order. A standard
+    column is matched once under its official name; several old or local names may mean
+    one column (都道府県名 and 市区町村名 both mean 地方公共団体名). ``keys``: the header's
+    names already normalized."""
+    by_spelling, by_synonym = _lookup(standard)
+    official = standard.column_set
     matches: list[Match] = []
     taken: set[str] = set()
     for index, raw in enumerate(header):
         name = str(raw or "").strip()
         if not name:
             continue
-        key = normalize(name)
+        key = keys[index] if keys is not None else normalize(name)
         if name in official:
             target, how = name, "same"
         elif key in by_spelling:
@@ -206,14 +216,15 @@ def distinct_columns(standard_id: str) -> set[str]:
     return _DISTINCT.get(standard_id, set())
 
 
-def _shares(standard: Standard, header: list[str]) -> tuple[float, float, float, int]:
+def _shares(standard: Standard, header: list[str], keys: list[str] | None = None
+            ) -> tuple[float, float, float, int]:
     """(exact share of the new layout, exact share of the old layout, share found under any
     name, how many of the columns only this standard has were found)."""
-    names = {str(h or "").strip() for h in header}
-    new = sum(1 for name in standard.names if name in names) / len(standard.columns)
-    old = (sum(1 for name in standard.old_columns if name in names)
-           / len(standard.old_columns)) if standard.old_columns else 0.0
-    found = {match.column for match in column_matches(standard, header)}
+    names = set(header)
+    new = len(standard.column_set & names) / len(standard.columns)
+    old = (len(standard.old_set & names) / len(standard.old_columns)
+           if standard.old_columns else 0.0)
+    found = {match.column for match in column_matches(standard, header, keys)}
     similarity = len(found) / len(standard.columns)
     return new, old, similarity, len(found & distinct_columns(standard.id))
 
@@ -226,29 +237,34 @@ def _layout(new: float, old: float) -> str:
     return "local"
 
 
+@functools.lru_cache(maxsize=1)
+def _file_name_rule() -> re.Pattern:
+    ids = "|".join(sorted((re.escape(s) for s in standards()), key=len, reverse=True))
+    return re.compile(rf"(?:^|[^0-9])[0-9]{{6}}_(?:[0-9]{{1,3}}_)?({ids})"
+                      rf"(?:_[0-9]{{8}}){{0,2}}\.(?:csv|xlsx|xls|tsv|txt)$")
+
+
 def file_name_standard(file_name: str | None) -> Standard | None:
     """The standard a file's name claims (``…/131130_public_toilet.csv`` and variants)."""
     if not file_name:
         return None
-    base = re.split(r"[/\\]", file_name)[-1].lower()
-    ids = "|".join(sorted((re.escape(s) for s in standards()), key=len, reverse=True))
-    found = re.search(rf"(?:^|[^0-9])[0-9]{{6}}_(?:[0-9]{{1,3}}_)?({ids})"
-                      rf"(?:_[0-9]{{8}}){{0,2}}\.(?:csv|xlsx|xls|tsv|txt)$", base)
+    found = _file_name_rule().search(re.split(r"[/\\]", file_name)[-1].lower())
     return standards().get(found.group(1)) if found else None
 
 
 def identify(file_name: str | None, header: list[str]) -> Identification | None:
     """The standard a table claims (file name) or follows (header) or resembles; None."""
     header = [str(h or "").strip() for h in header or []]
+    keys = [normalize(name) for name in header]
     claimed = file_name_standard(file_name)
     if claimed is not None:
-        new, old, similarity, _ = _shares(claimed, header)
+        new, old, similarity, _ = _shares(claimed, header, keys)
         return Identification(claimed.id, "file_name", _layout(new, old), round(similarity, 3))
     if not header:
         return None
     best: tuple[float, Identification] | None = None
     for standard in standards().values():
-        new, old, similarity, distinct = _shares(standard, header)
+        new, old, similarity, distinct = _shares(standard, header, keys)
         layout = _layout(new, old)
         needed = max(1, math.ceil(RESEMBLES_DISTINCT * len(distinct_columns(standard.id))))
         if layout != "local" and distinct >= 1:
