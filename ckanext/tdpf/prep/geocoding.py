@@ -24,6 +24,8 @@ from typing import Callable, Optional
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
+from ckanext.tdpf.lib import coordinates
+
 log = logging.getLogger(__name__)
 
 Geocode = Callable[[str], Optional[tuple[float, float]]]
@@ -42,7 +44,7 @@ class IGeocoder(p.Interface):
 
 
 def _checked(geocode: Geocode, who: str) -> Geocode:
-    """``geocode`` that never raises and returns only finite pairs of numbers."""
+    """``geocode`` that never raises and returns only (latitude, longitude) in Japan."""
 
     def checked(address: str) -> Optional[tuple[float, float]]:
         if not isinstance(address, str) or not address.strip():
@@ -59,7 +61,10 @@ def _checked(geocode: Geocode, who: str) -> Geocode:
         except (TypeError, ValueError):
             log.warning("geocoder %s returned %r for %r", who, found, address)
             return None
-        if not (math.isfinite(lat) and math.isfinite(lon)):
+        finite = math.isfinite(lat) and math.isfinite(lon)
+        if not finite or not coordinates.in_japan(lat, lon):
+            # jageocoder gives 999.9 for an address it knows without coordinates
+            log.warning("geocoder %s returned %r for %r: not in Japan", who, found, address)
             return None
         return lat, lon
 

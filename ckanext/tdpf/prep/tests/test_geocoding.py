@@ -36,7 +36,11 @@ class BrokenGeocoder(p.SingletonPlugin):
     def geocode(self, address: str):
         if address.startswith("東京都渋谷区"):
             raise RuntimeError("the gazetteer is down")
-        return ("not", "numbers")
+        if address.startswith("東京都江東区"):
+            return ("not", "numbers")
+        if address.startswith("東京都新宿区"):
+            return (139.7, 35.69)  # the wrong way round
+        return (999.9, 999.9)  # jageocoder's "no coordinates"
 
 
 @contextlib.contextmanager
@@ -90,7 +94,10 @@ def test_a_failing_geocoder_finds_nothing(caplog):
     geocode = geocoder()
     assert geocode("東京都渋谷区宇田川町1-1") is None
     assert geocode("東京都江東区東陽四丁目11-28") is None
+    assert geocode("東京都新宿区西新宿二丁目8-1") is None
+    assert geocode("東京都利島村248") is None
     assert "the gazetteer is down" in caplog.text
+    assert "not in Japan" in caplog.text
 
 
 @pytest.mark.ckan_config("ckan.plugins", "tdpf_prep")
