@@ -58,6 +58,8 @@ _REST_SPACES = re.compile(rf"(?<=[番地号の-])\s+(?=\d|[{_KANJI_NUMBER}]+[番
 _REST_SEP = re.compile(r"番地の|番地|番の|番|号の|号|の|-")
 # What may follow the numbers and still be part of 番地以下 (地先: "in front of").
 _REST_SUFFIX = re.compile(r"^(?:地先|先|付近|地内|番外|外)(?=$|[\s,、(])")
+_PHONE = re.compile(r"(?:^|[^\d-])0\d{1,4}-\d{1,4}-\d{3,4}(?:$|[^\d-])")
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 _NOT_A_PLACE = re.compile(r"^(?:役所|役場|立|民|内|全域|一円|管内|全体)")
 _FOLD = str.maketrans({"ヶ": "ケ", "ヵ": "ケ", "が": "ケ", "ガ": "ケ", "の": "ノ", "之": "ノ"})
 GUN = municipalities.DATA.parent / "gun.csv"
@@ -395,7 +397,11 @@ def _normalize(text: str, default_lgcode: str | None) -> Address | None:
         prefecture = default_pref
     if after and _NOT_A_PLACE.match(after) and matched:
         return None
+    if _PHONE.search(after):
+        return None
     town, rest, building = _town_and_rest(after, city.code if city else None)
+    if town and not matched and not prefecture_written and not _JAPANESE.search(town):
+        return None  # "TEL 3-…", "No.12": nothing of a Japanese place
     if not (city or prefecture or rest or re.search(f"[{_KANJI_NUMBER}]丁目$", town)):
         return None
     if not (town or rest or building or city or prefecture_written):

@@ -197,10 +197,17 @@ class TestGarbage:
     def test_none(self, value):
         assert normalize(value) is None
 
+    @pytest.mark.parametrize("value", ["TEL 03-1234-5678", "03-3463-1211", "No.12-3",
+                                       "電話 0422-45-1151"])
+    def test_not_an_address_even_with_a_default(self, value):
+        assert normalize(value, "131130") is None
+
     @pytest.mark.parametrize("value", ["丁目丁目1-" * 50, "1" * 5000, "東京都" * 300,
                                        "〒〒〒", "１２３ー４５６７", "東京都渋谷区" + "-" * 99])
     def test_never_raises(self, value):
-        normalize(value, "131130")
+        # the implementation itself, not only normalize's last-resort guard
+        address._normalize(value, "131130")
+        address._normalize(value, None)
 
     def test_prefecture_only(self):
         found = normalize("東京都")
