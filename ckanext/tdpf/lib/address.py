@@ -64,6 +64,7 @@ _NOT_A_PLACE = re.compile(r"^(?:役所|役場|立|民|内|全域|一円|管内|�
 _FOLD = str.maketrans({"ヶ": "ケ", "ヵ": "ケ", "が": "ケ", "ガ": "ケ", "の": "ノ", "之": "ノ"})
 GUN = municipalities.DATA.parent / "gun.csv"
 TOKYO_TOWNS = municipalities.DATA.parent / "tokyo-towns.csv"
+MAX_LENGTH = 300  # longer is a note or a whole row, not an address
 _CHOME_MAX = 60  # a-b-c with a above this is a 番地 (大字 addresses), not a 丁目
 
 
@@ -149,6 +150,8 @@ def from_kanji(text: str) -> int | None:
 
 
 def _number(text: str) -> int | None:
+    if len(text) > 12:  # no 番地 is that long
+        return None
     return int(text) if text.isdigit() and text.isascii() else from_kanji(text)
 
 
@@ -371,7 +374,8 @@ def _normalize(text: str, default_lgcode: str | None) -> Address | None:
     if not isinstance(text, str):
         return None
     cleaned = _COUNTRY.sub("", _POSTCODE.sub("", _clean(text)))
-    if not cleaned or not re.search(r"[\u3040-\u30ff\u3400-\u9fff\d]", cleaned):
+    if not cleaned or len(cleaned) > MAX_LENGTH or not re.search(
+            r"[\u3040-\u30ff\u3400-\u9fff\d]", cleaned):
         return None
     prefectures, _, _ = _index()
     default_pref, default_city = _default_city(default_lgcode)

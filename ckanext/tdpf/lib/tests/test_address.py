@@ -203,7 +203,8 @@ class TestGarbage:
         assert normalize(value, "131130") is None
 
     @pytest.mark.parametrize("value", ["丁目丁目1-" * 50, "1" * 5000, "東京都" * 300,
-                                       "〒〒〒", "１２３ー４５６７", "東京都渋谷区" + "-" * 99])
+                                       "〒〒〒", "１２３ー４５６７", "東京都渋谷区" + "-" * 99,
+                                       "東京都渋谷区神南" + "1" * 200 + "-2"])
     def test_never_raises(self, value):
         # the implementation itself, not only normalize's last-resort guard
         address._normalize(value, "131130")
