@@ -12,6 +12,7 @@ from ckanext.tdpf.lib import vocabularies as vocab
 from ckanext.tdpf.lib.i18n import N_, english, japanese
 
 from ckanext.tdpf.lib import rating
+from ckanext.tdpf.lib import standards
 from .logic.validators import vocabulary
 from . import jobs
 
@@ -20,7 +21,8 @@ __all__ = ["tdpf_schema_choices", "tdpf_schema_label", "tdpf_schema_stage_label"
            "tdpf_schema_findings", "tdpf_schema_rating_error", "tdpf_schema_severity_label",
            "tdpf_schema_licences_by_distribution", "tdpf_schema_name_prefixes",
            "tdpf_schema_rule_fix", "tdpf_schema_rating_in_progress",
-           "tdpf_schema_findings_by_rule", "render_datetime",
+           "tdpf_schema_findings_by_rule", "tdpf_schema_standard_conformance",
+           "render_datetime",
            "time_ago_from_timestamp"]
 
 SEVERITY_LABELS = {
@@ -234,6 +236,27 @@ def tdpf_schema_findings(resource: dict) -> list[dict[str, Any]]:
                  message_text=(f.get("message") or {}).get(shown, ""))
             for f in findings]
 
+
+
+def tdpf_schema_standard_conformance(resource: dict) -> dict[str, Any] | None:
+    """The 自治体標準オープンデータセット a rated file is or resembles and its conformance, in
+    the page's language (``tdpf_mr_standard`` and ``tdpf_mr_conformance``); None where no
+    standard applies (or the fields are hidden, as a shared file's are)."""
+    standard = standards.get(resource.get("tdpf_mr_standard"))
+    found = resource.get("tdpf_mr_conformance")
+    if standard is None or not isinstance(found, dict):
+        return None
+    shown = "ja" if language() == "ja" else "en"
+    return {
+        "id": standard.id, "number": standard.number,
+        "title": standard.title if shown == "ja" else standard.title_en,
+        "score": found.get("score"), "conforms": bool(found.get("conforms")),
+        "layout": found.get("layout"), "identified_by": found.get("identified_by"),
+        "similarity": round(100 * (found.get("similarity") or 0)),
+        "inferred": standard.inferred,
+        "messages": [message.get(shown, "") for message in found.get("messages") or []
+                     if isinstance(message, dict)],
+    }
 
 
 def tdpf_schema_licences_by_distribution() -> dict[str, list[str]]:

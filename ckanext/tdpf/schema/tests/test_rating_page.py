@@ -5,7 +5,7 @@ import pytest
 
 from ckanext.tdpf.schema import jobs
 from ckanext.tdpf.schema.tests.conftest import PLUGINS
-from ckanext.tdpf.schema.tests.test_jobs import LOCAL_FILES, RATING_OFF, dataset_with
+from ckanext.tdpf.schema.tests.test_jobs import LOCAL_FILES, RATING_OFF, dataset_with, shown
 
 pytestmark = [
     pytest.mark.ckan_config("ckan.plugins", PLUGINS),
@@ -30,3 +30,41 @@ def test_findings_page_marks_judgments_and_lists_rules_not_judged(app, tdpf_org,
                         ("L3-07", "年によってフォーマットを大きく変えていない"),
                         ("L3-08", "データの定義や更新履歴を記載している")]:
         assert f"<strong>{rule}</strong><br>{title}" in page
+
+
+@RATING_OFF
+@LOCAL_FILES
+def test_findings_and_dataset_pages_show_the_standard_and_its_conformance(
+        app, tdpf_org, tdpf_sysadmin, tdpf_file_server):
+    tdpf_org()
+    dataset = dataset_with(tdpf_sysadmin, tdpf_file_server,
+                           "tokyo-shibuya_131130_public_toilet.csv",
+                           "tokyo-koto_131083_public_toilet.TRANSCODED.csv",
+                           "hyogo-kobe_20160501_school_basic_survey.xlsx")
+    jobs.rate_dataset(dataset["id"])
+    shibuya, koto, schools = shown(dataset["id"])["resources"]
+    score = shibuya["tdpf_mr_conformance"]["score"]
+    page = app.get(f"/en/dataset/{dataset['name']}/resource/{shibuya['id']}/data-rate"
+                   ).get_data(as_text=True)
+    assert (f"Municipal standard open dataset: Public toilets (A-13), conformance {score}"
+            in page)
+    assert "Identified by the file name." in page
+    assert "Layout: the former 推奨データセット definition." in page
+    assert "does not conform to the definition yet" in page
+    # the per-column errors
+    assert ("Required column 「所在地_連結表記」 is missing; the file has 「住所」, which "
+            "should be renamed.") in page
+    assert "「バリアフリートイレ数」 should be a whole number in half-width digits" in page
+    koto_page = app.get(f"/en/dataset/{dataset['name']}/resource/{koto['id']}/data-rate"
+                        ).get_data(as_text=True)
+    assert "The file conforms to the definition" in koto_page
+    assert "「利用開始時間」 should be a time as hh:mm" in koto_page
+    schools_page = app.get(
+        f"/en/dataset/{dataset['name']}/resource/{schools['id']}/data-rate"
+    ).get_data(as_text=True)
+    assert "Municipal standard open dataset" not in schools_page
+    # one line under each badge on the dataset page
+    dataset_page = app.get(f"/en/dataset/{dataset['name']}").get_data(as_text=True)
+    assert dataset_page.count("tdpf-standard-line") == 2
+    assert (f"Public toilets (A-13), conformance "
+            f"{koto['tdpf_mr_conformance']['score']}") in dataset_page
