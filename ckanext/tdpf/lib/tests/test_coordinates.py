@@ -194,6 +194,15 @@ class TestFixPoint:
         lat, lon, findings = fix_point("不明", "139.7", "131130")
         assert (lat, lon, _codes(findings)) == ("不明", "139.7", ["unreadable"])
 
+    @pytest.mark.parametrize("lat, lon", [
+        ("9" * 400, "139.7"), ("1e400", "1e400"), (35.66, 139.7), (None, "139.7"),
+        ("35°", "139°"), ("-", "-"), ("35.66", "139.70.99"), ("\x00", "東京都"),
+        ("35.66", "0x8b"), ("45°59'59.99\"", "153°59'59.99\"")])
+    def test_garbage_never_raises(self, lat, lon):
+        new_lat, new_lon, findings = fix_point(lat, lon, "131130", "神南一丁目")
+        assert isinstance(new_lat, str) and isinstance(new_lon, str)
+        assert all(f.code in coordinates.MESSAGES for f in findings)
+
     def test_messages_are_msgids_the_same_for_every_point(self):
         one = fix_point("139.7", "35.66", "131130")[2][0]
         two = fix_point("139.71", "35.67", "131130")[2][0]
