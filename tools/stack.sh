@@ -274,12 +274,14 @@ start_workers() {
     fi
     echo $! > "$DEV/$name.pid"
   done
-  # docker/crontab's harvest tick, every 15 minutes as there: starts due jobs and marks
+  # docker/crontab's ticks, every 15 minutes as there: the harvest's starts due jobs and marks
   # finished ones finished (without it a job started from the UI would show 実行中 for
   # ever). Not more often: ckanext-harvest's tick re-sends every waiting object that is not
-  # in the queue, and a gather still saving its objects has such objects.
+  # in the queue, and a gather still saving its objects has such objects. The rating's
+  # returns the batches of a killed worker to the waiting set.
   if ! { [ -f "$DEV/cron.pid" ] && kill -0 "$(cat "$DEV/cron.pid")" 2>/dev/null; }; then
-    nohup bash -c "while sleep 900; do '$VENV/bin/ckan' -c '$DEV/ckan.ini' harvester run; done" \
+    nohup bash -c "while sleep 900; do '$VENV/bin/ckan' -c '$DEV/ckan.ini' harvester run;
+      '$VENV/bin/ckan' -c '$DEV/ckan.ini' tdpf-schema rating-recover; done" \
       >"$LOGS/cron.log" 2>&1 </dev/null &
     echo $! > "$DEV/cron.pid"
   fi

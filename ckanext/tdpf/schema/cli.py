@@ -13,7 +13,7 @@ from ckan.lib import search
 
 from ckanext.tdpf.lib import indexing, parallel
 
-from . import jobs
+from . import jobs, pending
 from .model import ResourceRating
 
 __all__ = ["tdpf_schema"]
@@ -163,6 +163,19 @@ def rating_status(organization: str | None) -> None:
         click.echo(f"{status['organization']:30} {status['resources']:>9} "
                    f"{status['rated']:>9} {status['errors']:>9} {status['pending']:>9}  "
                    f"{span}")
+
+
+@tdpf_schema.command("rating-recover")
+def rating_recover() -> None:
+    """Datasets of rating batches whose job was lost (its worker killed) wait again, and a
+    drain job is queued if any dataset waits. For cron, every 15 minutes."""
+    before = pending.claimed_ids()
+    waiting = pending.recover()
+    returned = len(before - pending.claimed_ids())
+    if waiting:
+        jobs.resume_draining()
+    click.echo(f"returned {returned} dataset(s) of lost batches; {waiting} waiting"
+               + ("; a drain job is queued" if waiting else ""))
 
 
 @tdpf_schema.command()

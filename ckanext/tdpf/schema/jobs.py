@@ -22,6 +22,7 @@ import datetime
 import hashlib
 import json
 import logging
+import re
 import threading
 import urllib.parse
 from typing import Any, Iterable
@@ -37,14 +38,22 @@ from ckan.lib.redis import connect_to_redis
 from ckanext.tdpf.lib import indexing
 
 from ckanext.tdpf.lib import rating
-from ckanext.tdpf.lib import standards as standard_lib
-from ckanext.tdpf.lib.standards import conformance
+from . import pending
 from .fetch import FetchError, HostGate, fetch_conditional, host_of, pool
 from .model import ResourceRating
 
 log = logging.getLogger(__name__)
-# The rows of a table the conformance check reads at most (the rest is not checked).
-CONFORMANCE_ROWS = 100_000
+# 自治体標準オープンデータセット: file names ``<団体コード>_<slug>.csv`` and the common leading
+# columns of the current definitions and of the earlier 推奨データセット.
+STANDARD_DATASET_FILE = re.compile(
+    r"(?:^|/)(\d{6})_(public_facility|cultural_property|evacuation_space|population|"
+    r"preschool|opendata_list|public_wireless_lan|aed|care_service|hospital|tourism|event|"
+    r"public_toilet|fire_hydrant|food_business|school_lunch|school_district|library)"
+    r"\.(csv|xlsx)$", re.IGNORECASE)
+STANDARD_COLUMNS = (
+    ("全国地方公共団体コード", "ID", "地方公共団体名", "名称"),
+    ("都道府県コード又は市区町村コード", "NO", "都道府県名", "市区町村名", "名称"),
+)
 METADATA_FIELDS = ("title", "notes", "tdpf_theme", "update_frequency", "license_id",
                    "tdpf_provider_type")
 
@@ -63,44 +72,15 @@ def metadata_complete(dataset: dict) -> bool:
         dataset.get("municipality_code"))
 
 
-def file_name(resource: dict) -> str:
-    """The resource's file name, from its address (an upload's is its name)."""
+def standard_dataset_conformance(resource: dict, columns: list[str]) -> bool | None:
+    """None where no standard definition applies; else whether the file follows one."""
     path = urllib.parse.urlsplit(resource.get("url") or "").path
-    return urllib.parse.unquote(path.rsplit("/", 1)[-1])
-
-
-def standard_conformance(resource: dict, result: rating.Rating
-                         ) -> tuple[str | None, dict[str, Any] | None]:
-    """The 自治体標準オープンデータセット the rated file is or resembles, and its conformance
-    (``Conformance.as_dict()`` without the messages, which are made when shown, plus
-    ``identified_by`` and ``similarity``); (None, None) where no standard applies."""
-    table = rating.table_data(result, CONFORMANCE_ROWS)
-    if table is None:
-        return None, None
-    header, rows = table
-    found = conformance.identify(file_name(resource), header)
-    if found is None:
-        return None, None
-    checked = conformance.check(standard_lib.get(found.standard_id), header, rows)
-    stored = dataclasses.asdict(checked)
-    stored.update(identified_by=found.how, similarity=found.similarity)
-    return found.standard_id, stored
-
-
-def standard_dataset_conformance(resource: dict, row: ResourceRating) -> bool | None:
-    """For stage 4: None where the file does not claim to be a 自治体標準オープンデータセット
-    (no standard, or it only resembles one); else whether it conforms. A rating made before
-    conformance was checked is judged from its stored header."""
-    stored = row.conformance
-    if stored is None and row.sha256 and row.columns:
-        found = conformance.identify(file_name(resource), list(row.columns))
-        if found is not None:
-            checked = conformance.check(standard_lib.get(found.standard_id),
-                                        list(row.columns), [])
-            stored = dict(dataclasses.asdict(checked), identified_by=found.how)
-    if not stored or stored.get("identified_by") == "resembles":
+    claims = STANDARD_DATASET_FILE.search(path) is not None
+    starts_like_one = bool(columns) and columns[0] in (STANDARD_COLUMNS[0][0],
+                                                       STANDARD_COLUMNS[1][0])
+    if not claims and not starts_like_one:
         return None
-    return bool(stored.get("conforms"))
+    return any(all(name in columns for name in required) for required in STANDARD_COLUMNS)
 
 
 def empty_summary() -> dict[str, int]:
@@ -129,7 +109,6 @@ class _Outcome:
     result: rating.Rating | None = None
     etag: str | None = None
     last_modified: str | None = None
-    standard: tuple[str | None, dict[str, Any] | None] = (None, None)
 
 
 class _Checker:
@@ -141,8 +120,6 @@ class _Checker:
         self.connections = pool(self.gate.concurrency)  # kept alive, shared by the threads
         self.lock = threading.Lock()
         self.by_hash: dict[str, rating.Rating] = {}  # identical bytes are scored once
-        # their standard and conformance, by the bytes and the standard the name claims
-        self.standards: dict[tuple[str, str | None], tuple[str | None, Any]] = {}
 
     def close(self) -> None:
         self.connections.clear()
@@ -177,28 +154,18 @@ class _Checker:
         digest = hashlib.sha256(fetched.content).hexdigest()
         if not self.force and item.sha256 == digest:
             return _Outcome("unchanged", None, fetched.etag, fetched.last_modified)
-        claimed = conformance.file_name_standard(file_name(resource))
-        key = (digest, claimed.id if claimed else None)
         with self.lock:
             result = self.by_hash.get(digest)
-            standard = self.standards.get(key)
-        if result is None or standard is None:
+        if result is None:
             try:
                 result = rating.rate(fetched.content)
             except Exception:  # one file the scorer cannot take must not stop the batch
                 log.exception("rating %s failed", resource.get("id"))
                 return _Outcome("error", rating.failed("unknown_format"))
-            try:
-                standard = standard_conformance(resource, result)
-            except Exception:  # the data rate stands without it
-                log.exception("checking %s against the standards failed", resource.get("id"))
-                standard = (None, None)
-            result.table = None  # the whole file: not kept for the batch
             with self.lock:
                 self.by_hash[digest] = result
-                self.standards[key] = standard
         return _Outcome("error" if result.error else "rated", result, fetched.etag,
-                        fetched.last_modified, standard)
+                        fetched.last_modified)
 
 
 def _resources(package_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -303,7 +270,6 @@ def rate_datasets(package_ids: Iterable[str], force: bool = False, recheck: bool
         row.size, row.sha256, row.fingerprint, row.checked_at = result.size, \
             result.sha256, mark, now
         row.etag, row.http_last_modified = outcome.etag, outcome.last_modified
-        row.standard, row.conformance = outcome.standard
         if result.sha256:  # the scorer ran (a download that failed has no bytes)
             row.scored_at = now
         model.Session.add(row)
@@ -377,8 +343,7 @@ def _order(checks: list[_Check]) -> list[int]:
 def _set_stages(package_ids: set[str], resources: dict[str, list[dict[str, Any]]],
                 existing: dict[str, dict[str, ResourceRating]]) -> None:
     """The stage of each rated resource: its content's, raised to 4 by the dataset's
-    metadata and, where the file claims to be a 自治体標準オープンデータセット, its
-    conformance (``conformance.Conformance.conforms``)."""
+    metadata."""
     for package_id, dataset in _metadata(package_ids).items():
         complete = metadata_complete(dataset)
         rows = existing.get(package_id, {})
@@ -387,7 +352,7 @@ def _set_stages(package_ids: set[str], resources: dict[str, list[dict[str, Any]]
             if row is not None:
                 row.stage = rating.stage_with_metadata(
                     row.content_stage, complete,
-                    standard_dataset_conformance(resource, row))
+                    standard_dataset_conformance(resource, row.columns or []))
 
 
 def _metadata(package_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -442,11 +407,8 @@ def rate_dataset(package_id: str, force: bool = False) -> dict[str, int]:
     return rate_datasets([package_id], force=force)
 
 
-# Harvested datasets: ids wait in a Redis set; a drain job rates them a batch at a time.
-
-def _pending_key() -> str:
-    return f"{tk.config.get('ckan.site_id') or 'default'}:tdpf_schema:rating:pending"
-
+# Harvested datasets: ids wait in a Redis set; a drain job rates them a batch at a time
+# (``pending``: the waiting set and the batches claimed from it).
 
 def _drain_flag() -> str:
     return f"{tk.config.get('ckan.site_id') or 'default'}:tdpf_schema:rating:drain_queued"
@@ -460,9 +422,13 @@ def queue_for_rating(package_ids: Iterable[str], queue: str) -> None:
     package_ids = list(package_ids)
     if not package_ids:
         return
-    redis = connect_to_redis()
-    redis.sadd(_pending_key(), *package_ids)
+    pending.add(package_ids)
     _enqueue_drain(queue)
+
+
+def resume_draining() -> None:
+    """Queue a drain job for what waits (after ``pending.recover``)."""
+    _enqueue_drain(tk.config["ckanext.tdpf.schema.rating.bulk_queue"])
 
 
 def _enqueue_drain(queue: str) -> None:
@@ -497,9 +463,8 @@ def mark_in_progress(package_id: str) -> None:
 
 
 def in_progress(package_id: str) -> bool:
-    redis = connect_to_redis()
-    return bool(redis.exists(_in_progress_key(package_id))) or bool(
-        redis.sismember(_pending_key(), package_id))
+    return bool(connect_to_redis().exists(_in_progress_key(package_id))) or \
+        pending.is_waiting_or_claimed(package_id)
 
 
 def _done(package_ids: list[str]) -> None:
@@ -510,25 +475,23 @@ def _done(package_ids: list[str]) -> None:
 
 
 def pending_count() -> int:
-    return int(connect_to_redis().scard(_pending_key()))
+    return pending.waiting_count()
 
 
 def pending_ids() -> set[str]:
     """The datasets waiting for a batch rating."""
-    return {value.decode() if isinstance(value, bytes) else value
-            for value in connect_to_redis().smembers(_pending_key())}
+    return pending.waiting_ids()
 
 
 def rate_pending(queue: str) -> dict[str, int]:
     """The drain job: rate one batch of the pending datasets; queue the next drain if more
-    are waiting (one batch per job lets the default queue's jobs run in between)."""
-    redis = connect_to_redis()
-    redis.delete(_drain_flag())  # a dataset added from now on queues a drain again
-    size = tk.config["ckanext.tdpf.schema.rating.batch_size"]
-    ids = [value.decode() if isinstance(value, bytes) else value
-           for value in (redis.spop(_pending_key(), size) or [])]
+    are waiting (one batch per job lets the default queue's jobs run in between). The
+    batch stays claimed until it is rated: a killed worker's batch waits again later."""
+    connect_to_redis().delete(_drain_flag())  # a dataset added from now on queues a drain
+    ids = pending.take(tk.config["ckanext.tdpf.schema.rating.batch_size"])
     summary = rate_each_on_failure(ids)
-    if redis.scard(_pending_key()):
+    pending.release(ids)
+    if pending.waiting_count():
         _enqueue_drain(queue)
     return summary
 

@@ -81,9 +81,11 @@ class TestCompose:
                     assert (ROOT / source).exists(), f"{dockerfile}: {source}"
 
     def test_cron_runs_the_harvester_every_15_minutes_and_the_expiry_notices_daily(self):
-        harvest, notices = [line for line in (DOCKER / "crontab").read_text().splitlines()
+        harvest, recover, notices = [line for line in (DOCKER / "crontab").read_text().splitlines()
                             if line and not line.startswith("#")]
         assert re.match(r"^\*/15 \* \* \* \* ckan \S+/ckan -c \S+ harvester run", harvest)
+        assert re.match(r"^\*/15 \* \* \* \* ckan \S+/ckan -c \S+ tdpf-schema rating-recover",
+                        recover)
         assert re.match(r"^0 0 \* \* \* ckan \S+/ckan -c \S+ tdpf-access notify-expiring",
                         notices)
 

@@ -21,7 +21,7 @@ import ckan.model as model
 from ckan.tests import helpers
 
 from ckanext.tdpf.lib import indexing, provenance, rating
-from ckanext.tdpf.schema import jobs
+from ckanext.tdpf.schema import jobs, pending
 from ckanext.tdpf.schema.cli import tdpf_schema
 from ckanext.tdpf.schema.fetch import FetchError, HostGate
 from ckanext.tdpf.schema.model import ResourceRating
@@ -346,6 +346,48 @@ class TestBatchJobs:
         assert len(re.findall(r"has finished job", log)) == 3, log[-3000:]
         model.Session.remove()
         assert model.Session.query(ResourceRating).count() == 10
+
+    def test_a_batch_whose_worker_was_killed_is_rated_after_all(
+            self, tdpf_org, tdpf_sysadmin, files_server, tmp_path, cli, reset_queues):
+        """A drain job took the batch and its worker was killed before rating it (what is
+        left: the claim, and no queued job). A fresh claim stays with its job; once it is
+        older than claim_seconds, cron's rating-recover returns the datasets and queues a
+        drain, and the worker rates them."""
+        tdpf_org()
+        ids = {d["id"] for d in self.harvested(tdpf_sysadmin, files_server.base, 3)}
+        assert set(pending.take(100)) == ids  # the killed job's batch
+        reset_queues()
+        assert pending.take(100) == [] and pending.claimed_ids() == ids
+        assert cli.invoke(tdpf_schema, ["rating-recover"]).output.startswith(
+            "returned 0 dataset(s) of lost batches; 0 waiting")
+        assert helpers.call_action("job_list", queues=["tdpf_bulk"]) == []
+        claimed_at = time.time()
+        assert pending.recover(now=claimed_at + 3599) == 0  # within claim_seconds: its job's
+        assert pending.recover(now=claimed_at + 3601) == 3
+        assert pending.claimed_ids() == set() and pending.waiting_ids() == ids
+
+        assert set(pending.take(100)) == ids  # killed again; this time cron finds it
+        with helpers.changed_config("ckanext.tdpf.schema.rating.claim_seconds", 0):
+            result = cli.invoke(tdpf_schema, ["rating-recover"])
+        assert result.output.strip() == (
+            "returned 3 dataset(s) of lost batches; 3 waiting; a drain job is queued")
+        assert [job["title"] for job in helpers.call_action(
+            "job_list", queues=["tdpf_bulk"])] == [jobs.DRAIN_TITLE]
+        self.run_worker(tmp_path, batch_size=100)
+        model.Session.remove()
+        assert model.Session.query(ResourceRating).filter(
+            ResourceRating.error.is_(None)).count() == 6
+        assert pending.waiting_ids() == set() and pending.claimed_ids() == set()
+
+    def test_two_drains_never_take_the_same_datasets(self, tdpf_org, tdpf_sysadmin,
+                                                     files_server):
+        tdpf_org()
+        ids = {d["id"] for d in self.harvested(tdpf_sysadmin, files_server.base, 5)}
+        first, second = pending.take(3), pending.take(3)
+        assert len(first) == 3 and len(second) == 2
+        assert set(first) | set(second) == ids and not set(first) & set(second)
+        pending.release(first)
+        assert pending.claimed_ids() == set(second)
 
 
 @RATING_OFF
