@@ -288,3 +288,18 @@ class TestFixtureFiles:
             name = re.sub(r"[〇一二三四五六七八九十]+丁目$", "", found.town)
             assert name and row["住所"].startswith("静岡県焼津市" + name), row["住所"]
             assert _digits(found.text) == _digits(row["住所"])
+
+    def test_kobe_wards(self):
+        """A 政令市's file: each shelter's ward (its 区 column) from the address alone."""
+        with (DATAFILES / "hyogo-kobe_201706okunaihinanjo.csv").open(
+                encoding="cp932", newline="") as stream:
+            rows = [row for row in list(csv.reader(stream))[2:] if row[5]]
+        assert len(rows) == 335
+        codes = {"東灘": "281018", "灘": "281026", "兵庫": "281051", "長田": "281069",
+                 "須磨": "281077", "垂水": "281085", "北": "281093", "中央": "281107",
+                 "西": "281115"}
+        for row in rows:
+            found = normalize(row[5])
+            assert (found.prefecture, found.city, found.lgcode) == (
+                "兵庫県", f"神戸市{row[1]}区", codes[row[1]]), row[5]
+            assert _digits(found.text) == _digits(row[5])

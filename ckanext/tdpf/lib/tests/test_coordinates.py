@@ -239,3 +239,18 @@ class TestFixtureFiles:
             # and swapped, each is found and put back
             lat, lon, findings = fix_point(row["経度"], row["緯度"], code)
             assert (lat, lon, _codes(findings)) == (row["緯度"], row["経度"], ["swapped"])
+
+    def test_kobe_shelters_plausible_for_their_ward(self):
+        with (DATAFILES / "hyogo-kobe_201706okunaihinanjo.csv").open(
+                encoding="cp932", newline="") as stream:
+            rows = [row for row in list(csv.reader(stream))[2:] if row[5]]
+        assert len(rows) == 335
+        spaced = []
+        for row in rows:
+            found = address.normalize(row[5])
+            lat, lon, findings = fix_point(row[7], row[8], found.lgcode, found.town)
+            assert (lat, lon) == (row[7].strip(), row[8].strip())
+            if findings:
+                spaced.append(row[5])
+                assert _codes(findings) == ["cleaned"]  # a trailing space, nothing else
+        assert spaced == ["神戸市垂水区塩屋町5-3-1", "神戸市西区井吹台北町2-18"]
