@@ -303,3 +303,32 @@ class TestFixtureFiles:
             assert (found.prefecture, found.city, found.lgcode) == (
                 "兵庫県", f"神戸市{row[1]}区", codes[row[1]]), row[5]
             assert _digits(found.text) == _digits(row[5])
+
+    @pytest.mark.parametrize("name, column, count", [
+        ("kagawa-takamatsu_public_toilet.xlsx", "address", 169),
+        ("kagawa-takamatsu_aed_location.xlsx", "address", 450),
+    ])
+    def test_takamatsu_and_its_neighbours(self, name, column, count):
+        """Written with and without the prefecture, 高松市's AED list also has places in
+        木田郡三木町 and 綾歌郡綾川町: each gets its own code."""
+        rows = _sheet_rows(name)
+        assert len(rows) == count
+        for row in rows:
+            found = normalize(row[column], "372013")
+            if "綾川町" in row[column]:
+                expected = ("綾歌郡綾川町", "373877")
+            elif "三木町" in row[column]:
+                expected = ("木田郡三木町", "373419")
+            else:
+                expected = ("高松市", "372013")
+            assert (found.prefecture, found.city, found.lgcode) == ("香川県", *expected)
+            assert _digits(found.text) == _digits(row[column])
+
+
+def _sheet_rows(name: str) -> list[dict[str, str]]:
+    import openpyxl
+
+    book = openpyxl.load_workbook(DATAFILES / name, read_only=True)
+    rows = [["" if v is None else str(v) for v in row]
+            for row in book.worksheets[0].iter_rows(values_only=True)]
+    return [dict(zip(rows[0], row)) for row in rows[1:]]

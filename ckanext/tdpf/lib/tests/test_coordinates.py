@@ -254,3 +254,18 @@ class TestFixtureFiles:
                 spaced.append(row[5])
                 assert _codes(findings) == ["cleaned"]  # a trailing space, nothing else
         assert spaced == ["神戸市垂水区塩屋町5-3-1", "神戸市西区井吹台北町2-18"]
+
+    @pytest.mark.parametrize("name, count", [("kagawa-takamatsu_public_toilet.xlsx", 169),
+                                             ("kagawa-takamatsu_aed_location.xlsx", 450)])
+    def test_takamatsu(self, name, count):
+        import openpyxl
+
+        book = openpyxl.load_workbook(DATAFILES / name, read_only=True)
+        rows = [["" if v is None else str(v) for v in row]
+                for row in book.worksheets[0].iter_rows(values_only=True)]
+        rows = [dict(zip(rows[0], row)) for row in rows[1:]]
+        assert len(rows) == count
+        for row in rows:
+            found = address.normalize(row["address"], "372013")
+            assert fix_point(row["latitude"], row["longitude"], found.lgcode, found.town) == (
+                row["latitude"], row["longitude"], []), row
