@@ -513,8 +513,9 @@ def convert(header: list[str], rows: list[list[str]], standard: Standard,
             else:
                 extra_remarks.append(piece)
             log.add("STD-07", N_("Values that cannot be written in the format of {target} "
-                                 "kept in {place}."), cell(index), target=target or "—",
-                    place=(notes if to_notes and notes else (remarks or "—")))
+                                 "kept in {place} ({count} cells)."), cell(index),
+                    target=target or "—",
+                    place=notes if to_notes and notes else (remarks or "—"))
 
         # mapped columns
         for target, found in by_target.items():
@@ -540,18 +541,20 @@ def convert(header: list[str], rows: list[list[str]], standard: Standard,
                     single = time_of(value)
                     if single is not None:
                         out[start] = single
-                        log.add("STD-04", N_("Times written as hh:mm in {target}."),
-                                cell(match.source), target=start)
+                        log.add("STD-04", N_("Times written as hh:mm in {target} ({count} "
+                                             "cells)."), cell(match.source), target=start)
                     elif notes:
                         extra_notes.append(value)
                         log.add("STD-07", N_("Opening hours that are not a time span kept in "
-                                             "{place}."), cell(match.source), place=notes)
+                                             "{place} ({count} cells)."), cell(match.source),
+                                place=notes)
                     else:
                         park(match.source, value, target)
                     continue  # (no notes column: kept in 備考)
                 out[start], out[end] = span
-                log.add("STD-04", N_("Opening hours split into {start} and {end} (hh:mm)."),
-                        cell(match.source), start=start, end=end)
+                log.add("STD-04", N_("Opening hours split into {start} and {end} (hh:mm; "
+                                     "{count} cells)."), cell(match.source), start=start,
+                        end=end)
                 if re.search(r"[^\d\s:：時分半~〜～\-－―–—ーからまで午前後]", _ascii(value)) and \
                         not span_of(re.sub(r"\s+", "", value)) == ("00:00", "24:00"):
                     if notes:
@@ -568,7 +571,8 @@ def convert(header: list[str], rows: list[list[str]], standard: Standard,
                         and end and not row_has(row, by_target.get(end)):
                     out[start], out[end] = span
                     log.add("STD-04", N_("Opening hours split into {start} and {end} "
-                                         "(hh:mm)."), cell(match.source), start=start, end=end)
+                                         "(hh:mm; {count} cells)."), cell(match.source),
+                            start=start, end=end)
                     continue
             converted = standard_value(column, value)
             if converted is None:
@@ -576,8 +580,7 @@ def convert(header: list[str], rows: list[list[str]], standard: Standard,
                 continue
             if converted != value:
                 log.add("STD-04", N_("Values of {target} written in the standard's form "
-                                     "({format})."), cell(match.source), target=target,
-                        format=column.format)
+                                     "({count} cells)."), cell(match.source), target=target)
             out[target] = converted
 
         # publisher: 全国地方公共団体コード and 地方公共団体名
@@ -589,8 +592,8 @@ def convert(header: list[str], rows: list[list[str]], standard: Standard,
                 park(source[0].source, given, LGCODE)
                 given = ""
             if code and code != given:
-                log.add("STD-04", N_("Municipality codes completed with their check digit."),
-                        cell(source[0].source))
+                log.add("STD-04", N_("Municipality codes completed with their check digit "
+                                     "({count} cells)."), cell(source[0].source))
             if not code and publisher and publisher.lgcode:
                 code = publisher.lgcode
                 filled_targets.add(LGCODE)
@@ -606,7 +609,8 @@ def convert(header: list[str], rows: list[list[str]], standard: Standard,
                     extra_remarks.append(f"{LG_NAME}: {given}")
                     for m in by_target[LG_NAME]:
                         log.add("STD-07", N_("Values that cannot be written in the format "
-                                             "of {target} kept in {place}."),
+                                             "of {target} kept in {place} ({count} "
+                                             "cells)."),
                                 cell(m.source), target=LG_NAME, place=remarks or "—")
             if name and given != name:
                 filled_targets.add(LG_NAME)
@@ -631,7 +635,8 @@ def convert(header: list[str], rows: list[list[str]], standard: Standard,
                 if found.text and found.text != out[ADDRESS]:
                     if out[ADDRESS]:
                         log.add("STD-02", N_("Addresses written in the standard's form "
-                                             "(prefecture, city, 丁目 in kanji numerals)."),
+                                             "(prefecture, city, 丁目 in kanji numerals; {count} "
+                                             "cells)."),
                                 where)
                     out[ADDRESS] = found.text
                 elif not out[ADDRESS]:
@@ -647,7 +652,7 @@ def convert(header: list[str], rows: list[list[str]], standard: Standard,
                             # the source's own part: replaced only by the same part in
                             # the standard's form
                             log.add("STD-02", N_("Address parts written in the standard's "
-                                                 "form."),
+                                                 "form ({count} cells)."),
                                     cell(by_target[part][0].source) if part in by_target
                                     else None)
                         elif source:
@@ -771,5 +776,5 @@ def _fill_ids(rows: list[list[str]], names: list[str], publisher: Publisher | No
         value = f"{prefix}-{digest.upper()}"
         seen[value] += 1
         row[at] = value if seen[value] == 1 else f"{value}-{seen[value]}"
-        log.add("STD-06", N_("IDs made from each row's name, address and place (the file "
-                             "had none)."), None)
+        log.add("STD-06", N_("IDs made from each row's name, address and place, the file "
+                             "having none ({count} rows)."), None)
