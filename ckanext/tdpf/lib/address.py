@@ -60,7 +60,9 @@ _REST_SEP = re.compile(r"番地の|番地|番の|番|号の|号|の|-")
 _REST_SUFFIX = re.compile(r"^(?:地先|先|付近|地内|番外|外)(?=$|[\s,、(])")
 _PHONE = re.compile(r"(?:^|[^\d-])0\d{1,4}-\d{1,4}-\d{3,4}(?:$|[^\d-])")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
-_NOT_A_PLACE = re.compile(r"^(?:役所|役場|立|民|内|全域|一円|管内|全体)")
+# After a city: its office (渋谷区役所), the whole of it (渋谷区内), or one of its facilities
+# without a number (渋谷区立宮下公園); 内神田 and 立石 are towns.
+_NOT_A_PLACE = re.compile(r"^(?:役所|役場)|^(?:内|全域|一円|管内|全体|全般|民|庁)$|^立(?!.*丁目)\D*$")
 _FOLD = str.maketrans({"ヶ": "ケ", "ヵ": "ケ", "が": "ケ", "ガ": "ケ", "の": "ノ", "之": "ノ"})
 GUN = municipalities.DATA.parent / "gun.csv"
 TOKYO_TOWNS = municipalities.DATA.parent / "tokyo-towns.csv"
@@ -248,6 +250,8 @@ def _town_rows() -> dict[str, dict[str, tuple[str, float | None, float | None]]]
     towns: dict[str, dict[str, tuple[str, float | None, float | None]]] = {}
     with TOKYO_TOWNS.open(encoding="utf-8", newline="") as stream:
         for row in csv.DictReader(stream):
+            if row["town"].startswith("（"):  # （大字なし）: an island without towns
+                continue
             lat = float(row["lat"]) if row["lat"] else None
             lng = float(row["lng"]) if row["lng"] else None
             towns.setdefault(row["lgcode"], {})[_town_key(row["town"])] = (
@@ -343,7 +347,9 @@ def _town_and_rest(text: str, lgcode: str | None = None) -> tuple[str, str, str]
     parts, first_sep, dangling, left = _split_rest(after)
     if not has_chome and town and first_sep == "-" and 0 < parts[0] <= _CHOME_MAX:
         with_chome = town + to_kanji(parts[0]) + "丁目"
-        if _registered(with_chome, towns):
+        if _registered(with_chome, towns) and not (
+                town.startswith("大字") and _registered(town, towns)):
+            # a town being renumbered has both (日野市 大字新井 and 新井一丁目): 大字 says which
             chome_here = len(parts) >= 2 or dangling
         elif _registered(town, towns):
             chome_here = False
@@ -399,7 +405,8 @@ def _normalize(text: str, default_lgcode: str | None) -> Address | None:
         prefecture = city.prefecture
     elif not prefecture and default_pref:
         prefecture = default_pref
-    if after and _NOT_A_PLACE.match(after) and matched:
+    if (after and _NOT_A_PLACE.match(after) and (matched or prefecture_written)
+            and not _registered(after, _towns().get(city.code if city else ""))):
         return None
     if _PHONE.search(after):
         return None

@@ -8,7 +8,7 @@ import unicodedata
 
 import pytest
 
-from ckanext.tdpf.lib import address
+from ckanext.tdpf.lib import address, municipalities
 from ckanext.tdpf.lib.address import normalize
 
 DATAFILES = pathlib.Path(__file__).resolve().parents[2] / "tests" / "data" / "datafiles"
@@ -80,6 +80,8 @@ class TestSplit:
         ("東京都八王子市元本郷町三丁目24番1号", "元本郷町三丁目"),
         ("東京都三鷹市野崎一丁目1番1号", "野崎一丁目"),
         ("東京都新宿区百人町2-4-5", "百人町二丁目"),
+        ("東京都千代田区内神田1-1-1", "内神田一丁目"),
+        ("東京都葛飾区立石1-2-3", "立石一丁目"),
         ("東京都港区麻布十番1-4-1", "麻布十番一丁目"),
         ("東京都港区麻布十番", "麻布十番"),
         ("東京都千代田区九段北1-1-1", "九段北一丁目"),
@@ -151,6 +153,30 @@ class TestSplit:
         assert found.text == "東京都港区六本木六丁目10-1\u3000六本木ヒルズ森タワー"
 
 
+class TestEveryTokyoTown:
+    def test_every_town_of_the_registry_comes_back_as_itself(self):
+        """Each of Tokyo's ~5,300 towns, written after its city with a 番地, with a-b and
+        alone, is found as the registry spells it, with the city's code."""
+        cities = {code: (entry.name) for code, entry in municipalities.registry().items()}
+        towns = address._town_rows()
+        checked = 0
+        for code, by_key in towns.items():
+            city = address._with_gun(address._City(code, "東京都", cities[code], None)).name
+            names = {name for name, _, _ in by_key.values()}
+            for name, _, _ in by_key.values():
+                if name.endswith("地先"):  # 青海二丁目地先: not a town one writes
+                    continue
+                cases = ["100番地", ""]
+                if name + "一丁目" not in names:  # a town being renumbered: ambiguous
+                    cases.append("1-2")
+                for suffix in cases:
+                    text = f"東京都{city}{name}{suffix}"
+                    found = normalize(text)
+                    assert (found.lgcode, found.town) == (code, name), text
+                    checked += 1
+        assert checked > 15000
+
+
 class TestDefaultMunicipality:
     def test_address_without_prefecture_and_city_is_completed(self):
         assert _parts("神南1-19-8", "131130") == (
@@ -192,7 +218,7 @@ class TestDefaultMunicipality:
 class TestGarbage:
     @pytest.mark.parametrize("value", [
         None, 12, "", "   ", "-", "―", "不明", "なし", "N/A", "渋谷区役所", "渋谷区内", "???",
-        "\x00\x01", "丁目", "番地",
+        "\x00\x01", "丁目", "番地", "東京都民", "東京都全域", "渋谷区立宮下公園", "八王子市役所",
     ])
     def test_none(self, value):
         assert normalize(value) is None
