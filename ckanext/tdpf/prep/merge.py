@@ -22,7 +22,9 @@ only its rows.
 
 Every source is read as the user who set up the merge: a file that user may not read (a
 shared dataset's file without a grant, a private dataset of another organization) is not
-merged. Everything is written through CKAN's actions (package_create, resource_create,
+merged, answered as a file that does not exist. Shared data and private datasets are never
+merged even when the user may read them: the merged dataset is public and open, and would
+publish them to everyone. Everything is written through CKAN's actions (package_create, resource_create,
 resource_update), so the merged file is rated and indexed like any file.
 """
 from __future__ import annotations
@@ -43,7 +45,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from ckanext.tdpf.lib import municipalities
-from ckanext.tdpf.lib.i18n import N_, english, japanese
+from ckanext.tdpf.lib.i18n import N_, bilingual, english, japanese
 
 from . import engine, fetch
 from .model import Merge, now
@@ -78,6 +80,10 @@ SOURCE_ERRORS = {
                        "has the standard's columns (or its file name)."),
     "removed": N_("The file was deleted; its rows were removed from the merged file."),
     "merged": N_("The file is itself a merged file; it cannot be a source."),
+    "shared": N_("The file is shared data (for approved users only); a merged dataset is "
+                 "open, so it cannot be a source."),
+    "private": N_("The file belongs to a private dataset; a merged dataset is public, so it "
+                  "cannot be a source."),
 }
 
 
@@ -199,6 +205,16 @@ def readable(user: str, resource_id: str) -> dict[str, Any] | None:
 
 
 _organizations: dict[str, dict[str, Any]] = {}
+
+
+def not_open(user: str, package_id: str) -> str | None:
+    """``shared`` for shared data (流通区分 シェアードデータ, tdpf_distribution as package_show
+    gives it: files for approved users only), ``private`` for a private dataset, else None:
+    a merged dataset is public and open, and would publish their rows to everyone."""
+    dataset = tk.get_action("package_show")({"user": user}, {"id": package_id})
+    if dataset.get("tdpf_distribution") == "shared":
+        return "shared"
+    return "private" if dataset.get("private") else None
 
 
 def _organization(organization_id: str | None) -> dict[str, Any]:
@@ -375,6 +391,9 @@ def collect(user: str, standard: Any, resource_ids: list[str], organizations: li
         elif resource["package_id"] in skip:
             source = describe(resource)
             source.error = SourceError("merged").as_dict()
+        elif not_open(user, resource["package_id"]):
+            source = describe(resource)
+            source.error = SourceError(not_open(user, resource["package_id"])).as_dict()
         else:
             source = describe(resource)
             try:
@@ -391,7 +410,7 @@ def collect(user: str, standard: Any, resource_ids: list[str], organizations: li
             if resource["id"] in sources or len(sources) >= MAX_SOURCES:
                 continue
             shown = readable(user, resource["id"])
-            if shown is None:
+            if shown is None or not_open(user, shown["package_id"]):
                 continue
             source = describe(shown)
             try:
@@ -504,7 +523,7 @@ def run(merge: Merge, user: model.User) -> dict[str, Any]:
     remerge``); errors of sources are recorded, not raised."""
     standard = get_standard(merge.standard)
     if standard is None:
-        raise tk.ValidationError({"standard": [N_("Unknown standard.")]})
+        raise tk.ValidationError({"standard": [bilingual(N_("Unknown standard."))]})
     sources = collect(user.name, standard, list(merge.resource_ids or []),
                       list(merge.organizations or []), strict=False)
     built = build(standard, sources)

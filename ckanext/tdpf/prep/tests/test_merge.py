@@ -30,7 +30,7 @@ from .conftest import DATAFILES
 pytestmark = [
     pytest.mark.ckan_config("ckan.plugins", PLUGINS + " tdpf_prep"),
     pytest.mark.ckan_config("ckanext.tdpf.schema.rating.enabled", False),
-    pytest.mark.usefixtures("with_plugins", "clean_db", "clean_queues"),
+    pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index", "clean_queues"),
 ]
 SHIBUYA = DATAFILES / "tokyo-shibuya_131130_public_toilet.csv"
 KOTO = DATAFILES / "tokyo-koto_131083_public_toilet.TRANSCODED.csv"
@@ -312,10 +312,30 @@ def test_bad_inputs_are_field_errors_and_nothing_is_written(tokyo):
     secret = refused("resource_ids", resource_ids=[shared["id"]])
     assert missing.replace("no-such-resource", "ID") == secret.replace(shared["id"], "ID")
     assert SECRET_URL not in secret
+    # shared data is not merged into an open dataset even by its own editors, nor a
+    # private dataset's file
+    with pytest.raises(helpers.logic.ValidationError) as excinfo:
+        tokyo.merge(tokyo.koto_staff, owner_org="t131083", name="koto-merged",
+                    resource_ids=[shared["id"]])
+    assert "シェアードデータ" in field_error(excinfo, "resource_ids") or \
+        "shared data" in field_error(excinfo, "resource_ids")
+    private = call("package_create", tokyo.koto_staff, name="koto-draft", private=True,
+                   title="江東区 公衆トイレ（作業中）", owner_org="t131083",
+                   tdpf_theme=["daily_life"])
+    draft = upload(tokyo.koto_staff, private["id"], KOTO.read_bytes(),
+                   "131083_public_toilet.csv")
+    with pytest.raises(helpers.logic.ValidationError) as excinfo:
+        tokyo.merge(tokyo.koto_staff, owner_org="t131083", name="koto-merged",
+                    resource_ids=[draft["id"]])
+    assert "private" in field_error(excinfo, "resource_ids") or \
+        "非公開" in field_error(excinfo, "resource_ids")
     # an existing dataset that is not a merged one is not overwritten
     refused("name", name="shibuya-toilets", resource_ids=[tokyo.koto["id"]])
     assert model.Package.get("tokyo-public-toilets") is None
     assert model.Session.query(Merge).count() == 0
+    # with organizations, such files are left out
+    assert tokyo.merge(tokyo.koto_staff, owner_org="t131083", name="koto-merged",
+                       organizations=["t131083"])["merge"]["row_count"] == 191
 
 
 def test_only_editors_of_the_owner_organization_merge(tokyo):
@@ -333,3 +353,25 @@ def test_only_editors_of_the_owner_organization_merge(tokyo):
     with pytest.raises((helpers.logic.NotAuthorized, helpers.logic.ValidationError)):
         tokyo.merge(owner_org="t130001", name="shibuya-merged",
                     resource_ids=[tokyo.koto["id"]])
+
+
+def test_the_command_line_merges_and_merges_again(cli, tokyo):
+    from ckanext.tdpf.prep.cli import tdpf_prep
+
+    result = cli.invoke(tdpf_prep, [
+        "merge", "public_toilet", "tokyo-toilets-cli", "--owner-org", "t130001",
+        "--resource", tokyo.shibuya["id"], "--resource", tokyo.koto["id"],
+        "--user", "metro_editor"])
+    assert result.exit_code == 0, result.output
+    assert "tokyo-toilets-cli (written)" in result.output
+    assert f"131130 {tokyo.shibuya['id']} 渋谷区: 82 rows" in result.output
+    again = cli.invoke(tdpf_prep, ["remerge", "tokyo-toilets-cli"])
+    assert again.exit_code == 0, again.output
+    assert again.output.startswith("done: 273 rows")
+    assert len(merged_files("tokyo-toilets-cli")[1]) == 273
+    queued = cli.invoke(tdpf_prep, ["remerge", "tokyo-toilets-cli", "--queue"])
+    assert queued.exit_code == 0 and "tdpf merge tokyo-toilets-cli" in jobs_queued()
+    refused = cli.invoke(tdpf_prep, ["merge", "toilets", "x-merged", "--owner-org",
+                                     "t130001", "--resource", tokyo.koto["id"]])
+    assert refused.exit_code != 0 and "standard" in refused.output
+    assert cli.invoke(tdpf_prep, ["remerge", "koto-toilets"]).exit_code != 0
