@@ -180,27 +180,26 @@ def _match_city(text: str, prefecture: str, default_pref: str
     found: list[tuple[_City, str]] = []
     for gun_name, rest in attempts:
         for length in range(min(len(rest), 12), 1, -1):
-            for city in cities.get(rest[:length], ()):
-                if city.parent or (gun_name and not city.name.endswith(("町", "村"))):
-                    continue
-                if prefecture and city.prefecture != prefecture:
-                    continue
-                named = dataclasses.replace(city, name=gun_name + city.name)
-                found.append((named, rest[length:].lstrip()))
+            found = [(dataclasses.replace(city, name=gun_name + city.name),
+                      rest[length:].lstrip())
+                     for city in cities.get(rest[:length], ())
+                     if not city.parent
+                     and not (gun_name and not city.name.endswith(("町", "村")))
+                     and not (prefecture and city.prefecture != prefecture)]
+            if found and not prefecture:
+                local = [f for f in found if f[0].prefecture == default_pref]
+                if local:
+                    found = local
+                else:
+                    found = [f for f in found if f[0].name.endswith(("市", "区"))]
+                    found = [f for f in found if f[0].prefecture == "東京都"] or found
+            if len(found) > 1:
+                return None  # the same name in several prefectures, none preferred
             if found:
                 break
         if found:
             break
     if not found:
-        return None
-    if not prefecture:
-        local = [f for f in found if f[0].prefecture == default_pref]
-        if local:
-            found = local
-        else:
-            found = [f for f in found if f[0].name.endswith(("市", "区"))]
-            found = [f for f in found if f[0].prefecture == "東京都"] or found
-    if len(found) != 1:
         return None
     city, after = found[0]
     city = _with_gun(city)

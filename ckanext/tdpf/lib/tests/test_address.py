@@ -177,6 +177,26 @@ class TestEveryTokyoTown:
         assert checked > 15000
 
 
+class TestEveryMunicipality:
+    def test_every_municipality_of_the_national_list_is_found(self):
+        """All ~1,900 municipalities and 政令市 wards: written with prefecture and 郡, without
+        the 郡, in their own file without prefecture, and with nothing but the town."""
+        checked = 0
+        for code, entry in municipalities.registry().items():
+            if municipalities.is_prefecture(code):
+                continue
+            plain = entry.name.replace(" ", "")
+            name = address._with_gun(address._City(code, entry.prefecture, plain, None)).name
+            for text, default in [(f"{entry.prefecture}{name}試験町1-2-3", None),
+                                  (f"{entry.prefecture}{plain}試験町1-2-3", None),
+                                  (f"{name}試験町1-2-3", code), ("試験町1-2-3", code)]:
+                found = normalize(text, default)
+                assert (found.prefecture, found.city, found.lgcode, found.town) == (
+                    entry.prefecture, name, code, "試験町一丁目"), text
+                checked += 1
+        assert checked > 7000
+
+
 class TestDefaultMunicipality:
     def test_address_without_prefecture_and_city_is_completed(self):
         assert _parts("神南1-19-8", "131130") == (
