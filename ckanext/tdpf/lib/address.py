@@ -55,6 +55,7 @@ _REST_NUM = re.compile(rf"\d+|[{_KANJI_NUMBER}]+(?=番|号|の|-|$)")
 # Spaces inside a 番地: "19番 8号", "19 - 8"
 _REST_SPACES = re.compile(rf"(?<=[番地号の-])\s+(?=\d|[{_KANJI_NUMBER}]+[番号の-])"
                           rf"|(?<=\d)\s+(?=番|号|-)")
+_ROOM = re.compile(r"号室|室|階|F(?![A-Za-z])|f(?![A-Za-z])")
 _REST_SEP = re.compile(r"番地の|番地|番の|番|号の|号|の|-")
 # What may follow the numbers and still be part of 番地以下 (地先: "in front of").
 _REST_SUFFIX = re.compile(r"^(?:地先|先|付近|地内|番外|外)(?=$|[\s,、(])")
@@ -299,8 +300,8 @@ def _split_rest(text: str) -> tuple[list[int], str, bool, str]:
     pos = 0
     while (m := _REST_NUM.match(text, pos)):
         value = _number(m.group())
-        if value is None:
-            break
+        if value is None or _ROOM.match(text, m.end()):
+            break  # 101号室, 3階, 3F: the building's, not the 番地's
         parts.append(value)
         pos = m.end()
         sep = _REST_SEP.match(text, pos)

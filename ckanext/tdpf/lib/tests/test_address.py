@@ -140,6 +140,18 @@ class TestSplit:
         assert found.building == "渋谷ビル1階"
         assert found.text == "東京都渋谷区神南一丁目19-8\u3000渋谷ビル1階"
 
+    @pytest.mark.parametrize("text, rest, building", [
+        ("東京都渋谷区神南1-19-8-101号室", "19-8", "101号室"),
+        ("東京都渋谷区神南一丁目19番8号101号室", "19-8", "101号室"),
+        ("東京都渋谷区神南1-19-8-3F", "19-8", "3F"),
+        ("東京都渋谷区神南1-19-8 3階", "19-8", "3階"),
+        ("東京都渋谷区神南1-19-8(区役所内)", "19-8", "(区役所内)"),
+        ("東京都渋谷区神南1-19-8、渋谷ビル", "19-8", "渋谷ビル"),
+    ])
+    def test_room_and_floor_go_with_the_building(self, text, rest, building):
+        found = normalize(text)
+        assert (found.rest, found.building) == (rest, building)
+
     def test_building_written_right_after_the_number(self):
         found = normalize("東京都港区六本木6-10-1六本木ヒルズ森タワー")
         assert (found.rest, found.building) == ("10-1", "六本木ヒルズ森タワー")
