@@ -722,7 +722,8 @@ def convert(header: list[str], rows: list[list[str]], standard: Standard,
             lgcodes[out[LGCODE]] += 1
         out_rows.append([out[name] for name in names])
 
-    _fill_ids(out_rows, names, publisher, log)
+    _fill_ids(out_rows, names, publisher, log,
+              by_target["ID"][0].source if by_target.get("ID") else None)
     for part, source in split_sources.items():
         mapping.append({"source": header[source], "target": part, "how": "split"})
     for target in sorted(filled_targets, key=lambda n: position[n]):
@@ -756,19 +757,29 @@ def row_has(row: list[str], found: list[_Match] | None) -> bool:
 
 
 def _fill_ids(rows: list[list[str]], names: list[str], publisher: Publisher | None,
-              log: _Log) -> None:
-    """IDs for rows without one, from their content (see the module's description)."""
+              log: _Log, source: int | None) -> None:
+    """IDs for rows without one, from their content, and an ID the file repeats made unique
+    (see the module's description); ``source``: the ID's column in the source."""
     if "ID" not in names:
         return
     at = names.index("ID")
-    if all(row[at] for row in rows):
-        return
     parts = [names.index(n) for n in ("名称", ADDRESS, BUILDING, "設置位置", "緯度", "経度",
                                       "種別") if n in names]
+    taken = collections.Counter(row[at] for row in rows if row[at])
     seen: collections.Counter[str] = collections.Counter()
     code_at = names.index(LGCODE) if LGCODE in names else None
-    for row in rows:
+    for line, row in enumerate(rows, start=1):
         if row[at]:
+            seen[row[at]] += 1
+            if seen[row[at]] > 1:
+                value = row[at]
+                while f"{value}-{seen[value]}" in taken:
+                    seen[value] += 1
+                row[at] = f"{value}-{seen[value]}"
+                taken[row[at]] += 1
+                log.add("STD-06", N_("IDs the file repeats made unique with -2, -3… "
+                                     "({count} cells)."),
+                        (line, source) if source is not None else None)
             continue
         digest = hashlib.sha1("\x1f".join(row[i] for i in parts).encode()).hexdigest()[:8]
         prefix = (row[code_at] if code_at is not None and row[code_at] else

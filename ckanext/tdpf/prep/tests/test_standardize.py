@@ -209,3 +209,11 @@ def test_no_publisher_and_no_address():
     assert row["名称"] == "どこかの便所" and row["全国地方公共団体コード"] == ""
     assert row["ID"].startswith("ID-")
     assert result.file_name == "public_toilet.csv"
+
+
+def test_ids_the_file_repeats_are_made_unique():
+    result = S.convert(["NO", "名称"], [["1", "A"], ["1", "B"], ["2", "C"], ["1", "D"]],
+                       SMALL, S.publisher_of("131130"))
+    assert [row[1] for row in result.rows] == ["1", "1-2", "2", "1-3"]
+    (change,) = [c for c in result.changes if c.rule == "STD-06"]
+    assert change.cells == [(2, 0), (4, 0)]
