@@ -724,6 +724,25 @@ def _noun_list(value: str) -> bool:
         for part in parts)
 
 
+def noun_list(value: str) -> bool:
+    """A cell that lists two or more short names (see ``list_cells`` for the column)."""
+    return _noun_list(value)
+
+
+def list_cells(texts: list[str]) -> list[int]:
+    """The cells (indexes into ``texts``, a column's text cells) that are lists of names,
+    where the column is one of lists: two or more such cells, at least 5 % of the column,
+    and no more sentences than lists (a column of notes whose 「、」 is punctuation is not)."""
+    joined = "\x00".join(texts)
+    if "、" not in joined and "，" not in joined and "\n" not in joined:
+        return []
+    lists = [i for i, value in enumerate(texts) if _noun_list(value)]
+    if (len(lists) >= 2 and len(lists) >= 0.05 * len(texts)
+            and sum(1 for value in texts if SENTENCE.search(value)) <= len(lists)):
+        return lists
+    return []
+
+
 def _coordinates(value: str) -> bool:
     """Latitude and longitude in one cell: 「35.68,139.76」, 「35.68 139.76」."""
     match = COORDINATES.match(value.strip())
@@ -745,11 +764,7 @@ def l1_07_one_value_per_cell(table: Table) -> list[Violation]:
                                                            table.column_texts(c))
                    if isinstance(v, str)]
         joined = "\x00".join(v for _, v in strings)  # what marks occur in the column at all
-        lists = [r for r, v in strings if _noun_list(v)] if (
-            "、" in joined or "，" in joined or "\n" in joined) else []
-        if (len(lists) >= 2 and len(lists) >= 0.05 * len(strings)
-                and sum(1 for _, v in strings if SENTENCE.search(v)) <= len(lists)):
-            places += [cell_name(r, c) for r in lists]
+        places += [cell_name(strings[i][0], c) for i in list_cells([v for _, v in strings])]
         pairs = [r for r, v in strings if ("/" in v or "／" in v) and QUANTITY_PAIR.match(v)
                  ] if "/" in joined or "／" in joined else []
         if pairs and len(pairs) >= 0.3 * len(strings) and not (

@@ -119,7 +119,7 @@ def prepare_stream(source: IO[bytes], out: IO[str]) -> Streamed:
     count = table.row_count
     if len(sample) < SAMPLE_ROWS:
         return Streamed(header, count, list(changes.items.values()), table.description)
-    names = header[:len(plan["columns"])]
+    names = plan["names"]
     previous: list[str] = [""] * len(plan["columns"])
     eras: list[str | None] = [None] * len(plan["columns"])
     held: list[tuple[int, list[str]]] = []
@@ -140,6 +140,10 @@ def prepare_stream(source: IO[bytes], out: IO[str]) -> Streamed:
                     continue
                 out_row, notes = _clean(item[0], item[1], dict(plan, columns=block), names,
                                         previous, eras, changes)
+                out_row, split = T.split_row(out_row, plan["splits"])
+                for j in split:
+                    changes.count("L1-07", T.SPLIT_MESSAGES[plan["splits"][j]],
+                                  (item[0], block[j]))
                 writer.writerow(out_row + (["; ".join(notes)] if notes_column else []))
                 count += 1
         held = []
@@ -164,7 +168,7 @@ def _clean(r: int, row: list[str], plan: dict[str, Any], names: list[str],
     for j, c in enumerate(plan["columns"]):
         value = row[c] if c < len(row) else ""
         cell = (r, c)
-        value, done = T.clean_text(value, csv=True)
+        value, done = T.clean_text(value, csv=True, list_column=plan["lists"][j])
         for rule, message in done:
             changes.count(rule, message, cell)
         if value in rules.DITTO and previous[j]:

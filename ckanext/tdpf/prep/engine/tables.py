@@ -339,6 +339,8 @@ class Builder:
         header = self._name_columns(header, used, inserted)
         self.names = {c: header[i + (1 if inserted else 0)] for i, c in enumerate(used)}
         cleaned, notes = self._clean_columns(header, columns, used, inserted)
+        names_before_split = list(header)
+        splits = self._split_columns(header, cleaned)
         if any(notes):
             header.append(_free_name(header, "注記"))
             cleaned.append([(("; ".join(n) if n else ""), None) for n in notes])
@@ -356,7 +358,8 @@ class Builder:
         # what was decided per column, for preparing the rest of a file streamed in parts
         table.plan = {"columns": used, "numeric": self.numeric, "units": self.units,
                       "sections": bool(sections), "notes": any(notes),
-                      "blocks": blocks or [used]}
+                      "blocks": blocks or [used], "lists": self.lists, "splits": splits,
+                      "names": names_before_split}
         table.cell_map = {  # type: ignore[attr-defined]
             (i, j): cleaned[j][i][1] for j in range(len(cleaned)) for i in range(count)
             if cleaned[j][i][1] is not None}
@@ -440,6 +443,8 @@ class Builder:
                        ) -> tuple[list[list[tuple[str, Cell | None]]], list[list[str]]]:
         notes: list[list[str]] = [[] for _ in range(len(columns[0]) if columns else 0)]
         csv = self.grid.sheet.name == "CSV"
+        self.lists = [bool(rules.list_cells([v for v, _ in column if isinstance(v, str)]))
+                      for column in columns]
         # text first: spaces, line breaks, platform characters, dittos
         for j, column in enumerate(columns):
             above = None
@@ -447,7 +452,7 @@ class Builder:
                 if not isinstance(value, str):
                     above = value if value is not None else above
                     continue
-                text, done = clean_text(value, csv)
+                text, done = clean_text(value, csv, self.lists[j])
                 for rule, message in done:
                     self.change(rule, message, source)
                 if text.strip() in rules.DITTO and above is not None:
@@ -466,6 +471,41 @@ class Builder:
             else:
                 out.append(self._texts(header[j], column, notes))
         return out, notes
+
+    def _split_columns(self, header: list[str], columns: list[list[tuple[str, Cell | None]]]
+                       ) -> dict[int, str]:
+        """Columns holding two values in every cell, split where that is unambiguous: a
+        latitude and longitude (「35.68,139.76」) into 緯度 and 経度; two quantities under a
+        header naming both (「定員/現員」: 「12/15」) into 定員 and 現員. Returns the split
+        columns by their position before the split (the streamed rest of a file is split
+        the same way)."""
+        splits = {}
+        for j in range(len(columns)):
+            texts = [value for value, _ in columns[j] if value]
+            if not texts or (self.numeric[j] if j < len(self.numeric) else False):
+                continue
+            if all(coordinate_pair(value) for value in texts):
+                splits[j] = "coordinates"
+            elif pair_names(header[j]) and all(quantity_pair(value) for value in texts):
+                splits[j] = "pair"
+        for j in sorted(splits, reverse=True):
+            kind, name = splits[j], header[j]
+            if kind == "coordinates":
+                names = ["緯度", "経度"] if "緯度" in name or "経度" in name or "位置" in name \
+                    or "座標" in name else [f"{name}_緯度", f"{name}_経度"]
+                message = SPLIT_MESSAGES[kind]
+            else:
+                names = list(pair_names(name) or ())
+                message = SPLIT_MESSAGES[kind]
+            names = [_free_name(header[:j] + header[j + 1:], n) for n in names]
+            parts = [split_value(kind, value) for value, _ in columns[j]]
+            for value, source in columns[j]:
+                if value:
+                    self.change("L1-07", message, source)
+            header[j:j + 1] = names
+            columns[j:j + 1] = [[(part[k], source) for part, (_, source) in
+                                 zip(parts, columns[j])] for k in range(2)]
+        return splits
 
     def _is_numeric(self, name: str, column: list[tuple[Any, Cell | None]]) -> bool:
         values = [v for v, _ in column if v is not None]
@@ -576,10 +616,21 @@ CONVENTION = ("数値の記号の扱い: 「－」(該当なし)は 0、「…�
 SYMBOL_NOTES = {V.UNKNOWN: "不詳", V.SECRET: "秘匿"}
 
 
-def clean_text(text: str, csv: bool) -> tuple[str, list[tuple[str, str]]]:
+LIST_MESSAGE = N_("Lists of names in one cell written with the standard datasets' separator "
+                  "「;」 ({count} cells).")
+
+
+def clean_text(text: str, csv: bool, list_column: bool = False
+               ) -> tuple[str, list[tuple[str, str]]]:
     """A text cell's layout undone: line breaks, layout spaces, platform-dependent
     characters. Returns the new text and the (rule, message) of each change made; a line
-    break inside a CSV cell is L1-14, inside a spreadsheet cell a layout matter (L1-06)."""
+    break inside a CSV cell is L1-14, inside a spreadsheet cell a layout matter (L1-06).
+    In a column of lists (``rules.list_cells``) a cell listing names (「内科、外科」, one
+    name per line) keeps each name, joined by 「;」 as the standard datasets write lists
+    (自治体標準オープンデータセット: 診療科目 「内科;外科」)."""
+    if list_column and rules.noun_list(text):
+        names = [clean_text(name, csv)[0] for name in rules.LIST_SEPARATOR.split(text.strip())]
+        return ";".join(names), [("L1-07", LIST_MESSAGE)]
     done = []
     if "\n" in text or "\r" in text:
         text = V.flatten_lines(text)
@@ -593,6 +644,63 @@ def clean_text(text: str, csv: bool) -> tuple[str, list[tuple[str, str]]]:
     if found:
         done.append(("L1-08", N_("Platform-dependent characters replaced ({count} cells).")))
     return text, done
+
+
+COORDINATE_PAIR = re.compile(r"^\s*([+-]?\d{1,3}\.\d+)\s*[,，、/／\s]\s*([+-]?\d{1,3}\.\d+)\s*$")
+QUANTITY_PAIR = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[/／]\s*(\d+(?:\.\d+)?)\s*$")
+PAIR_HEADER = re.compile(r"^([^/／]+?)\s*[/／]\s*([^/／]+)$")
+
+
+SPLIT_MESSAGES = {
+    "coordinates": N_("Latitude and longitude in one cell split into two columns ({count} "
+                      "cells)."),
+    "pair": N_("Two quantities in one cell (a/b) split into two columns ({count} cells)."),
+}
+
+
+def coordinate_pair(value: str) -> tuple[str, str] | None:
+    """(latitude, longitude) of a cell holding both, in either order; None otherwise."""
+    match = COORDINATE_PAIR.match(value)
+    if not match:
+        return None
+    first, second = match.group(1), match.group(2)
+    a, b = abs(float(first)), abs(float(second))
+    if a <= 90 and b <= 180:
+        return first, second
+    if b <= 90 and a <= 180:
+        return second, first  # written longitude first
+    return None
+
+
+def quantity_pair(value: str) -> tuple[str, str] | None:
+    match = QUANTITY_PAIR.match(value)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def pair_names(header: str) -> tuple[str, str] | None:
+    """The two names of a header that names two quantities: 「定員/現員」."""
+    match = PAIR_HEADER.match(header)
+    return (match.group(1).strip(), match.group(2).strip()) if match else None
+
+
+def split_value(kind: str, value: str) -> tuple[str, str]:
+    """A split column's cell as its two values ("", "" when empty)."""
+    if not value:
+        return "", ""
+    pair = coordinate_pair(value) if kind == "coordinates" else quantity_pair(value)
+    return pair if pair else (value, "")  # a streamed cell that does not parse stays whole
+
+
+def split_row(row: list[str], splits: dict[int, str]) -> tuple[list[str], list[int]]:
+    """A streamed row split as the first part of the file was; the positions (before the
+    split) of the cells that held two values."""
+    row, split = list(row), []
+    for j in sorted(splits, reverse=True):
+        if j < len(row):
+            if row[j]:
+                split.append(j)
+            row[j:j + 1] = list(split_value(splits[j], row[j]))
+    return row, split
 
 
 def number_text(value: Any, number: V.Number | None, unit: str | None, name: str
