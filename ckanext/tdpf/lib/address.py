@@ -57,8 +57,8 @@ _REST_SPACES = re.compile(rf"(?<=[番地号の-])\s+(?=\d|[{_KANJI_NUMBER}]+[番
                           rf"|(?<=\d)\s+(?=番|号|-)")
 _ROOM = re.compile(r"号室|室|階|F(?![A-Za-z])|f(?![A-Za-z])")
 _REST_SEP = re.compile(r"番地の|番地|番の|番|号の|号|の|-")
-# What may follow the numbers and still be part of 番地以下 (地先: "in front of").
-_REST_SUFFIX = re.compile(r"^(?:地先|先|付近|地内|番外|外)(?=$|[\s,、(])")
+# What may follow the numbers and still be part of 番地以下 (地先, 前: "in front of").
+_REST_SUFFIX = re.compile(r"^(?:地先|先|前|付近|地内|番外|外|横|脇|隣)(?=$|[\s,、(])")
 _PHONE = re.compile(r"(?:^|[^\d-])0\d{1,4}-\d{1,4}-\d{3,4}(?:$|[^\d-])")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 # After a city: its office (渋谷区役所), the whole of it (渋谷区内), or one of its facilities

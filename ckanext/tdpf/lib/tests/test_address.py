@@ -210,6 +210,23 @@ class TestEveryMunicipality:
 
 
 class TestDefaultMunicipality:
+    @pytest.mark.parametrize("text, default, expected", [
+        # 町田市's toilets (132098_public_toilet.csv): the town only
+        ("西成瀬6-6-14", "132098", ("町田市", "西成瀬六丁目", "6-14", "")),
+        ("相原町4303-3", "132098", ("町田市", "相原町", "4303-3", "")),
+        # 台東区's toilets: full width, 前 ("in front of") kept with the 番地
+        ("台東区上野公園１０－１７前", "131067", ("台東区", "上野公園", "10-17前", "")),
+        ("谷中７－２－２７前", "131067", ("台東区", "谷中七丁目", "2-27前", "")),
+        ("花川戸２－１（言問橋）", "131067", ("台東区", "花川戸二丁目", "1", "(言問橋)")),
+        # 札幌市中央区's shelters: 条 and 丁目 in kanji
+        ("南12条西7丁目2-1", "011011", ("札幌市中央区", "南十二条西七丁目", "2-1", "")),
+        ("宮の森4条11丁目4-1", "011011", ("札幌市中央区", "宮の森四条十一丁目", "4-1", "")),
+    ])
+    def test_real_addresses_written_without_prefecture(self, text, default, expected):
+        found = normalize(text, default)
+        assert (found.city, found.town, found.rest, found.building) == expected
+        assert found.lgcode == default
+
     def test_address_without_prefecture_and_city_is_completed(self):
         assert _parts("神南1-19-8", "131130") == (
             "東京都", "渋谷区", "神南一丁目", "19-8", "", "131130")
