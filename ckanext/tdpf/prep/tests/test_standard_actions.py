@@ -109,3 +109,37 @@ def test_publishing_the_converted_table_under_the_standards_file_name(world):
         rows = list(csv.reader(stream))
     assert rows[0] == [c.name for c in standards.get("public_toilet").columns]
     assert len(rows) == 83 and rows[1][0] == "131130"
+
+
+def _page(app, world, query: str = "") -> str:
+    token = helpers.call_action("api_token_create", context={"user": world.editor["name"]},
+                                user=world.editor["name"], name="tests")["token"]
+    response = app.get(f"/dataset/{world.dataset['name']}/resource/{world.toilets['id']}"
+                       f"/prep{query}", headers={"Authorization": token})
+    assert response.status_code == 200
+    return response.body
+
+
+def test_the_page_suggests_converts_and_survives_an_unknown_standard(app, world):
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup(_page(app, world), "html.parser")
+    selected = page.select_one(".tdpf-prep-standard select[name=standard] option[selected]")
+    assert selected["value"] == "public_toilet"
+    assert page.select_one(".tdpf-prep-standard-notice a")["href"] == "#tdpf-standard-box-1"
+    assert page.select_one(".tdpf-prep-conformance") is None
+
+    page = BeautifulSoup(_page(app, world, "?standard=public_toilet"), "html.parser")
+    scores = [td.get_text() for td in page.select(".tdpf-prep-conformance "
+                                                   "tr[data-item=score] td")]
+    assert int(scores[1]) > int(scores[0])
+    assert page.select_one(".tdpf-prep-file-name").get_text() == "131130_public_toilet.csv"
+    assert page.select_one("form.tdpf-prep-publish-standard input[name=standard]")[
+        "value"] == "public_toilet"
+    assert [li.get_text() for li in page.select(".tdpf-prep-unmapped li")] == [
+        "通称", "通称_カナ", "URL"]
+
+    page = BeautifulSoup(_page(app, world, "?standard=nope"), "html.parser")
+    assert "public_toilet" in page.select_one(".tdpf-prep-standard-error").get_text()
+    assert page.select_one(".alert-danger") is None  # the file itself is fine
+    assert page.select("section.tdpf-prep-table")  # the prepared table still shown
