@@ -1,17 +1,23 @@
 """Address → coordinates, offline: a plugin's geocoder, or jageocoder with its dictionary.
 
 Nothing here calls a network service. A site that wants coordinates filled in for addresses
-either enables a plugin implementing ``IGeocoder`` (its own gazetteer, a local service of its
-own), or installs jageocoder (https://github.com/t-sagara/jageocoder, MIT; the address
-dictionary is built from the Digital Agency's アドレス・ベース・レジストリ and others, CC BY
-4.0) with a dictionary on the server and sets::
+either enables a plugin implementing ``IGeocoder`` (its own gazetteer, on the site), or
+installs jageocoder (https://github.com/t-sagara/jageocoder, MIT; its address
+dictionary is built from the Digital Agency's アドレス・ベース・レジストリ and others, 20 GB or
+more) with a dictionary on the server, in a directory of its own::
+
+    pip install jageocoder==2.2.1.1
+    jageocoder download-dictionary <a dictionary .zip from jageocoder's download page>
+    jageocoder install-dictionary -y --db-dir=/var/lib/ckan/jageocoder <that .zip>
+
+and sets::
 
     ckanext.tdpf.prep.geocoder = jageocoder
-    ckanext.tdpf.prep.jageocoder_db_dir = /var/lib/ckan/jageocoder/db2
+    ckanext.tdpf.prep.jageocoder_db_dir = /var/lib/ckan/jageocoder
 
 jageocoder is read only from that directory (its ``LocalTree``): never its server mode, never
 a ``JAGEOCODER_SERVER_URL`` from the environment. Without the package or the dictionary the
-site has no geocoder, and says so once in its log.
+site has no geocoder, and says so in its log. jageocoder is not a dependency of this package.
 """
 from __future__ import annotations
 
