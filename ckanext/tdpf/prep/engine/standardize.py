@@ -122,6 +122,24 @@ def key(name: str) -> str:
     return standards_normalize(name).rstrip(".")
 
 
+# Words of local headers for the words of the standard's names, for the value checks'
+# name test (「車いすトイレ」 → 車椅子…, 「小児用パッド」 …, 「ベビーシート」 → 乳幼児…).
+ALIASES = (("車いす", "車椅子"), ("車イス", "車椅子"), ("ベビー", "乳幼児"), ("おむつ", "乳幼児"),
+           ("オムツ", "乳幼児"), ("赤ちゃん", "乳幼児"), ("子ども", "小児"), ("子供", "小児"),
+           ("こども", "小児"), ("tel", "電話"), ("fax", "FAX番号"), ("〒", "郵便番号"))
+# Local names of the name column: 「施設名」「トイレ名」「避難所名称」, not the names of
+# other things (都道府県名, 団体名, 法人の名称 …, which the standards have themselves).
+NAME_LIKE = re.compile(r"^(?!.*(?:都道府県|市区町村|市町村|区市町村|団体|法人|事業者|管理者|所有者|"
+                       r"地区|町会|自治会|路線|カナ|かな|英|ローマ))(?:.{1,12})(?:名|名称)$")
+ADDRESS_LIKE = re.compile(r"住所|所在地|所在")
+
+
+def _aliased(name: str) -> str:
+    for local, word in ALIASES:
+        name = name.replace(local.lower(), key(word))
+    return name
+
+
 GENERIC = ("トイレ", "有無", "の有無", "数", "番号", "名称", "時間", "所在地", "設置", "種別",
            "災害種別", "_", "(", ")")
 
@@ -327,7 +345,11 @@ def _looks_like(column: Column, values: list[str]) -> bool:
 
 
 def _in(value: str, low: float, high: float) -> bool:
+    """A coordinate in this range, written with decimals or in degrees (a count of 35 is no
+    latitude)."""
     from ckanext.tdpf.lib import coordinates
+    if not re.search(r"[.°度]", value):
+        return False
     number = coordinates.parse(value)
     return number is not None and low <= number <= high
 
@@ -384,7 +406,7 @@ def match_columns(header: list[str], rows: list[list[str]],
     time_columns = [column.name for column in standard.columns if column.format == "time"]
     for index in left:
         values = _values(rows, index)
-        name = key(header[index])
+        name = _aliased(key(header[index]))
         if not values:
             continue
         candidates = []
@@ -409,7 +431,35 @@ def match_columns(header: list[str], rows: list[list[str]],
                 taken[target] = index
                 matches.append(_Match(index, target, "split"))
             continue
+
+    # a local name of the name or the address column: 「施設名」, 「設置住所」
+    matched = {match.source for match in matches}
+    for target, pattern, test in (("名称", NAME_LIKE, _names),
+                                  (ADDRESS, ADDRESS_LIKE, _addresses)):
+        if target not in columns or target in taken:
+            continue
+        for index in left:
+            if index in matched or not pattern.search(key(header[index])):
+                continue
+            if test(_values(rows, index)):
+                taken[target] = index
+                matched.add(index)
+                matches.append(_Match(index, target, "synonym"))
+                break
     return matches, spans
+
+
+def _names(values: list[str]) -> bool:
+    """Text that names things: mostly not numbers, mostly different."""
+    return bool(values) and _share(values, lambda v: not re.fullmatch(r"[\d.,\s-]+", v)) \
+        >= 0.9 and len(set(values)) >= 0.5 * len(values)
+
+
+def _addresses(values: list[str]) -> bool:
+    from ckanext.tdpf.lib import address as address_
+    sample = values[:50]
+    return bool(sample) and _share(sample, lambda v: (found := address_.normalize(v))
+                                   is not None and bool(found.town or found.rest)) >= 0.6
 
 
 # --- converting -------------------------------------------------------------------------------

@@ -217,3 +217,23 @@ def test_ids_the_file_repeats_are_made_unique():
     assert [row[1] for row in result.rows] == ["1", "1-2", "2", "1-3"]
     (change,) = [c for c in result.changes if c.rule == "STD-06"]
     assert change.cells == [(2, 0), (4, 0)]
+
+
+def test_local_names_of_the_name_and_address_columns_and_of_the_yes_no_columns():
+    header = ["施設名", "設置住所", "車いすトイレ", "ベビーシート", "開放時間", "Y座標", "X座標",
+              "収容人数", "都道府県名"]
+    rows = [["神南公衆便所", "渋谷区神南1-1-1", "有", "無", "9:00-17:00", "35.66", "139.69",
+             "35", "東京都"],
+            ["宇田川公衆便所", "渋谷区宇田川町2-1", "無", "有", "24時間", "35.67", "139.70",
+             "40", "東京都"]]
+    result = S.convert(header, rows, SMALL, S.publisher_of("131130"))
+    how = {m["target"]: (m["source"], m["how"]) for m in result.mapping}
+    assert how["名称"] == ("施設名", "synonym")
+    assert how["所在地_連結表記"] == ("設置住所", "synonym")
+    assert how["車椅子使用者用トイレ有無"] == ("車いすトイレ", "values")
+    assert how["乳幼児用設備設置トイレ有無"] == ("ベビーシート", "values")
+    assert how["緯度"] == ("Y座標", "values") and how["経度"] == ("X座標", "values")
+    assert "収容人数" in result.unmapped  # 35 and 40 are no latitudes
+    first = dict(zip(result.header, result.rows[0]))
+    assert first["所在地_連結表記"] == "東京都渋谷区神南一丁目1-1"
+    assert first["備考"] == "収容人数: 35"
