@@ -144,6 +144,18 @@ class TestCheckPoint:
         for code, place in coordinates._places().items():
             assert check_point(place.lat, place.lon, code) == [], place.name
 
+    def test_every_tokyo_town_point_is_plausible_for_its_municipality(self):
+        """The limits by kind hold for all of Tokyo: each town's point (海の森 and 羽田空港
+        on reclaimed land, 奥多摩's 大字, the islands) is within its municipality's."""
+        checked = 0
+        for code, towns in address._town_rows().items():
+            for name, lat, lon in towns.values():
+                if lat is None:
+                    continue
+                assert check_point(lat, lon, code, name) == [], name
+                checked += 1
+        assert checked > 5000
+
     def test_not_numbers(self):
         assert _codes(check_point("x", 139.7, "131130")) == ["unreadable"]
         assert _codes(check_point(float("nan"), 139.7, None)) == ["unreadable"]
