@@ -145,7 +145,7 @@ class TestCheckPoint:
             assert check_point(place.lat, place.lon, code) == [], place.name
 
     def test_every_tokyo_town_point_is_plausible_for_its_municipality(self):
-        """The limits by kind hold for all of Tokyo: each town's point (海の森 and 羽田空港
+        """The limits by kind hold for all of Tokyo: each town's point (羽田空港 and 若洲
         on reclaimed land, 奥多摩's 大字, the islands) is within its municipality's."""
         checked = 0
         for code, towns in address._town_rows().items():
