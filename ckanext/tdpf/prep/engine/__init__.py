@@ -39,10 +39,10 @@ ERRORS = {
     "needs_ocr": N_("The PDF holds images of pages, not text: it needs OCR (character "
                     "recognition) before it can be prepared."),
     "empty": N_("No table was found in the file."),
-    "not_streamable": N_("This large CSV file holds more than one table or section heading "
-                         "rows; split it into files of one table each."),
-    "too_many_rows": N_("A sheet of the workbook has more than 50,000 rows; save it as CSV "
-                        "(large CSV files are prepared in parts) or split it."),
+    "not_streamable": N_("This large file holds more than one table or section heading rows "
+                         "in one sheet; split it into files of one table each."),
+    "too_many_rows": N_("A sheet of the workbook has more than 50,000 rows; save it as XLSX "
+                        "or CSV (large XLSX and CSV files are prepared in parts) or split it."),
     "unknown_encoding": N_("The file's character encoding could not be recognized."),
 }
 
@@ -258,11 +258,14 @@ def _read_xls(content: bytes) -> Workbook:
 def prepare(content: bytes, sheet: str | None = None) -> Prepared:
     """Every table of every sheet (or of the one sheet named), prepared."""
     book = read(content)
+    long_sheets: set[str] = set()
     if book.truncated:  # the reader stopped at its row limit: never a silent loss
         if book.kind == "csv":
             from .stream import prepare_large
             return prepare_large(content)
-        raise PrepError("too_many_rows")
+        if book.kind != "xlsx":
+            raise PrepError("too_many_rows")
+        long_sheets = {item.name for item in book.sheets if len(item.rows) >= readers.MAX_ROWS}
     from .tables import prepare_sheet
 
     tables: list[PreparedTable] = []
@@ -278,6 +281,10 @@ def prepare(content: bytes, sheet: str | None = None) -> Prepared:
                                                   "cells); prepare it on its own if it is "
                                                   "data."), item.name, cells,
                                       {"sheet": item.name}))
+            continue
+        if item.name in long_sheets:
+            from .stream import prepare_large_sheet
+            tables.append(prepare_large_sheet(content, item.name))
             continue
         try:
             tables += prepare_sheet(book, item, naming_sheet=book.kind != "csv")

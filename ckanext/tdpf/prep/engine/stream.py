@@ -40,8 +40,9 @@ class Streamed:
 
 
 class _Changes:
-    def __init__(self) -> None:
+    def __init__(self, sheet: str = "CSV") -> None:
         self.items: dict[tuple[str, str], Change] = {}
+        self.sheet = sheet
 
     def add(self, change: Change) -> None:
         self.items[(change.rule, change.message)] = change
@@ -49,7 +50,8 @@ class _Changes:
     def count(self, rule: str, message: str, cell: tuple[int, int], **params: Any) -> None:
         change = self.items.get((rule, message))
         if change is None:
-            change = self.items[(rule, message)] = Change(rule, message, "CSV", [], params, total=0)
+            change = self.items[(rule, message)] = Change(rule, message, self.sheet, [], params,
+                                                          total=0)
         change.total = (change.total or len(change.cells)) + 1
         if len(change.cells) < NAMED:
             change.cells.append(cell)
@@ -89,8 +91,9 @@ def _text_rows(source: IO[bytes]):
     return csv.reader(lines(), delimiter=delimiter, strict=False)
 
 
-def prepare_stream(source: IO[bytes], out: IO[str]) -> Streamed:
-    """Prepare the CSV read from ``source`` into ``out`` (UTF-8 text, CRLF rows)."""
+def prepare_stream(source: IO[bytes], out: IO[str], sheet: str = "CSV") -> Streamed:
+    """Prepare the CSV read from ``source`` into ``out`` (UTF-8 text, CRLF rows); ``sheet``:
+    the workbook sheet the CSV was written from, named in the changes."""
     reader = _text_rows(source)
     sample: list[list[str]] = []
     for row in reader:
@@ -113,8 +116,11 @@ def prepare_stream(source: IO[bytes], out: IO[str]) -> Streamed:
     writer.writerow(header)
     for row in table.rows:
         writer.writerow(row + ([""] if notes_column and not plan["notes"] else []))
-    changes = _Changes()
+    changes = _Changes(sheet)
     for change in table.changes:
+        if sheet != "CSV":  # the first rows were prepared as a CSV written from the sheet
+            change.sheet = sheet
+            change.where_text = change.where_text.replace("CSV!", f"{sheet}!")
         changes.add(change)
     count = table.row_count
     if len(sample) < SAMPLE_ROWS:
@@ -247,4 +253,44 @@ def prepare_large(content: bytes) -> Prepared:
     return Prepared("csv", None, [StreamedTable(streamed, preview, path)], [])
 
 
-__all__ = ["prepare_stream", "prepare_large", "Streamed", "cell_name"]
+def prepare_large_sheet(content: bytes, sheet: str) -> StreamedTable:
+    """A sheet of an XLSX workbook longer than the reader takes, prepared in a stream: its
+    rows (openpyxl's read-only reader, cached values of formulas) written as a CSV, which is
+    prepared as a large CSV is. What only the whole workbook shows (merged cells, hidden
+    rows) is not read on such a sheet."""
+    import openpyxl
+
+    handle, rows_path = tempfile.mkstemp(prefix="tdpf-prep-sheet-", suffix=".csv")
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as rows_out:
+                writer = csv.writer(rows_out, lineterminator="\r\n")
+                for row in book[sheet].iter_rows(values_only=True):
+                    writer.writerow([V.plain(value) for value in row])
+        finally:
+            book.close()
+        table = _stream_file(rows_path, sheet)
+    finally:
+        _remove(rows_path)
+    table.name = table.sheet = sheet
+    return table
+
+
+def _stream_file(source_path: str, sheet: str) -> StreamedTable:
+    handle, path = tempfile.mkstemp(prefix="tdpf-prep-", suffix=".csv")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out, \
+                open(source_path, "rb") as source:
+            streamed = prepare_stream(source, out, sheet)
+        with open(path, encoding="utf-8", newline="") as written:
+            reader = csv.reader(written)
+            next(reader, None)
+            preview = [row for _, row in zip(range(PREVIEW_ROWS), reader)]
+    except BaseException:
+        _remove(path)
+        raise
+    return StreamedTable(streamed, preview, path)
+
+
+__all__ = ["prepare_stream", "prepare_large", "prepare_large_sheet", "Streamed", "cell_name"]
