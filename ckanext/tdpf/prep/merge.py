@@ -24,14 +24,13 @@ Every source is read as the user who set up the merge: a file that user may not 
 shared dataset's file without a grant, a private dataset of another organization) is not
 merged, answered as a file that does not exist. Shared data and private datasets are never
 merged even when the user may read them: the merged dataset is public and open, and would
-publish them to everyone. Everything is written through CKAN's actions (package_create, resource_create,
-resource_update), so the merged file is rated and indexed like any file.
+publish them to everyone. Everything is written through CKAN's actions (package_create,
+resource_create, resource_update), so the merged file is rated and indexed like any file.
 """
 from __future__ import annotations
 
 import csv
 import dataclasses
-import datetime
 import hashlib
 import io
 import logging
@@ -173,15 +172,41 @@ class Source:
                 if key != "converted"}
 
 
-def publisher_of(organization: dict[str, Any]) -> tuple[str | None, str | None]:
-    """(全国地方公共団体コード, 地方公共団体名 such as 東京都渋谷区) of a source organization."""
-    code = organization.get("municipality_code") or None
-    found = municipalities.lookup(code) if code else None
-    if found is None:
-        return code, organization.get("title") or organization.get("name")
-    if found.name == found.prefecture:
-        return code, found.name
-    return code, f"{found.prefecture}{found.name}"
+def organization_code(organization: dict[str, Any]) -> str | None:
+    code = organization.get("municipality_code") or next(
+        (extra.get("value") for extra in organization.get("extras") or []
+         if extra.get("key") == "municipality_code"), None)
+    return code if isinstance(code, str) and municipalities.lookup(code) else None
+
+
+FILE_CODE = re.compile(r"^(\d{6})_")
+
+
+def source_code(dataset_code: str | None, organization: dict[str, Any],
+                file_name: str | None) -> str | None:
+    """The source's 全国地方公共団体コード: its dataset's (from its organization); a
+    file named by the standard's rule (``131130_public_toilet.csv``) names it when the
+    organization has no code, or only a prefecture's code and the file a municipality's of
+    that prefecture (a prefecture publishing its municipalities' lists)."""
+    code = dataset_code if dataset_code and municipalities.lookup(dataset_code) else \
+        organization_code(organization)
+    found = FILE_CODE.match(file_name or "")
+    named = found.group(1) if found and municipalities.lookup(found.group(1)) else None
+    if named and (code is None or (municipalities.is_prefecture(code) and named[:2] ==
+                                   code[:2] and not municipalities.is_prefecture(named))):
+        return named
+    return code
+
+
+def publisher_of(code: str | None, organization: dict[str, Any]) -> tuple[str | None,
+                                                                           str | None]:
+    """(全国地方公共団体コード, 地方公共団体名 such as 東京都渋谷区) of a source: named from
+    the national list, else by its organization."""
+    from .engine import standardize
+    found = standardize.publisher_of(code)
+    if found is not None:
+        return found.lgcode, found.name
+    return None, organization.get("title") or organization.get("name") or None
 
 
 def readable(user: str, resource_id: str) -> dict[str, Any] | None:
@@ -202,9 +227,6 @@ def readable(user: str, resource_id: str) -> dict[str, Any] | None:
     if resource.url_type != "upload" and shown.get("url") != resource.url:
         return None
     return shown
-
-
-_organizations: dict[str, dict[str, Any]] = {}
 
 
 def not_open(user: str, package_id: str) -> str | None:
@@ -231,11 +253,12 @@ def _organization(organization_id: str | None) -> dict[str, Any]:
 def describe(resource: dict[str, Any]) -> Source:
     package = model.Package.get(resource["package_id"])
     organization = _organization(package.owner_org if package else None)
-    code, _ = publisher_of(organization)
+    dataset_code = package.extras.get("municipality_code") if package else None
     return Source(resource_id=resource["id"], package_id=resource["package_id"],
                   package_name=package.name if package else "",
                   organization=organization.get("id", ""),
-                  organization_title=organization.get("title", ""), lgcode=code,
+                  organization_title=organization.get("title", ""),
+                  lgcode=source_code(dataset_code, organization, _stored_name(resource)),
                   name=resource.get("name") or "")
 
 
@@ -267,7 +290,7 @@ def read_source(resource: dict[str, Any], standard: Any, source: Source) -> None
         raise SourceError("not_standard", standard=standard.title)
     table, found = best
     converted = _convert(table.header, table.rows, standard,
-                         publisher_of(_organization(source.organization)))
+                         publisher_of(source.lgcode, _organization(source.organization)))
     source.table, source.layout = table.name, found.layout
     source.rows = len(converted.rows)
     source.score_before = getattr(converted.before, "score", None)
@@ -429,14 +452,14 @@ def _field_message(resource_id: str, source: Source) -> str:
     return f"{label}: {error.get('ja')} / {error.get('en')}"
 
 
-# --- writing ------------------------------------------------------------------------------------
+# --- writing ---------------------------------------------------------------------------------
 
 
 def _upload(content: bytes, name: str) -> FileStorage:
     return FileStorage(io.BytesIO(content), filename=name, content_type="text/csv")
 
 
-def _dataset_fields(owner_org: str) -> dict[str, Any]:
+def _dataset_fields() -> dict[str, Any]:
     """Fields the site's dataset schema requires of a merged dataset (the TDPF schema: a
     theme), given only when the schema has them."""
     try:
@@ -452,7 +475,7 @@ def write(user: str, merge: Merge | None, standard: Any, owner_org: str, name: s
     files would not change. Returns (dataset, merge row, written)."""
     context = {"user": user}
     organization = _organization(owner_org)
-    stem = file_name(standard, publisher_of(organization)[0]).rsplit(".", 1)[0]
+    stem = file_name(standard, organization_code(organization)).rsplit(".", 1)[0]
     params = {"title": standard.title}
     merged_resource = {
         "name": japanese(N_("{title} (merged)"), **params), "format": "CSV",
@@ -465,8 +488,9 @@ def write(user: str, merge: Merge | None, standard: Any, owner_org: str, name: s
         "description": japanese(N_(
             "For every row of the merged file: its municipality code, source dataset, "
             "source resource id, source table and source row."))}
+    new = merge is None
     if merge is None:
-        fields = _dataset_fields(owner_org)
+        fields = _dataset_fields()
         dataset_dict: dict[str, Any] = {
             "name": name, "owner_org": owner_org,
             "title": title or japanese(N_("{title} (all municipalities)"), **params),
@@ -487,20 +511,32 @@ def write(user: str, merge: Merge | None, standard: Any, owner_org: str, name: s
     written = False
     if merge.digest != built.digest or merge.merged_resource_id not in present or \
             merge.trace_resource_id not in present:
-        for key, meta, content, file in (
-                ("merged_resource_id", merged_resource, built.merged_bytes, f"{stem}.csv"),
-                ("trace_resource_id", trace_resource, built.trace_bytes,
-                 f"{stem}_sources.csv")):
-            resource_id = getattr(merge, key)
-            data = dict(meta, url="", upload=_upload(content, file))
-            if resource_id in present:
-                tk.get_action("resource_update")(dict(context), dict(data, id=resource_id))
-            else:
-                created = tk.get_action("resource_create")(
-                    dict(context), dict(data, package_id=dataset["id"]))
-                setattr(merge, key, created["id"])
+        try:
+            _write_files(context, dataset, merge, present, stem, built, merged_resource,
+                         trace_resource)
+        except Exception:
+            if new:  # no half-made dataset left behind
+                model.Session.rollback()
+                tk.get_action("dataset_purge")({"ignore_auth": True}, {"id": dataset["id"]})
+            raise
         written = True
     return dataset, merge, written
+
+
+def _write_files(context: dict[str, Any], dataset: dict[str, Any], merge: Merge,
+                 present: set[str], stem: str, built: Built, merged_resource: dict[str, Any],
+                 trace_resource: dict[str, Any]) -> None:
+    for key, meta, content, file in (
+            ("merged_resource_id", merged_resource, built.merged_bytes, f"{stem}.csv"),
+            ("trace_resource_id", trace_resource, built.trace_bytes, f"{stem}_sources.csv")):
+        resource_id = getattr(merge, key)
+        data = dict(meta, url="", upload=_upload(content, file))
+        if resource_id in present:
+            tk.get_action("resource_update")(dict(context), dict(data, id=resource_id))
+        else:
+            created = tk.get_action("resource_create")(
+                dict(context), dict(data, package_id=dataset["id"]))
+            setattr(merge, key, created["id"])
 
 
 def record(merge: Merge, built: Built, user_id: str, written: bool) -> None:
@@ -618,7 +654,3 @@ def _enqueue_pending(session: Any) -> None:
             enqueue(merge_id, name)
         except Exception:  # noqa: BLE001 - no queue (Redis down) fails no save
             log.exception("queueing the re-merge of %s", name)
-
-
-def status_time(value: str | None) -> datetime.datetime | None:
-    return datetime.datetime.fromisoformat(value) if value else None

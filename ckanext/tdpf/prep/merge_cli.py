@@ -46,7 +46,8 @@ def merge(standard: str, name: str, owner_org: str, resource_ids: tuple[str, ...
         result = tk.get_action("tdpf_prep_merge")({"user": _user(user)}, data)
     except (tk.ValidationError, tk.NotAuthorized) as error:
         raise click.ClickException(str(getattr(error, "error_dict", error)))
-    click.echo(f"{result['dataset']['name']} ({'written' if result['written'] else 'unchanged'})")
+    state = "written" if result["written"] else "unchanged"
+    click.echo(f"{result['dataset']['name']} ({state})")
     _echo_merge(result["merge"])
 
 

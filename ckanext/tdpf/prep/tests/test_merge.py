@@ -157,7 +157,7 @@ def test_two_wards_in_two_layouts_become_one_standard_file(tokyo):
     # no source cell lost: each non-empty cell of a source row is in its merged row, as
     # it was or as the standard writes it (a mapped column filled), or in 備考
     converted = {rid: merging._convert(t.header, t.rows, TOILET, merging.publisher_of(
-        {"municipality_code": codes[rid]})) for rid, t in sources.items()}
+        codes[rid], {})) for rid, t in sources.items()}
     for row, traced in zip(rows, trace):
         resource_id = traced["出典リソースID"]
         table = sources[resource_id]
@@ -375,3 +375,31 @@ def test_the_command_line_merges_and_merges_again(cli, tokyo):
                                      "t130001", "--resource", tokyo.koto["id"]])
     assert refused.exit_code != 0 and "standard" in refused.output
     assert cli.invoke(tdpf_prep, ["remerge", "koto-toilets"]).exit_code != 0
+
+
+def test_the_file_name_gives_the_code_when_the_organization_has_none(tokyo):
+    """Files of several municipalities uploaded by one organization without a code (or by
+    the prefecture): each file's name by the standard's rule says whose rows they are."""
+    helpers.call_action("organization_create", context={"user": tokyo.sysadmin["name"]},
+                        name="collector", title="収集担当", tdpf_provider_type="public_agency",
+                        users=[{"name": "metro_editor", "capacity": "editor"}])
+    dataset = call("package_create", tokyo.metro, name="collected-toilets",
+                   title="集めた公衆トイレ一覧", owner_org="collector", tdpf_theme=["daily_life"])
+    metro = call("package_create", tokyo.metro, name="metro-toilets",
+                 title="都が集めた公衆トイレ一覧", owner_org="t130001", tdpf_theme=["daily_life"])
+    # Shibuya's old layout has its code in every row; Koto's rows lose theirs
+    koto_lines = KOTO.read_text(encoding="utf-8").splitlines()
+    no_codes = "\n".join([koto_lines[0]] + [",".join(['""'] + line.split(",")[1:])
+                                           for line in koto_lines[1:]]) + "\n"
+    shibuya = upload(tokyo.metro, dataset["id"], SHIBUYA.read_bytes(),
+                     "131130_public_toilet.csv")
+    koto = upload(tokyo.metro, metro["id"], no_codes.encode("utf-8"),
+                  "131083_public_toilet.csv")
+    result = tokyo.merge(resource_ids=[shibuya["id"], koto["id"]], name="collected-merged")
+    assert {s["resource_id"]: s["lgcode"] for s in result["merge"]["sources"]} == {
+        shibuya["id"]: "131130", koto["id"]: "131083"}
+    header, rows, trace = merged_files(result)
+    assert len(rows) == 82 + 191
+    assert {r[0] for r in rows} == {"131130", "131083"}
+    name_at = header.index("地方公共団体名")
+    assert {r[name_at] for r in rows if r[0] == "131083"} == {"東京都江東区"}

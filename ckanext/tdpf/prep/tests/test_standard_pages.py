@@ -10,7 +10,7 @@ from ckan.tests import helpers
 
 from ckanext.tdpf.access.tests.conftest import PLUGINS, token_for
 
-from .test_merge import Tokyo, call, clean_db  # noqa: F401  (the fixture)
+from .test_merge import Tokyo, call, clean_db  # noqa: F401  (clean_db: the fixture)
 
 pytestmark = [
     pytest.mark.ckan_config("ckan.plugins", PLUGINS + " tdpf_prep"),
