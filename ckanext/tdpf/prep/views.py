@@ -40,6 +40,12 @@ HOW = {
     "split": N_("split from it"),
     "filled": N_("filled in"),
 }
+FILLED_FROM = {
+    "publisher": N_("filled in from the organization's municipality code"),
+    "address": N_("filled in from the address"),
+    "address_parts": N_("joined from the address columns"),
+    "row_content": N_("made from each row's name, address and place"),
+}
 
 
 def _standard_choices() -> list[dict[str, str]]:
@@ -55,7 +61,8 @@ def _with_standard(table: dict[str, Any]) -> None:
         table[key]["errors_worded"] = [message[language] for message in
                                        table[key].get("messages") or []]
     for item in table["mapping"]:
-        item["how_worded"] = tk._(HOW.get(item["how"], item["how"]))
+        how = FILLED_FROM.get(item.get("from") or "") or HOW.get(item["how"], item["how"])
+        item["how_worded"] = tk._(how)
     table["converted"]["groups"] = _grouped(table["converted"]["changes"])
 
 

@@ -65,6 +65,9 @@ BUILDING = "建物名等(方書)"
 LGCODE = "全国地方公共団体コード"
 LOCATED_LGCODE = "所在地_全国地方公共団体コード"
 LG_NAME = "地方公共団体名"
+# Where a column ``filled`` comes from (``mapping[*]["from"]``).
+FILLED_FROM = {"全国地方公共団体コード": "publisher", "地方公共団体名": "publisher",
+               "所在地_全国地方公共団体コード": "address", "所在地_連結表記": "address_parts"}
 SEPARATOR = " / "  # between pieces of 備考 (and of a notes column)
 
 # Formats whose values are checked strictly: a value that cannot be written in the format
@@ -778,9 +781,11 @@ def convert(header: list[str], rows: list[list[str]], standard: Standard,
         mapping.append({"source": header[source], "target": part, "how": "split"})
     for target in sorted(filled_targets, key=lambda n: position[n]):
         if not any(m["target"] == target for m in mapping):
-            mapping.append({"source": None, "target": target, "how": "filled"})
+            mapping.append({"source": None, "target": target, "how": "filled",
+                            "from": FILLED_FROM.get(target, "publisher")})
     if "ID" in position and not any(m["target"] == "ID" for m in mapping):
-        mapping.append({"source": None, "target": "ID", "how": "filled"})
+        mapping.append({"source": None, "target": "ID", "how": "filled",
+                        "from": "row_content"})
     for target in filled_targets:
         log.add("STD-05", N_("{target} filled in (from the publisher or the address)."),
                 None, target=target)

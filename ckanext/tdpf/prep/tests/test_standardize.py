@@ -150,6 +150,10 @@ def test_made_up_local_layout_by_names_and_values():
     assert how["利用開始時間"] == ("開放時間", "split")
     assert how["緯度"] == ("北緯", "values") and how["経度"] == ("東経", "values")
     assert how["全国地方公共団体コード"] == (None, "filled")
+    assert {"source": None, "target": "ID", "how": "filled",
+            "from": "row_content"} in result.mapping
+    assert {"source": None, "target": "地方公共団体名", "how": "filled",
+            "from": "publisher"} in result.mapping
     assert [o["車椅子使用者用トイレ有無"] for o in out] == ["有", "無", "有"]
     assert [(o["利用開始時間"], o["利用終了時間"]) for o in out] == [
         ("09:00", "17:00"), ("00:00", "24:00"), ("", "")]
