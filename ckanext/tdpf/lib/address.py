@@ -344,7 +344,7 @@ def _town_and_rest(text: str, lgcode: str | None = None) -> tuple[str, str, str]
         town, after = text[:start.start()].strip(), text[start.start():]
         has_chome = bool(re.search(r"丁目$|[条線]$|地割$", town))
     after = _REST_SPACES.sub("", after)
-    parts, first_sep, dangling, left = _split_rest(after)
+    parts, first_sep, dangling, left_raw = _split_rest(after)
     if not has_chome and town and first_sep == "-" and 0 < parts[0] <= _CHOME_MAX:
         with_chome = town + to_kanji(parts[0]) + "丁目"
         if _registered(with_chome, towns) and not (
@@ -359,10 +359,13 @@ def _town_and_rest(text: str, lgcode: str | None = None) -> tuple[str, str, str]
             town, parts = with_chome, parts[1:]
     town = _registered(town, towns) or town
     rest = "-".join(str(p) for p in parts)
-    left = left.strip()
+    left = left_raw.strip()
     suffix = _REST_SUFFIX.match(left)
     if suffix:
-        rest += suffix.group()
+        # 23番地先 stays so (23先 would lose what 先 is in front of)
+        consumed = after[:len(after) - len(left_raw)]
+        rest += ("番地" if consumed.endswith("番地") and suffix.group() == "先" else ""
+                 ) + suffix.group()
         left = left[suffix.end():].strip()
     building = left.lstrip(",、 ").strip()
     return _kanji_town(town), rest, building
