@@ -40,9 +40,10 @@ def test_findings_and_dataset_pages_show_the_standard_and_its_conformance(
     dataset = dataset_with(tdpf_sysadmin, tdpf_file_server,
                            "tokyo-shibuya_131130_public_toilet.csv",
                            "tokyo-koto_131083_public_toilet.TRANSCODED.csv",
-                           "hyogo-kobe_20160501_school_basic_survey.xlsx")
+                           "hyogo-kobe_20160501_school_basic_survey.xlsx",
+                           "hyogo-kobe_201706okunaihinanjo.csv")
     jobs.rate_dataset(dataset["id"])
-    shibuya, koto, schools = shown(dataset["id"])["resources"]
+    shibuya, koto, schools, shelters = shown(dataset["id"])["resources"]
     score = shibuya["tdpf_mr_conformance"]["score"]
     page = app.get(f"/en/dataset/{dataset['name']}/resource/{shibuya['id']}/data-rate"
                    ).get_data(as_text=True)
@@ -63,8 +64,16 @@ def test_findings_and_dataset_pages_show_the_standard_and_its_conformance(
         f"/en/dataset/{dataset['name']}/resource/{schools['id']}/data-rate"
     ).get_data(as_text=True)
     assert "Municipal standard open dataset" not in schools_page
+    # Kobe's shelters only resemble A-03 指定緊急避難場所一覧
+    similarity = round(100 * shelters["tdpf_mr_conformance"]["similarity"])
+    shelters_page = app.get(
+        f"/en/dataset/{dataset['name']}/resource/{shelters['id']}/data-rate"
+    ).get_data(as_text=True)
+    assert "Designated emergency evacuation sites (A-03)" in shelters_page
+    assert (f"does not claim this standard but resembles it (similarity {similarity} of "
+            "100)") in shelters_page
     # one line under each badge on the dataset page
     dataset_page = app.get(f"/en/dataset/{dataset['name']}").get_data(as_text=True)
-    assert dataset_page.count("tdpf-standard-line") == 2
+    assert dataset_page.count("tdpf-standard-line") == 3
     assert (f"Public toilets (A-13), conformance "
             f"{koto['tdpf_mr_conformance']['score']}") in dataset_page
