@@ -241,3 +241,19 @@ def test_local_names_of_the_name_and_address_columns_and_of_the_yes_no_columns()
     first = dict(zip(result.header, result.rows[0]))
     assert first["所在地_連結表記"] == "東京都渋谷区神南一丁目1-1"
     assert first["備考"] == "収容人数: 35"
+
+
+def test_start_and_end_columns_a_span_in_one_and_words_kept_in_the_notes():
+    aed = standards.get("aed")
+    header = ["名称", "開始時間", "終了時間", "利用可能日時特記事項"]
+    rows = [["市役所", "8:30～17:15", "", "土日祝休み"],
+            ["体育館", "９時", "２１時半", ""],
+            ["公園", "日の出", "日没", "冬季閉鎖"]]
+    result = S.convert(header, rows, aed, S.publisher_of("222127"))
+    out = [dict(zip(result.header, row)) for row in result.rows]
+    assert [(o["開始時間"], o["終了時間"]) for o in out] == [
+        ("08:30", "17:15"), ("09:00", "21:30"), ("", "")]
+    assert out[0]["利用可能日時特記事項"] == "土日祝休み"
+    assert out[2]["利用可能日時特記事項"] == "冬季閉鎖 / 開始時間: 日の出 / 終了時間: 日没"
+    named = {cell for change in result.changes for cell in change.cells}
+    assert {(1, 1), (2, 1), (2, 2), (3, 1), (3, 2)} <= named
