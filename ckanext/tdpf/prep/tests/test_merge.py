@@ -403,3 +403,36 @@ def test_the_file_name_gives_the_code_when_the_organization_has_none(tokyo):
     assert {r[0] for r in rows} == {"131130", "131083"}
     name_at = header.index("地方公共団体名")
     assert {r[name_at] for r in rows if r[0] == "131083"} == {"東京都江東区"}
+
+
+def test_aed_lists_of_three_layouts_merge_too():
+    """AED lists in the new layout (Ichikawa), the old one (Yaizu) and a local workbook
+    with English keys (Takamatsu)."""
+    sysadmin = factories.Sysadmin()
+    editor = factories.User()
+    files = {"122033": ("市川市", "chiba-ichikawa_122033_108_aed.csv"),
+             "222127": ("焼津市", "shizuoka-yaizu_222127_aed.csv"),
+             "372013": ("高松市", "kagawa-takamatsu_aed_location.xlsx")}
+    resources = {}
+    for code, (title, file) in files.items():
+        helpers.call_action("organization_create", context={"user": sysadmin["name"]},
+                            name=f"t{code}", title=title, tdpf_provider_type="municipality",
+                            municipality_code=code,
+                            users=[{"name": editor["name"], "capacity": "editor"}])
+        dataset = call("package_create", editor, name=f"aed-{code}", title=f"{title} AED",
+                       owner_org=f"t{code}", tdpf_theme=["medical_welfare"])
+        resources[code] = upload(editor, dataset["id"], (DATAFILES / file).read_bytes(),
+                                 file)["id"]
+    result = call("tdpf_prep_merge", editor, standard="aed", owner_org="t122033",
+                  name="aed-merged", resource_ids=list(resources.values()))
+    header, rows, trace = merged_files(result)
+    assert header == [column.name for column in standards.get("aed").columns]
+    counts = {code: source_table(DATAFILES / file).row_count
+              for code, (_, file) in files.items()}
+    assert len(rows) == sum(counts.values())
+    by_code = {}
+    for row, traced in zip(rows, trace):
+        assert row[0] == traced["全国地方公共団体コード"]
+        by_code.setdefault(row[0], 0)
+        by_code[row[0]] += 1
+    assert by_code == counts
