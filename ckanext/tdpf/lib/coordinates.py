@@ -40,6 +40,7 @@ MESSAGES = {
     "far_from_town": N_("Coordinates far from the town (町字) of the address (to be checked)"),
     "unreadable": N_("Coordinates that are not numbers (left as they were)"),
     "incomplete": N_("Only one of latitude and longitude given"),
+    "geocoded": N_("Coordinates filled in from the address by the site's geocoder"),
 }
 DETAILS = {
     "dms": N_("{before} read as {after}"),
@@ -53,6 +54,7 @@ DETAILS = {
                         "(more than {limit} km)"),
     "unreadable": N_("{value} is not a latitude or longitude"),
     "incomplete": N_("latitude {lat}, longitude {lon}"),
+    "geocoded": N_("{address} located at latitude {lat}, longitude {lon}"),
 }
 # The farthest a point may be from the municipality's office, in km, by kind.
 SPECIAL_WARD_KM = 15  # 東京都の特別区
@@ -82,7 +84,7 @@ EARTH_KM = 6371.0
 @dataclasses.dataclass
 class PointFinding:
     code: str  # "dms" | "cleaned" | "swapped" | "looks_swapped" | "outside_japan" | "far"
-    #            | "far_from_town" | "unreadable" | "incomplete"
+    #            | "far_from_town" | "unreadable" | "incomplete" | "geocoded"
     message: str  # msgid: the same for every point of this kind
     detail: str = ""  # msgid with {placeholders} filled from params: this point
     params: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -346,3 +348,13 @@ def fix_point(lat_text: str, lon_text: str, lgcode: str | None, town: str | None
         lat, lon, new_lat, new_lon = lon, lat, new_lon, new_lat
     findings.extend(check_point(lat, lon, lgcode, town))
     return new_lat, new_lon, findings
+
+
+def geocoded(address_text: str, point: tuple[float, float], lgcode: str | None,
+             town: str | None = None) -> tuple[str, str, list[PointFinding]]:
+    """Texts for a point a geocoder gave for ``address_text`` (six decimals, as the standard's
+    example), the finding that says so, and what ``check_point`` finds in it."""
+    lat, lon = point
+    lat_text, lon_text = _decimal_text(lat), _decimal_text(lon)
+    findings = [_finding("geocoded", address=address_text, lat=lat_text, lon=lon_text)]
+    return lat_text, lon_text, findings + check_point(lat, lon, lgcode, town)

@@ -228,6 +228,21 @@ class TestFixPoint:
             "(more than 15 km)")
 
 
+class TestGeocoded:
+    def test_texts_and_the_finding(self):
+        lat, lon, findings = coordinates.geocoded(
+            "東京都渋谷区宇田川町1-1", (35.66388, 139.69777), "131130", "宇田川町")
+        assert (lat, lon, _codes(findings)) == ("35.663880", "139.697770", ["geocoded"])
+        assert findings[0].params == {"address": "東京都渋谷区宇田川町1-1",
+                                      "lat": "35.663880", "lon": "139.697770"}
+
+    def test_a_geocoder_point_is_checked_like_any_other(self):
+        # a same-named town elsewhere: 八王子市's point for a 渋谷区 address
+        lat, lon, findings = coordinates.geocoded(
+            "東京都渋谷区本町1-1", (35.6558, 139.3389), "131130", "本町一丁目")
+        assert _codes(findings) == ["geocoded", "far"]
+
+
 class TestFixtureFiles:
     """Every point of the real files is plausible for its municipality (the furthest is
     9.4 km, in Yaizu) and, in Tokyo, its town (the furthest is 1.1 km, on 新砂's reclaimed

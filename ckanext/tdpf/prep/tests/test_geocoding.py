@@ -10,7 +10,7 @@ import pytest
 
 import ckan.plugins as p
 
-from ckanext.tdpf.lib import address
+from ckanext.tdpf.lib import address, coordinates
 from ckanext.tdpf.prep import geocoding
 from ckanext.tdpf.prep.geocoding import IGeocoder, geocoder
 
@@ -79,6 +79,14 @@ class TestPluginGeocoder:
         with no_network():
             assert geocoder()("東京都渋谷区宇田川町1-1") == (35.66388, 139.69777)
         assert GazetteerGeocoder.asked == ["東京都渋谷区宇田川町1-1"]
+
+    def test_a_missing_point_filled_from_the_address(self):
+        found = address.normalize("宇田川町１番１号", "131130")
+        with no_network():
+            point = geocoder()(found.text)
+        lat, lon, findings = coordinates.geocoded(found.text, point, found.lgcode, found.town)
+        assert (lat, lon) == ("35.663880", "139.697770")
+        assert [f.code for f in findings] == ["geocoded"]
 
     def test_empty_address_is_not_asked(self):
         GazetteerGeocoder.asked.clear()
