@@ -22,7 +22,6 @@ import datetime
 import hashlib
 import json
 import logging
-import re
 import threading
 import urllib.parse
 from typing import Any, Iterable
@@ -38,22 +37,15 @@ from ckan.lib.redis import connect_to_redis
 from ckanext.tdpf.lib import indexing
 
 from ckanext.tdpf.lib import rating
+from ckanext.tdpf.lib import standards as standard_lib
+from ckanext.tdpf.lib.standards import conformance
 from . import pending
 from .fetch import FetchError, HostGate, fetch_conditional, host_of, pool
 from .model import ResourceRating
 
 log = logging.getLogger(__name__)
-# 自治体標準オープンデータセット: file names ``<団体コード>_<slug>.csv`` and the common leading
-# columns of the current definitions and of the earlier 推奨データセット.
-STANDARD_DATASET_FILE = re.compile(
-    r"(?:^|/)(\d{6})_(public_facility|cultural_property|evacuation_space|population|"
-    r"preschool|opendata_list|public_wireless_lan|aed|care_service|hospital|tourism|event|"
-    r"public_toilet|fire_hydrant|food_business|school_lunch|school_district|library)"
-    r"\.(csv|xlsx)$", re.IGNORECASE)
-STANDARD_COLUMNS = (
-    ("全国地方公共団体コード", "ID", "地方公共団体名", "名称"),
-    ("都道府県コード又は市区町村コード", "NO", "都道府県名", "市区町村名", "名称"),
-)
+# The rows of a table the conformance check reads at most (the rest is not checked).
+CONFORMANCE_ROWS = 100_000
 METADATA_FIELDS = ("title", "notes", "tdpf_theme", "update_frequency", "license_id",
                    "tdpf_provider_type")
 
@@ -72,15 +64,45 @@ def metadata_complete(dataset: dict) -> bool:
         dataset.get("municipality_code"))
 
 
-def standard_dataset_conformance(resource: dict, columns: list[str]) -> bool | None:
-    """None where no standard definition applies; else whether the file follows one."""
+def file_name(resource: dict) -> str:
+    """The resource's file name, from its address (an upload's is its name)."""
     path = urllib.parse.urlsplit(resource.get("url") or "").path
-    claims = STANDARD_DATASET_FILE.search(path) is not None
-    starts_like_one = bool(columns) and columns[0] in (STANDARD_COLUMNS[0][0],
-                                                       STANDARD_COLUMNS[1][0])
-    if not claims and not starts_like_one:
+    return urllib.parse.unquote(path.rsplit("/", 1)[-1])
+
+
+def standard_conformance(resource: dict, result: rating.Rating
+                         ) -> tuple[str | None, dict[str, Any] | None]:
+    """The 自治体標準オープンデータセット the rated file is or resembles, and its conformance
+    (``Conformance.as_dict()`` without the messages, which are made when shown, plus
+    ``identified_by`` and ``similarity``); (None, None) where no standard applies."""
+    table = rating.table_data(result, 0)  # the header: the rows only for a standard
+    if table is None:
+        return None, None
+    header, _ = table
+    found = conformance.identify(file_name(resource), header)
+    if found is None:
+        return None, None
+    _, rows = rating.table_data(result, CONFORMANCE_ROWS)
+    checked = conformance.check(standard_lib.get(found.standard_id), header, rows)
+    stored = dataclasses.asdict(checked)
+    stored.update(identified_by=found.how, similarity=found.similarity)
+    return found.standard_id, stored
+
+
+def standard_dataset_conformance(resource: dict, row: ResourceRating) -> bool | None:
+    """For stage 4: None where the file does not claim to be a 自治体標準オープンデータセット
+    (no standard, or it only resembles one); else whether it conforms. A rating made before
+    conformance was checked is judged from its stored header."""
+    stored = row.conformance
+    if stored is None and row.sha256 and row.columns:
+        found = conformance.identify(file_name(resource), list(row.columns))
+        if found is not None:
+            checked = conformance.check(standard_lib.get(found.standard_id),
+                                        list(row.columns), [])
+            stored = dict(dataclasses.asdict(checked), identified_by=found.how)
+    if not stored or stored.get("identified_by") == "resembles":
         return None
-    return any(all(name in columns for name in required) for required in STANDARD_COLUMNS)
+    return bool(stored.get("conforms"))
 
 
 def empty_summary() -> dict[str, int]:
@@ -109,6 +131,7 @@ class _Outcome:
     result: rating.Rating | None = None
     etag: str | None = None
     last_modified: str | None = None
+    standard: tuple[str | None, dict[str, Any] | None] = (None, None)
 
 
 class _Checker:
@@ -120,6 +143,8 @@ class _Checker:
         self.connections = pool(self.gate.concurrency)  # kept alive, shared by the threads
         self.lock = threading.Lock()
         self.by_hash: dict[str, rating.Rating] = {}  # identical bytes are scored once
+        # their standard and conformance, by the bytes and the standard the name claims
+        self.standards: dict[tuple[str, str | None], tuple[str | None, Any]] = {}
 
     def close(self) -> None:
         self.connections.clear()
@@ -154,18 +179,28 @@ class _Checker:
         digest = hashlib.sha256(fetched.content).hexdigest()
         if not self.force and item.sha256 == digest:
             return _Outcome("unchanged", None, fetched.etag, fetched.last_modified)
+        claimed = conformance.file_name_standard(file_name(resource))
+        key = (digest, claimed.id if claimed else None)
         with self.lock:
             result = self.by_hash.get(digest)
-        if result is None:
+            standard = self.standards.get(key)
+        if result is None or standard is None:
             try:
                 result = rating.rate(fetched.content)
             except Exception:  # one file the scorer cannot take must not stop the batch
                 log.exception("rating %s failed", resource.get("id"))
                 return _Outcome("error", rating.failed("unknown_format"))
+            try:
+                standard = standard_conformance(resource, result)
+            except Exception:  # the data rate stands without it
+                log.exception("checking %s against the standards failed", resource.get("id"))
+                standard = (None, None)
+            result.table = None  # the whole file: not kept for the batch
             with self.lock:
                 self.by_hash[digest] = result
+                self.standards[key] = standard
         return _Outcome("error" if result.error else "rated", result, fetched.etag,
-                        fetched.last_modified)
+                        fetched.last_modified, standard)
 
 
 def _resources(package_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -270,6 +305,7 @@ def rate_datasets(package_ids: Iterable[str], force: bool = False, recheck: bool
         row.size, row.sha256, row.fingerprint, row.checked_at = result.size, \
             result.sha256, mark, now
         row.etag, row.http_last_modified = outcome.etag, outcome.last_modified
+        row.standard, row.conformance = outcome.standard
         if result.sha256:  # the scorer ran (a download that failed has no bytes)
             row.scored_at = now
         model.Session.add(row)
@@ -343,7 +379,8 @@ def _order(checks: list[_Check]) -> list[int]:
 def _set_stages(package_ids: set[str], resources: dict[str, list[dict[str, Any]]],
                 existing: dict[str, dict[str, ResourceRating]]) -> None:
     """The stage of each rated resource: its content's, raised to 4 by the dataset's
-    metadata."""
+    metadata and, where the file claims to be a 自治体標準オープンデータセット, its
+    conformance (``conformance.Conformance.conforms``)."""
     for package_id, dataset in _metadata(package_ids).items():
         complete = metadata_complete(dataset)
         rows = existing.get(package_id, {})
@@ -352,7 +389,7 @@ def _set_stages(package_ids: set[str], resources: dict[str, list[dict[str, Any]]
             if row is not None:
                 row.stage = rating.stage_with_metadata(
                     row.content_stage, complete,
-                    standard_dataset_conformance(resource, row.columns or []))
+                    standard_dataset_conformance(resource, row))
 
 
 def _metadata(package_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
