@@ -201,12 +201,17 @@ def time_of(value: str) -> str | None:
     return f"{hour:02d}:{minute:02d}"
 
 
+_ASIDE = re.compile(r"\s*[(\[【〔「、,;].*$")
+
+
 def span_of(value: str) -> tuple[str, str] | None:
-    """「9時～17時」「9:00-17:00」「24時間」 → (start, end); None if it is not one span."""
+    """「9時～17時」「9:00-17:00」「24時間」 → (start, end); None if it is not one span. Words
+    in brackets after it (「9時～17時（土日は休み）」) are allowed (the caller keeps them)."""
     text = _ascii(value).replace("〜", "~")
     compact = re.sub(r"\s+", "", text).lower()
     if compact in {_ascii(item).lower() for item in ROUND_THE_CLOCK}:
         return "00:00", "24:00"
+    text = _ASIDE.sub("", text) or text
     match = _SPAN.match(text)
     if not match:
         return None
@@ -542,7 +547,6 @@ def convert(header: list[str], rows: list[list[str]], standard: Standard,
 
     out_rows: list[list[str]] = []
     lgcodes: collections.Counter[str] = collections.Counter()
-    id_keys: list[tuple[int, str]] = []
     filled_targets: set[str] = set()
     split_sources: dict[str, int] = {}
     point_findings: dict[str, Change] = {}
@@ -610,8 +614,11 @@ def convert(header: list[str], rows: list[list[str]], standard: Standard,
                         end=end)
                 if re.search(r"[^\d\s:：時分半~〜～\-－―–—ーからまで午前後]", _ascii(value)) and \
                         not span_of(re.sub(r"\s+", "", value)) == ("00:00", "24:00"):
+                    # words around the times (「9時～17時（土日は休み）」) kept as written
                     if notes:
                         extra_notes.append(value)
+                    else:
+                        extra_remarks.append(f"{header[match.source]}: {value}")
                 continue
             if target in (LGCODE, LOCATED_LGCODE) or column.format in ("latitude",
                                                                        "longitude"):
@@ -769,8 +776,6 @@ def convert(header: list[str], rows: list[list[str]], standard: Standard,
         if remarks:
             for piece in extra_remarks:
                 out[remarks] = _append(out[remarks], piece)
-        if "ID" in out:
-            id_keys.append((r, out["ID"]))
         if out.get(LGCODE):
             lgcodes[out[LGCODE]] += 1
         out_rows.append([out[name] for name in names])

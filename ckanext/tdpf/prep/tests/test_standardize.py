@@ -189,6 +189,7 @@ def test_values_in_the_standards_form():
     assert S.span_of("午前9時から午後5時まで") == ("09:00", "17:00")
     assert S.span_of("24時間") == ("00:00", "24:00")
     assert S.span_of("開園時間に準ずる") is None
+    assert S.span_of("9時～17時（土日は休み）") == ("09:00", "17:00")
     assert S.time_of("00:00:00") == "00:00" and S.time_of("9時半") == "09:30"
     assert S.time_of("25:00") is None
     for yes in ("○", "〇", "有", "有り", "あり", "1"):
@@ -257,3 +258,10 @@ def test_start_and_end_columns_a_span_in_one_and_words_kept_in_the_notes():
     assert out[2]["利用可能日時特記事項"] == "冬季閉鎖 / 開始時間: 日の出 / 終了時間: 日没"
     named = {cell for change in result.changes for cell in change.cells}
     assert {(1, 1), (2, 1), (2, 2), (3, 1), (3, 2)} <= named
+
+
+def test_words_around_opening_hours_are_kept_in_the_notes():
+    result = S.convert(["名称", "開放時間"], [["a", "9時～17時（土日は休み）"]], SMALL, None)
+    row = dict(zip(result.header, result.rows[0]))
+    assert (row["利用開始時間"], row["利用終了時間"]) == ("09:00", "17:00")
+    assert row["利用可能時間特記事項"] == "9時～17時（土日は休み）"
