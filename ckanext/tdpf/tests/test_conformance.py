@@ -202,3 +202,17 @@ def test_as_dict_carries_bilingual_messages():
     assert any("住所" in m["en"] and "所在地_連結表記" in m["en"] for m in found["messages"])
     import json
     json.dumps(found)  # stored as JSON
+
+
+def test_spreadsheet_cells_are_read_as_written():
+    import datetime
+    assert [rating.cell_text(value) for value in (
+        None, " 東京 ", 131130, 2.0, 35.681236, datetime.time(9, 0), datetime.time(9, 0, 30),
+        datetime.datetime(2024, 1, 7), datetime.datetime(2024, 1, 7, 9, 30),
+        datetime.date(2024, 1, 7), True)] == [
+        "", "東京", "131130", "2", "35.681236", "09:00", "09:00:30", "2024-01-07",
+        "2024-01-07 09:30:00", "2024-01-07", "TRUE"]
+    # the header without rows, and no table in a file that is not one
+    header, rows = rating.table_data(rating.rate((DATAFILES / KOTO).read_bytes()), 0)
+    assert len(header) == 39 and rows == []
+    assert rating.table_data(rating.rate(b"%PDF-1.7\n")) is None
