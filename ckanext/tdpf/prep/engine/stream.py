@@ -239,18 +239,7 @@ PREVIEW_ROWS = 100
 
 def prepare_large(content: bytes) -> Prepared:
     """A CSV longer than the reader takes, prepared in a stream into a temporary file."""
-    handle, path = tempfile.mkstemp(prefix="tdpf-prep-", suffix=".csv")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            streamed = prepare_stream(io.BytesIO(content), out)
-        with open(path, encoding="utf-8", newline="") as written:
-            reader = csv.reader(written)
-            next(reader, None)
-            preview = [row for _, row in zip(range(PREVIEW_ROWS), reader)]
-    except BaseException:
-        _remove(path)
-        raise
-    return Prepared("csv", None, [StreamedTable(streamed, preview, path)], [])
+    return Prepared("csv", None, [_stream(io.BytesIO(content), "CSV")], [])
 
 
 def prepare_large_sheet(content: bytes, sheet: str) -> StreamedTable:
@@ -270,18 +259,18 @@ def prepare_large_sheet(content: bytes, sheet: str) -> StreamedTable:
                     writer.writerow([V.plain(value) for value in row])
         finally:
             book.close()
-        table = _stream_file(rows_path, sheet)
+        with open(rows_path, "rb") as rows_in:
+            table = _stream(rows_in, sheet)
     finally:
         _remove(rows_path)
     table.name = table.sheet = sheet
     return table
 
 
-def _stream_file(source_path: str, sheet: str) -> StreamedTable:
+def _stream(source: IO[bytes], sheet: str) -> StreamedTable:
     handle, path = tempfile.mkstemp(prefix="tdpf-prep-", suffix=".csv")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out, \
-                open(source_path, "rb") as source:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             streamed = prepare_stream(source, out, sheet)
         with open(path, encoding="utf-8", newline="") as written:
             reader = csv.reader(written)
