@@ -436,3 +436,34 @@ def test_aed_lists_of_three_layouts_merge_too():
         by_code.setdefault(row[0], 0)
         by_code[row[0]] += 1
     assert by_code == counts
+
+
+HOSTILE = [
+    {"standard": ["public_toilet"], "owner_org": "t130001", "name": "x-merged"},
+    {"standard": "public_toilet", "owner_org": ["t130001"], "name": "x-merged",
+     "resource_ids": "a"},
+    {"standard": "public_toilet", "owner_org": "t130001", "name": 5, "resource_ids": ["a"]},
+    {"standard": "public_toilet", "owner_org": "t130001", "name": "x-merged",
+     "resource_ids": {"a": 1}},
+    {"standard": "public_toilet", "owner_org": "t130001", "name": "x-merged",
+     "organizations": [None, 3]},
+    {"standard": "public_toilet", "owner_org": "t130001", "name": "x-merged",
+     "resource_ids": ["x" * 5000]},
+    {"standard": None, "owner_org": None, "name": None},
+    {"id": ["x"], "standard": {"a": "b"}},
+    {},
+]
+
+
+def test_hostile_input_over_the_api_is_a_field_error_never_a_5xx(app, tokyo):
+    from ckanext.tdpf.access.tests.conftest import token_for
+
+    headers = token_for(tokyo.metro)
+    for data in HOSTILE:
+        for action in ("tdpf_prep_merge", "tdpf_prep_merge_show", "tdpf_prep_coverage"):
+            response = app.post(f"/api/3/action/{action}", json=data, headers=headers,
+                                status=None)
+            assert response.status_code in (200, 409), (action, data, response.data[:300])
+            if response.status_code == 409:
+                assert response.json["error"]["__type"] == "Validation Error"
+    assert model.Package.get("x-merged") is None
