@@ -45,7 +45,7 @@ from ckanext.tdpf.lib.standards.formats import FORMATS
 
 from . import Change
 
-__all__ = ["Publisher", "Converted", "convert", "RULE_TITLES"]
+__all__ = ["Publisher", "Converted", "convert", "coverage", "publisher_of", "RULE_TITLES"]
 
 # The kinds of change conversion makes, as ``Change.rule`` (titles for the page).
 RULE_TITLES = {
@@ -468,6 +468,21 @@ def _addresses(values: list[str]) -> bool:
     sample = values[:50]
     return bool(sample) and _share(sample, lambda v: (found := address_.normalize(v))
                                    is not None and bool(found.town or found.rest)) >= 0.6
+
+
+def coverage(header: list[str], rows: list[list[str]], standard: Standard) -> float:
+    """How much of the standard a table's columns give (0..1), the way ``convert`` would
+    place them (names, synonyms, values, an address to split): the share of the standard's
+    required and recommended columns found, required ones counting double. For a table
+    ``lib.standards.conformance.identify`` does not recognise (a local layout)."""
+    matches, _ = match_columns(header, rows, standard)
+    found = {match.target for match in matches}
+    if ADDRESS in found:
+        found |= set(ADDRESS_PARTS)
+    weights = {"required": 2, "recommended": 1}
+    total = sum(weights.get(c.requirement, 0) for c in standard.columns)
+    got = sum(weights.get(c.requirement, 0) for c in standard.columns if c.name in found)
+    return got / total if total else 0.0
 
 
 # --- converting -------------------------------------------------------------------------------

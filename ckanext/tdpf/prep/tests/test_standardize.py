@@ -265,3 +265,13 @@ def test_words_around_opening_hours_are_kept_in_the_notes():
     row = dict(zip(result.header, result.rows[0]))
     assert (row["利用開始時間"], row["利用終了時間"]) == ("09:00", "17:00")
     assert row["利用可能時間特記事項"] == "9時～17時（土日は休み）"
+
+
+def test_coverage_says_how_much_of_a_standard_a_local_layout_gives():
+    kobe, evacuation, _ = converted("hyogo-kobe_201706okunaihinanjo.csv")
+    assert S.coverage(kobe.header, kobe.rows, evacuation) >= 0.6
+    population = prepare((DATAFILES / "chiba-ichikawa_122033_104_population.csv")
+                         .read_bytes()).tables[0]
+    assert S.coverage(population.header, population.rows, evacuation) < 0.3
+    koto, toilets, _ = converted("tokyo-koto_131083_public_toilet.TRANSCODED.csv")
+    assert S.coverage(koto.header, koto.rows, toilets) == 1.0
