@@ -272,6 +272,17 @@ def kana_of(value: str) -> str:
                    else ch for ch in text)
 
 
+_DASH_RUN = re.compile(r"(?<=\d)\s*[\u2010-\u2015\u2212\u30fc\uff0d\uff70-]\s*(?=\d)")
+_PHONE = re.compile(r"\+?\(?\d{2,5}\)?[-(]?\d{1,4}\)?-?\d{3,4}")
+
+
+def first_phone(value: str) -> str | None:
+    """The first phone number of a cell holding more (「078-803-5921(昼)、078-803-5777(夜)」)."""
+    text = _DASH_RUN.sub("-", _ascii(value))
+    found = _PHONE.search(text)
+    return found.group() if found and sum(c.isdigit() for c in found.group()) >= 9 else None
+
+
 def _accepts(format_: str, value: str) -> bool:
     check = FORMATS.get(format_)
     if check is None:
@@ -306,6 +317,8 @@ def standard_value(column: Column, value: str) -> str | None:
         found = lgcode_of(value)
     elif fmt == "kana":
         found = kana_of(value)
+    elif fmt in ("phone", "postal_code"):
+        found = _DASH_RUN.sub("-", _ascii(value)).lstrip("〒").strip()
     elif fmt in ASCII_FORMATS:
         found = _ascii(value)
     else:
@@ -650,6 +663,14 @@ def convert(header: list[str], rows: list[list[str]], standard: Standard,
                             start=start, end=end)
                     continue
             converted = standard_value(column, value)
+            if column.format == "phone" and converted is not None and not _accepts(
+                    "phone", converted):
+                # 「078-803-5921(昼)、078-803-5777(夜)」: the first number in its column,
+                # the cell as written in 備考; 「-」: in 備考 only
+                park(match.source, value, target)
+                converted = first_phone(value) or ""
+                out[target] = converted
+                continue
             if converted is None:
                 park(match.source, value, target, to_notes=column.format == "time")
                 continue

@@ -275,3 +275,18 @@ def test_coverage_says_how_much_of_a_standard_a_local_layout_gives():
     assert S.coverage(population.header, population.rows, evacuation) < 0.3
     koto, toilets, _ = converted("tokyo-koto_131083_public_toilet.TRANSCODED.csv")
     assert S.coverage(koto.header, koto.rows, toilets) == 1.0
+
+
+def test_phone_numbers_and_postal_codes_in_the_standards_form():
+    assert S.first_phone("078-803-5921(昼)、078-803-5777(夜)") == "078-803-5921"
+    assert S.first_phone("-") is None
+    result = S.convert(["名称", "電話番号", "郵便番号"],
+                       [["a", "078-803-5921(昼)、078-803-5777(夜)", "〒658-0013"],
+                        ["b", "078−413−3264", "6580013"], ["c", "-", ""]],
+                       standards.get("evacuation_space"), S.publisher_of("281000"))
+    out = [dict(zip(result.header, row)) for row in result.rows]
+    assert [o["電話番号"] for o in out] == ["078-803-5921", "078-413-3264", ""]
+    assert out[0]["備考"] == "電話番号: 078-803-5921(昼)、078-803-5777(夜)"
+    assert out[2]["備考"] == "電話番号: -"
+    assert [o["郵便番号"] for o in out] == ["658-0013", "6580013", ""]
+    assert not [e for e in result.after.column_errors if e["column"] in ("電話番号", "郵便番号")]
