@@ -63,6 +63,10 @@ def _with_standard(table: dict[str, Any]) -> None:
     for item in table["mapping"]:
         how = FILLED_FROM.get(item.get("from") or "") or HOW.get(item["how"], item["how"])
         item["how_worded"] = tk._(how)
+        if item.get("kept_aside"):
+            item["how_worded"] += tk._(" — {count} values not in the column's format kept "
+                                       "in 備考 or the notes column").format(
+                count=item["kept_aside"])
     table["converted"]["groups"] = _grouped(table["converted"]["changes"])
 
 

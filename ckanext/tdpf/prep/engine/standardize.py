@@ -578,6 +578,7 @@ def convert(header: list[str], rows: list[list[str]], standard: Standard,
     filled_targets: set[str] = set()
     split_sources: dict[str, int] = {}
     point_findings: dict[str, Change] = {}
+    parked: collections.Counter[int] = collections.Counter()  # values kept aside, by column
 
     for r, row in enumerate(rows):
         line = r + 1  # the row's line in the prepared CSV (1 = the header)
@@ -593,6 +594,7 @@ def convert(header: list[str], rows: list[list[str]], standard: Standard,
             """A value that has no place in its column's format kept as 「列名: 値」 in the
             notes column (times) or in 備考."""
             piece = f"{header[index]}: {value}"
+            parked[index] += 1
             if to_notes and notes:
                 extra_notes.append(piece)
             else:
@@ -830,6 +832,10 @@ def convert(header: list[str], rows: list[list[str]], standard: Standard,
     for target in filled_targets:
         log.add("STD-05", N_("{target} filled in (from the publisher or the address)."),
                 None, target=target)
+    for item in mapping:  # a mapped column whose values did not all fit: how many went
+        index = header.index(item["source"]) if item["source"] in header else None
+        if index is not None and parked[index] and item["how"] != "split":
+            item["kept_aside"] = parked[index]
     mapping.sort(key=lambda m: (position[m["target"]],
                                 header.index(m["source"]) if m["source"] in header else -1))
 

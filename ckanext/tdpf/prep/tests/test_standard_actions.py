@@ -70,8 +70,8 @@ def test_with_a_standard_the_conversion_and_its_conformance(world):
     assert converted["row_count"] == 82 and len(converted["rows"]) == 20
     first = dict(zip(converted["header"], converted["rows"][0]))
     assert first["全国地方公共団体コード"] == "131130" and first["地方公共団体名"] == "東京都渋谷区"
-    assert {"source": "多機能トイレ", "target": "バリアフリートイレ数",
-            "how": "synonym"} in table["mapping"]
+    assert {"source": "多機能トイレ", "target": "バリアフリートイレ数", "how": "synonym",
+            "kept_aside": 42} in table["mapping"]  # its 「有」 is no count: in 備考
     assert table["unmapped"] == ["通称", "通称_カナ", "URL"]
     assert {"rule", "where", "what"} <= set(converted["changes"][0])
     # the prepared table itself is still there, as without a standard

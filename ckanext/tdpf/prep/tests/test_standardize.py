@@ -108,6 +108,9 @@ def test_shibuya_old_layout_mapped_and_extra_columns_in_remarks():
     assert "URL: https://www.google.com/maps/" in first["備考"]
     # 「有」 is no count of toilets: kept in 備考, not in バリアフリートイレ数
     assert first["バリアフリートイレ数"] == "" and "多機能トイレ: 有" in first["備考"]
+    (item,) = [m for m in result.mapping if m["source"] == "多機能トイレ"]
+    assert item["kept_aside"] == sum(row[table.header.index("多機能トイレ")] != ""
+                                     for row in table.rows)
 
 
 def test_takamatsu_english_keys_five_digit_codes_and_round_the_clock():
