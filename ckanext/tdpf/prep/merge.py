@@ -362,7 +362,7 @@ def build(standard: Any, sources: list[Source]) -> Built:
 
 
 def merged_package_ids() -> set[str]:
-    return {row[0] for row in model.Session.query(Merge.package_id)}
+    return Merge.package_ids()
 
 
 def _matches(resource: dict[str, Any], standard: Any) -> bool:

@@ -4,15 +4,19 @@ leaves its record until the next merge removes its rows."""
 from __future__ import annotations
 
 import datetime
+import logging
 import uuid
 from typing import Any, Optional
 
 from sqlalchemy import DateTime, Integer, UnicodeText
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+
+log = logging.getLogger(__name__)
 
 
 def _id() -> str:
@@ -60,14 +64,19 @@ class Merge(tk.BaseModel):  # type: ignore[misc]
 
     @classmethod
     def for_package(cls, package_id: str) -> "Merge | None":
-        return model.Session.query(cls).filter(cls.package_id == package_id).one_or_none()
+        return _read(lambda: model.Session.query(cls).filter(
+            cls.package_id == package_id).one_or_none(), None)
 
     @classmethod
     def all(cls, standard: str | None = None) -> list["Merge"]:
         query = model.Session.query(cls)
         if standard:
             query = query.filter(cls.standard == standard)
-        return query.order_by(cls.created).all()
+        return _read(lambda: query.order_by(cls.created).all(), [])
+
+    @classmethod
+    def package_ids(cls) -> set[str]:
+        return _read(lambda: {row[0] for row in model.Session.query(cls.package_id)}, set())
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -82,3 +91,16 @@ class Merge(tk.BaseModel):  # type: ignore[misc]
             "last_merged": _iso(self.last_merged), "last_attempt": _iso(self.last_attempt),
             "created": _iso(self.created),
         }
+
+
+def _read(query: Any, default: Any) -> Any:
+    """A read for pages every site shows (dataset and organization pages): a site whose
+    database lacks the table (``ckan db upgrade`` not run for tdpf_prep) shows no merges
+    instead of failing the page; the read runs in a savepoint, so the request's
+    transaction goes on."""
+    try:
+        with model.Session.begin_nested():
+            return query()
+    except ProgrammingError:
+        log.warning("table tdpf_prep_merge missing: run ckan db upgrade -p tdpf_prep")
+        return default
