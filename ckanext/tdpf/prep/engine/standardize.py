@@ -65,6 +65,8 @@ BUILDING = "建物名等(方書)"
 LGCODE = "全国地方公共団体コード"
 LOCATED_LGCODE = "所在地_全国地方公共団体コード"
 LG_NAME = "地方公共団体名"
+POSTAL = "郵便番号"
+POSTAL_IN_ADDRESS = re.compile(r"^\s*(?:〒|郵便番号[:：]?)?\s*(\d{3}-?\d{4})(?=\s|$|[^\d-])")
 # Where a column ``filled`` comes from (``mapping[*]["from"]``).
 FILLED_FROM = {"全国地方公共団体コード": "publisher", "地方公共団体名": "publisher",
                "所在地_全国地方公共団体コード": "address", "所在地_連結表記": "address_parts"}
@@ -135,6 +137,8 @@ ALIASES = (("車いす", "車椅子"), ("車イス", "車椅子"), ("ベビー",
 NAME_LIKE = re.compile(r"^(?!.*(?:都道府県|市区町村|市町村|区市町村|団体|法人|事業者|管理者|所有者|"
                        r"地区|町会|自治会|路線|カナ|かな|英|ローマ))(?:.{1,12})(?:名|名称)$")
 ADDRESS_LIKE = re.compile(r"住所|所在地|所在")
+ID_LIKE = re.compile(r"^(?:番号|通し番号|通番|連番|整理番号|管理番号|施設番号|施設id|施設コード|"
+                     r"no|no\.|number)$")
 
 
 def _aliased(name: str) -> str:
@@ -456,7 +460,8 @@ def match_columns(header: list[str], rows: list[list[str]],
     # a local name of the name or the address column: 「施設名」, 「設置住所」
     matched = {match.source for match in matches}
     for target, pattern, test in (("名称", NAME_LIKE, _names),
-                                  (ADDRESS, ADDRESS_LIKE, _addresses)):
+                                  (ADDRESS, ADDRESS_LIKE, _addresses),
+                                  ("ID", ID_LIKE, _unique)):
         if target not in columns or target in taken:
             continue
         for index in left:
@@ -468,6 +473,10 @@ def match_columns(header: list[str], rows: list[list[str]],
                 matches.append(_Match(index, target, "synonym"))
                 break
     return matches, spans
+
+
+def _unique(values: list[str]) -> bool:
+    return bool(values) and len(set(values)) == len(values)
 
 
 def _names(values: list[str]) -> bool:
@@ -727,6 +736,13 @@ def convert(header: list[str], rows: list[list[str]], standard: Standard,
                     text += "\u3000" + building
                 filled_targets.add(ADDRESS)
             found = address_.normalize(text, default_lgcode=home) if text else None
+            postal = POSTAL_IN_ADDRESS.match(_ascii(text)) if found is not None else None
+            if postal and postal.group(1) not in found.text:
+                # 「〒150-0041 渋谷区…」: the code has a column of its own, or goes to 備考
+                if POSTAL in out and not out[POSTAL]:
+                    out[POSTAL] = postal.group(1)
+                else:
+                    extra_remarks.append(f"{POSTAL}: {postal.group(1)}")
             if found is not None:
                 source = by_target.get(ADDRESS)
                 where = cell(source[0].source) if source else None

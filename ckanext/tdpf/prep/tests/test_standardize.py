@@ -293,3 +293,16 @@ def test_phone_numbers_and_postal_codes_in_the_standards_form():
     assert out[2]["備考"] == "電話番号: -"
     assert [o["郵便番号"] for o in out] == ["658-0013", "6580013", ""]
     assert not [e for e in result.after.column_errors if e["column"] in ("電話番号", "郵便番号")]
+
+
+def test_a_postal_code_before_the_address_and_a_local_id_column_are_kept():
+    rows = [["1", "神南便所", "〒150-0041 東京都渋谷区神南1-19-8"],
+            ["2", "宇田川便所", "東京都渋谷区宇田川町2-1"]]
+    toilets = S.convert(["通し番号", "名称", "住所"], rows, SMALL, S.publisher_of("131130"))
+    first = dict(zip(toilets.header, toilets.rows[0]))
+    assert first["ID"] == "1" and first["備考"] == "郵便番号: 150-0041"
+    assert first["所在地_連結表記"] == "東京都渋谷区神南一丁目19-8"
+    shelters = S.convert(["通し番号", "名称", "住所"], rows,
+                         standards.get("evacuation_space"), S.publisher_of("131130"))
+    first = dict(zip(shelters.header, shelters.rows[0]))
+    assert first["郵便番号"] == "150-0041" and first["備考"] == ""
