@@ -253,13 +253,25 @@ def decimal_of(value: str) -> str | None:
     return text
 
 
-def lgcode_of(value: str) -> str | None:
+def lgcode_of(value: str, near: str | None = None) -> str | None:
+    """A 全国地方公共団体コード as the standard writes it: 6 digits with the check digit.
+    Written with 5 digits it is either the code without its check digit (37201 → 372013) or
+    a code whose leading zero a spreadsheet dropped (11002 → 011002): the one in the national
+    list, in the prefecture of ``near`` (the publisher's code) when both are."""
     text = _ascii(value)
-    if re.fullmatch(r"\d{5}", text):
-        text = text + str(municipalities.check_digit(text))
-    if re.fullmatch(r"\d{6}", text) and municipalities.lookup(text) is not None:
-        return text
-    return None
+    if re.fullmatch(r"\d{6}", text):
+        return text if municipalities.lookup(text) is not None else None
+    if not re.fullmatch(r"\d{4,5}", text):
+        return None
+    candidates = []
+    five = text.zfill(5)
+    candidates.append(five + str(municipalities.check_digit(five)))
+    if len(text) == 5:
+        candidates.append("0" + text)
+    found = [code for code in candidates if municipalities.lookup(code) is not None]
+    if len(found) > 1 and near:
+        found = [code for code in found if code[:2] == near[:2]] or found
+    return found[0] if found else None
 
 
 HALF_KANA = re.compile(r"[\uff61-\uff9f]+")
@@ -694,7 +706,7 @@ def convert(header: list[str], rows: list[list[str]], standard: Standard,
         if LGCODE in columns:
             source = by_target.get(LGCODE)
             given = out[LGCODE]
-            code = lgcode_of(given) if given else None
+            code = lgcode_of(given, publisher.lgcode if publisher else None) if given else None
             if given and code is None:
                 park(source[0].source, given, LGCODE)
                 given = ""
@@ -776,14 +788,15 @@ def convert(header: list[str], rows: list[list[str]], standard: Standard,
                 if building and building not in out[ADDRESS]:
                     out[ADDRESS] = out[ADDRESS] + "\u3000" + building
                 if LOCATED_LGCODE in columns and found.lgcode:
-                    given = lgcode_of(out[LOCATED_LGCODE]) if out[LOCATED_LGCODE] else None
+                    given = lgcode_of(out[LOCATED_LGCODE], home) \
+                        if out[LOCATED_LGCODE] else None
                     if not given:
                         filled_targets.add(LOCATED_LGCODE)
                     out[LOCATED_LGCODE] = given or found.lgcode
             elif text and not out[ADDRESS]:
                 out[ADDRESS] = text
         if LOCATED_LGCODE in columns and out[LOCATED_LGCODE]:
-            code = lgcode_of(out[LOCATED_LGCODE])
+            code = lgcode_of(out[LOCATED_LGCODE], home)
             if code is None:
                 park(by_target[LOCATED_LGCODE][0].source, out[LOCATED_LGCODE],
                      LOCATED_LGCODE)

@@ -201,6 +201,9 @@ def test_values_in_the_standards_form():
         assert S.yesno_of(no) is False
     assert S.yesno_of("△") is None
     assert S.lgcode_of("13113") == "131130" and S.lgcode_of("131131") is None
+    assert S.lgcode_of("37201") == "372013"  # without its check digit
+    assert S.lgcode_of("11002") == "011002" and S.lgcode_of("1100") == "011002"  # 0 lost
+    assert S.lgcode_of("１３１１３０") == "131130" and S.lgcode_of("12345") is None
     assert S.kana_of("ｲﾁｶﾜｶﾝｺｳ･ﾌﾞｯｻﾝ") == "イチカワカンコウ・ブッサン"
     assert S.kana_of("しぶや") == "シブヤ"
     assert S.integer_of("３") == "3" and S.integer_of("2基") == "2"
