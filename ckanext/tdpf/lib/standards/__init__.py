@@ -45,6 +45,7 @@ class Standard:
     sources: tuple[str, ...]             # where the definition comes from
     inferred: bool = False               # parts of the definition are inferred (see notes)
     notes: str = ""
+    file_name_rule: str = "{lgcode}_{id}.csv"  # the file-name rule, as in the YAML
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -104,7 +105,8 @@ def _load(path: pathlib.Path) -> Standard:
                     old_columns=tuple(str(c) for c in raw.get("old_columns") or []),
                     old_mapping=old_mapping,
                     sources=tuple(str(s) for s in raw.get("sources") or []),
-                    inferred=bool(raw.get("inferred")), notes=str(raw.get("notes") or ""))
+                    inferred=bool(raw.get("inferred")), notes=str(raw.get("notes") or ""),
+                    file_name_rule=str(raw.get("file_name") or "{lgcode}_{id}.csv"))
 
 
 @functools.lru_cache(maxsize=1)
@@ -120,4 +122,4 @@ def get(standard_id: str | None) -> Standard | None:
 
 def file_name(standard: Standard, lgcode: str) -> str:
     """The file-name rule: ``131130_public_toilet.csv``."""
-    return f"{lgcode}_{standard.id}.csv"
+    return standard.file_name_rule.format(lgcode=lgcode, id=standard.id)
