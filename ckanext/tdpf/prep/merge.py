@@ -634,6 +634,8 @@ def notice(package_id: str | None) -> None:
     try:
         with model.Session.begin_nested():  # a failure here must not end the save's
             merges = affected_by(package_id)  # transaction
+            for merge in merges:
+                merge.state = "queued"  # shown on the merged dataset until the job ran
     except Exception:  # noqa: BLE001 - a missing table (plugin not migrated) breaks no save
         log.warning("finding merges affected by %s failed", package_id, exc_info=True)
         return

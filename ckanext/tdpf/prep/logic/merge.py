@@ -178,7 +178,9 @@ def tdpf_prep_merge_show(context: Context, data_dict: DataDict) -> dict[str, Any
     :param id: the merged dataset's id or name
     :returns: ``standard``, ``resource_ids``, ``organizations``, ``merged_resource_id``,
         ``trace_resource_id`` (the source table: merged row → municipality code, source
-        dataset, resource and row), ``state`` (``done``, ``error``), ``sources`` (each with
+        dataset, resource and row), ``state`` (``done``; ``error`` when a source could not
+        be merged; ``queued`` when a source changed and the re-merge job has not run yet),
+        ``sources`` (each with
         ``resource_id``, ``package_name``, ``organization_title``, ``lgcode``, ``rows``,
         ``first_row``, ``error``), ``errors``, ``row_count``, ``conformance`` (of the
         merged file), ``last_merged`` and ``last_attempt``
@@ -232,11 +234,14 @@ def tdpf_prep_coverage(context: Context, data_dict: DataDict) -> dict[str, Any]:
     published = _published(user)
     places = tokyo_municipalities()
     if not data.get("standard"):
+        merged: dict[str, list[dict[str, Any]]] = {}
+        for item in tdpf_prep_merge_list(dict(context), {}):
+            merged.setdefault(item["standard"], []).append(item)
         return {"standards": [
             {"id": s.id, "number": s.number, "title": s.title, "title_en": s.title_en,
              "municipalities": len({f["lgcode"] for f in published.get(s.id, [])
                                     if f["lgcode"] in {m.code for m in places}}),
-             "merged": len([m for m in Merge.all(s.id)])}
+             "merged": len(merged.get(s.id, []))}
             for s in sorted(merging.standards().values(), key=lambda s: s.number)],
             "total": len(places)}
     standard = _standard(data["standard"])

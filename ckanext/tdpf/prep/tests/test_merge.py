@@ -249,6 +249,7 @@ def test_a_deleted_source_loses_its_rows(tokyo):
     result = tokyo.merge(resource_ids=[tokyo.shibuya["id"], tokyo.koto["id"]])
     call("resource_delete", tokyo.koto_staff, id=tokyo.koto["id"])
     assert "tdpf merge tokyo-public-toilets" in jobs_queued()
+    assert call("tdpf_prep_merge_show", None, id="tokyo-public-toilets")["state"] == "queued"
     merging.remerge_job(result["merge"]["id"])
     header, rows, trace = merged_files("tokyo-public-toilets")
     assert len(rows) == 82 and {r[0] for r in rows} == {"131130"}
