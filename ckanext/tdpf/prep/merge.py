@@ -122,6 +122,21 @@ def _identify(file_name: str | None, header: list[str]) -> Any:
     return conformance.identify(file_name, header)
 
 
+def _resembles(standard: Any, header: list[str]) -> Any:
+    """Identification of a table as ``standard`` although another standard (or none) fits
+    it better: the share of the standard's columns found under any name reaches the
+    conformance's "resembles" share, and one of the columns only this standard has is
+    among them (a listed file is taken as what the caller says it is, unless it is not)."""
+    from ckanext.tdpf.lib.standards import conformance
+    found = {match.column for match in conformance.column_matches(standard, header)}
+    similarity = len(found) / len(standard.columns)
+    if similarity >= conformance.RESEMBLES and found & conformance.distinct_columns(
+            standard.id):
+        return conformance.Identification(standard.id, "resembles", "local",
+                                          round(similarity, 3))
+    return None
+
+
 def _check(standard: Any, header: list[str], rows: list[list[str]]) -> dict[str, Any]:
     from ckanext.tdpf.lib.standards import conformance
     return conformance.check(standard, header, rows).as_dict()
@@ -283,6 +298,8 @@ def read_source(resource: dict[str, Any], standard: Any, source: Source) -> None
     for table in prepared.tables:
         found = _identify(name, table.header)
         if found is None or found.standard_id != standard.id:
+            found = _resembles(standard, table.header)
+        if found is None:
             continue
         if best is None or found.similarity > best[1].similarity:
             best = (table, found)
