@@ -12,7 +12,8 @@ How a source column finds its place (``mapping[*]["how"]``):
 - ``split``: an address split into 都道府県 / 市区町村 / 町字 / 番地以下 / 方書, a time span
   「9時～17時」 into 開始 / 終了;
 - ``filled``: from the publisher (全国地方公共団体コード, 地方公共団体名), from the address
-  (所在地_全国地方公共団体コード), or generated (ID).
+  (所在地_全国地方公共団体コード), from the address columns (所在地_連結表記), or generated
+  (ID); ``mapping[*]["from"]`` says which.
 
 Nothing is dropped: a column that maps to nothing goes, cell by cell, into 備考 as
 「列名: 値」 (after the row's own 備考), and is listed in ``unmapped``; a value that cannot be
@@ -20,10 +21,11 @@ written in its column's format (「時間外は要相談」 in a time column) go
 特記事項 or to 備考 the same way. Every such move is a ``Change`` naming the source cells
 (row 1 = the header, as in the prepared CSV).
 
-IDs: a source ID (ID, NO, …) is kept. Without one, each row gets
-``<code>-<8 hex digits>`` from a hash of its name, address, place and coordinates, so a row
-keeps its ID when other rows are added, removed or reordered; rows alike in all of these get
-``-2``, ``-3``… in their order.
+IDs: a source ID (ID, NO, 通し番号, …) is kept; one the file repeats gets ``-2``, ``-3``…
+Without one, each row gets ``<code>-<8 hex digits>`` (the code: its 全国地方公共団体コード)
+from a SHA-1 of its name, address, building, place and coordinates, so a row keeps its ID
+when other rows are added, removed or reordered; rows alike in all of these get ``-2``,
+``-3``… in their order.
 """
 from __future__ import annotations
 
