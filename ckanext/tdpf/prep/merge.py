@@ -382,10 +382,17 @@ def merged_package_ids() -> set[str]:
     return Merge.package_ids()
 
 
+TABULAR = {"", "csv", "tsv", "txt", "xls", "xlsx", "ods"}
+
+
 def _matches(resource: dict[str, Any], standard: Any) -> bool:
-    """Worth reading as a file of ``standard``: rated as one (tdpf_mr_standard), or named
-    by the standard's file-name rule (``…_public_toilet.csv``) or after its title."""
+    """Worth reading as a file of ``standard``: rated as one (tdpf_mr_standard), named by
+    the standard's file-name rule (``…_public_toilet.csv``) or after its title, or a table
+    the data rate has not judged yet (its header tells)."""
     if resource.get("tdpf_mr_standard") == standard.id:
+        return True
+    if not resource.get("tdpf_mr_checked_at") and \
+            (resource.get("format") or "").strip().lower() in TABULAR:
         return True
     name = (resource.get("url") or "").rsplit("/", 1)[-1].lower()
     if re.search(rf"(^|[_\-]){re.escape(standard.id)}([_\-.]|$)", name):
