@@ -212,6 +212,7 @@ def tdpf_prep_publish(context: Context, data_dict: DataDict) -> dict[str, Any]:
     stem = re.sub(r"[^\w.-]+", "_", (resource.get("url") or "").rsplit("/", 1)[-1]
                   .rsplit(".", 1)[0] or "data")[:80] or "data"
     content, filename, extra = table.csv_bytes(), f"{stem}_prepared.csv", {}
+    description = list(table.description)
     if data.get("standard"):
         from ckanext.tdpf.lib import standards
         standard = standards.get(data["standard"])
@@ -219,6 +220,14 @@ def tdpf_prep_publish(context: Context, data_dict: DataDict) -> dict[str, Any]:
                                   _language())
         content, filename = converted.csv_bytes(), converted.file_name
         extra = {"tdpf_prep_standard": standard.id}
+        title = standard.title if _language() == "ja" else standard.title_en
+        description.insert(0, tk._("In the layout of the standard open dataset "
+                                   "(自治体標準オープンデータセット) {number} {title}.").format(
+            number=standard.number, title=title))
+        if converted.unmapped:
+            description.insert(1, tk._("Columns the standard does not have are kept in 備考 "
+                                       "as 「column name: value」: {columns}.").format(
+                columns="、".join(converted.unmapped)))
         if not data.get("name"):
             name = tk._("{name} (standard layout: {standard})").format(
                 name=source_name + suffix,
@@ -227,7 +236,7 @@ def tdpf_prep_publish(context: Context, data_dict: DataDict) -> dict[str, Any]:
     created = tk.get_action("resource_create")(
         {"user": context.get("user")},
         {"package_id": resource["package_id"], "name": name, "url": "", "upload": upload,
-         "format": "CSV", "description": "\n\n".join(table.description),
+         "format": "CSV", "description": "\n\n".join(description),
          "tdpf_prep_source_resource_id": resource["id"],
          "tdpf_prep_version": engine.VERSION,
          "tdpf_prep_at": datetime.datetime.now(datetime.timezone.utc).isoformat(

@@ -103,6 +103,7 @@ def test_publishing_the_converted_table_under_the_standards_file_name(world):
     assert created["tdpf_prep_standard"] == "public_toilet"
     assert created["tdpf_prep_source_resource_id"] == world.toilets["id"]
     assert "公衆トイレ一覧" in created["name"] or "Public toilets" in created["name"]
+    assert "A-13" in created["description"] and "通称_カナ" in created["description"]
     from ckan.lib import uploader
     path = uploader.get_resource_uploader(created).get_path(created["id"])
     with open(path, encoding="utf-8") as stream:
