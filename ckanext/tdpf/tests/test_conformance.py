@@ -216,3 +216,54 @@ def test_spreadsheet_cells_are_read_as_written():
     header, rows = rating.table_data(rating.rate((DATAFILES / KOTO).read_bytes()), 0)
     assert len(header) == 39 and rows == []
     assert rating.table_data(rating.rate(b"%PDF-1.7\n")) is None
+
+
+# Real headers of other municipalities' files (in the project's reference notes on the
+# standard datasets): 石川県内 (所在地_連結標記, a typo), 輪島市 (36 columns), the former
+# layouts of 指定緊急避難場所一覧 and 介護サービス事業所一覧, 平泉町's 消防水利施設一覧.
+ISHIKAWA = ("全国地方公共団体コード,ID,都道府県名,市区町村名,名称,名称_カナ,名称_英語,"
+            "所在地_全国地方公共団体コード,所在地_連結標記,所在地_都道府県,所在地_市区町村,所在地_町字,"
+            "所在地_番地以下,建物名等(方書),設置位置,緯度,経度,男性トイレ総数,男性トイレ数（小便器）,"
+            "男性トイレ数（和式）,男性トイレ数（洋式）,女性トイレ総数,女性トイレ数（和式）,女性トイレ数（洋式）,"
+            "男女共用トイレ総数,男女共用トイレ数（和式）,男女共用トイレ数（洋式）,バリアフリートイレ数,"
+            "車椅子使用者用トイレ有無,乳幼児用設備設置トイレ有無,オストメイト設置トイレ有無,利用開始時間,"
+            "利用終了時間,利用可能時間特記事項,画像,画像_ライセンス,備考")
+EVACUATION_OLD = ("NO,名称,名称_カナ,住所,方書,緯度,経度,標高,電話番号,内線番号,市区町村コード,都道府県名,"
+                  "市区町村名,災害種別_洪水,災害種別_崖崩れ、土石流及び地滑り,災害種別_高潮,災害種別_地震,"
+                  "災害種別_津波,災害種別_大規模な火事,災害種別_内水氾濫,災害種別_火山現象,指定避難所との重複,"
+                  "想定収容人数,対象となる町会・自治会,URL,備考")
+CARE_OLD = ("都道府県コード又は市区町村コード,NO,都道府県名,市区町村名,介護サービス事業所名称,"
+            "介護サービス事業所名称_カナ,実施サービス,住所,方書,緯度,経度,電話番号,内線番号,FAX番号,法人番号,"
+            "法人の名称,事業所番号,利用可能曜日,利用可能曜日特記事項,定員,URL,備考")
+HYDRANT = ("全国地方公共団体コード,ID,地方公共団体名,種別,所在地_全国地方公共団体コード,町字ID,"
+           "所在地_連結表記,所在地_都道府県,所在地_市区町村,所在地_町字,所在地_番地以下,建物名等(方書),"
+           "緯度,経度,口径,備考")
+
+
+@pytest.mark.parametrize("header, standard_id, layout, missing, conforms", [
+    (ISHIKAWA, "public_toilet", "new", ["所在地_連結表記"], False),
+    (EVACUATION_OLD, "evacuation_space", "old", ["所在地_連結表記"], False),
+    (CARE_OLD, "care_service", "old", ["所在地_連結表記"], False),
+    (HYDRANT, "fire_hydrant", "new", [], True),
+])
+def test_headers_of_other_municipalities(header, standard_id, layout, missing, conforms):
+    names = header.split(",")
+    found = conformance.identify(None, names)
+    assert (found.standard_id, found.how, found.layout) == (standard_id, "header", layout)
+    result = conformance.check(standards.get(standard_id), names, [])
+    assert (result.missing_required, result.conforms) == (missing, conforms)
+    # a required column missing under its official name costs at least 10
+    assert result.score <= 90 if missing else result.score == 100
+
+
+@pytest.mark.parametrize("header", [
+    "名称,名称かな,所在地,設置位置,経度,緯度",   # 松山市's AEDs
+    "施設名等,設置場所,区,所在地,緯度,経度",    # さいたま市's AEDs
+    # 市川市's generic facility layout (防災用井戸, 投票所 ...): columns every standard has
+    "全国地方公共団体コード,ID,地方公共団体名,名称,名称_カナ,名称_英字,名称_通称,外部識別子,外部識別子の値,"
+    "所在地_全国地方公共団体コード,町字ID,所在地_連結表記,所在地_都道府県,所在地_市区町村,所在地_町字,"
+    "所在地_番地以下,建物名等(方書),緯度,経度,高度の種別,高度の値,電話番号,内線番号,連絡先メールアドレス,"
+    "連絡先FormURL,連絡先備考（その他、SNSなど）,郵便番号,URL,画像,画像_ライセンス,備考",
+])
+def test_columns_every_standard_has_make_no_standard(header):
+    assert conformance.identify("data.csv", header.split(",")) is None

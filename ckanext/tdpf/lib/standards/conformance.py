@@ -28,7 +28,9 @@ The score (0–100)::
         checked: the non-empty cells of found columns with a format other than free text,
         and every cell of a found required column; bad: a value not in the column's
         format, or an empty required cell
-    score = round(100 × (0.6 × C + 0.4 × V)) − 5 if the order differs
+    score = round(100 × (0.6 × C + 0.4 × V))
+            − 10 per required column missing under its official name
+            − 5 if the order differs
             − 2 per column the standard does not have (at most 10), within 0..100;
             100 only for the exact layout with no error at all.
 
@@ -356,6 +358,7 @@ def check(standard: Standard, header: list[str], rows: Iterable[list[Any]]) -> C
     columns_share = weight / total if total else 0.0
     values_share = 1 - bad / checked if checked else 1.0
     score = round(100 * (0.6 * columns_share + 0.4 * values_share))
+    score -= 10 * len(missing_required)
     if not order_ok:
         score -= 5
     score -= min(10, 2 * len(unknown))
