@@ -112,10 +112,11 @@ def test_publishing_the_converted_table_under_the_standards_file_name(world):
     assert len(rows) == 83 and rows[1][0] == "131130"
 
 
-def _page(app, world, query: str = "") -> str:
+def _page(app, world, query: str = "", resource: dict | None = None) -> str:
     token = helpers.call_action("api_token_create", context={"user": world.editor["name"]},
                                 user=world.editor["name"], name="tests")["token"]
-    response = app.get(f"/dataset/{world.dataset['name']}/resource/{world.toilets['id']}"
+    resource = resource or world.toilets
+    response = app.get(f"/dataset/{world.dataset['name']}/resource/{resource['id']}"
                        f"/prep{query}", headers={"Authorization": token})
     assert response.status_code == 200
     return response.body
@@ -129,6 +130,7 @@ def test_the_page_suggests_converts_and_survives_an_unknown_standard(app, world)
     assert selected["value"] == "public_toilet"
     assert page.select_one(".tdpf-prep-standard-notice a")["href"] == "#tdpf-standard-box-1"
     assert page.select_one(".tdpf-prep-conformance") is None
+    assert page.select_one(".tdpf-prep-not-recognised") is None  # it was recognised
 
     page = BeautifulSoup(_page(app, world, "?standard=public_toilet"), "html.parser")
     scores = [td.get_text() for td in page.select(".tdpf-prep-conformance "
@@ -144,3 +146,17 @@ def test_the_page_suggests_converts_and_survives_an_unknown_standard(app, world)
     assert "public_toilet" in page.select_one(".tdpf-prep-standard-error").get_text()
     assert page.select_one(".alert-danger") is None  # the file itself is fine
     assert page.select("section.tdpf-prep-table")  # the prepared table still shown
+
+
+def test_the_page_asks_to_choose_for_a_table_it_does_not_recognise(app, world):
+    from bs4 import BeautifulSoup
+
+    path = DATAFILES / "hyogo-kobe_201706okunaihinanjo.csv"
+    with io.BytesIO(path.read_bytes()) as stream:
+        shelters = call("resource_create", world.editor, package_id=world.dataset["id"],
+                        name="避難所", url="",
+                        upload=FileStorage(stream, filename="201706okunaihinanjo.csv"))
+    page = BeautifulSoup(_page(app, world, resource=shelters), "html.parser")
+    assert page.select_one(".tdpf-prep-standard-notice") is None
+    assert page.select_one(".tdpf-prep-not-recognised") is not None
+    assert page.select_one(".tdpf-prep-standard select[name=standard] option[selected]") is None
