@@ -12,7 +12,7 @@
 3. by resemblance (``layout`` "local"): at least 25 % of the standard's columns found under
    their names, old names or the synonyms of local layouts, including at least a fifth of
    the columns only this standard has.
-Where several standards qualify, the one with the larger share wins.
+A header match wins over a resemblance; between two of a kind, the larger share wins.
 
 ``check`` compares a table with the standard, column by column: required (◎) and
 recommended (○) columns missing under their official names, columns found under another
