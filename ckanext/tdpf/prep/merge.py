@@ -646,9 +646,15 @@ def affected_by(package_id: str) -> list[Merge]:
         return []
     resource_ids = {r.id for r in model.Session.query(model.Resource.id).filter(
         model.Resource.package_id == package.id)}
-    return [m for m in merges if package.owner_org in (m.organizations or [])
-            or resource_ids & set(m.resource_ids or [])
-            or any(s.get("package_id") == package.id for s in m.sources or [])]
+    found = []
+    for merge in merges:
+        if package.owner_org in (merge.organizations or []) or \
+                resource_ids & set(merge.resource_ids or []) or \
+                any(s.get("package_id") == package.id for s in merge.sources or []):
+            merged = model.Package.get(merge.package_id)
+            if merged is not None and merged.state == "active":  # not a deleted one's
+                found.append(merge)
+    return found
 
 
 def notice(package_id: str | None) -> None:
@@ -658,15 +664,15 @@ def notice(package_id: str | None) -> None:
     try:
         with model.Session.begin_nested():  # a failure here must not end the save's
             merges = affected_by(package_id)  # transaction
+            names = {}
             for merge in merges:
                 merge.state = "queued"  # shown on the merged dataset until the job ran
+                names[merge.id] = model.Package.get(merge.package_id).name
     except Exception:  # noqa: BLE001 - a missing table (plugin not migrated) breaks no save
         log.warning("finding merges affected by %s failed", package_id, exc_info=True)
         return
-    if merges:
-        pending = model.Session().info.setdefault(PENDING, {})
-        for merge in merges:
-            pending[merge.id] = model.Package.get(merge.package_id).name
+    if names:
+        model.Session().info.setdefault(PENDING, {}).update(names)
 
 
 def enqueue(merge_id: str, name: str) -> None:

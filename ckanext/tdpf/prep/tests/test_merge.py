@@ -468,3 +468,19 @@ def test_hostile_input_over_the_api_is_a_field_error_never_a_5xx(app, tokyo):
             if response.status_code == 409:
                 assert response.json["error"]["__type"] == "Validation Error"
     assert model.Package.get("x-merged") is None
+
+
+def test_a_deleted_merged_dataset_is_not_merged_again(tokyo):
+    result = tokyo.merge(resource_ids=[tokyo.shibuya["id"], tokyo.koto["id"]])
+    helpers.call_action("package_delete", context={"user": tokyo.sysadmin["name"]},
+                        id=result["dataset"]["id"])
+    call("package_patch", tokyo.koto_staff, id=tokyo.koto_dataset["id"], notes="更新")
+    assert not [t for t in jobs_queued() if t.startswith("tdpf merge")]
+    assert merging.remerge_job(result["merge"]["id"]) is None
+    helpers.call_action("dataset_purge", context={"user": tokyo.sysadmin["name"]},
+                        id=result["dataset"]["id"])
+    call("package_patch", tokyo.koto_staff, id=tokyo.koto_dataset["id"], notes="再更新")
+    assert not [t for t in jobs_queued() if t.startswith("tdpf merge")]
+    # the name is free again for a new merge
+    again = tokyo.merge(resource_ids=[tokyo.koto["id"]])
+    assert again["merge"]["row_count"] == 191 and again["written"]
