@@ -11,6 +11,8 @@ from flask import Blueprint
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.tdpf.lib.i18n import N_
+
 from . import merge as merging
 
 tdpf_prep_standard = Blueprint("tdpf_prep_standard", __name__)
@@ -70,6 +72,8 @@ def organization_standards(organization_id: str) -> list[dict[str, Any]]:
             conformance = resource.get("tdpf_mr_conformance")
             found.append({"standard": standard, "dataset": dataset, "resource": resource,
                           "score": conformance.get("score")
+                          if isinstance(conformance, dict) else None,
+                          "layout": conformance.get("layout")
                           if isinstance(conformance, dict) else None})
     return found
 
@@ -79,6 +83,19 @@ def standard_title(standard_id: str) -> str:
     if standard is None:
         return standard_id
     return standard.title_en if tk.h.lang() == "en" else standard.title
+
+
+LAYOUTS = {
+    "new": N_("Standard layout"),
+    "old": N_("Former layout (推奨データセット)"),
+    "local": N_("Own layout"),
+}
+
+
+def layout_label(layout: str | None) -> str:
+    """The layout a file was found in: the standard's, the former 推奨データセット one, or
+    the municipality's own."""
+    return tk._(LAYOUTS[layout]) if layout in LAYOUTS else ""
 
 
 def japan_time(value: str | None) -> str:
@@ -103,5 +120,6 @@ HELPERS = {
     "tdpf_prep_standard_title": standard_title,
     "tdpf_prep_japan_time": japan_time,
     "tdpf_prep_error_text": error_text,
+    "tdpf_prep_layout_label": layout_label,
 }
 __all__ = ["tdpf_prep_standard"]

@@ -66,6 +66,9 @@ def test_coverage_of_a_standard_across_tokyo(app, rated_tokyo):
         f"/resource/{tokyo.koto['id']}")
     assert koto_row.select_one(".tdpf-standard-score").get_text(strip=True) == str(
         koto_file["score"])
+    layouts = {code: html.select_one(f'tr[data-code="{code}"] .tdpf-standard-layout')
+               .get_text(strip=True) for code in ("131083", "131130")}
+    assert all(layouts.values()) and layouts["131083"] != layouts["131130"]  # new / old
     link = html.select_one(".tdpf-standard-merged a")
     assert link["href"].endswith("/dataset/tokyo-public-toilets")
     assert html.select_one("h1.tdpf-standard-title").get_text(" ", strip=True) == \
@@ -99,6 +102,9 @@ def test_a_merged_dataset_shows_its_sources_and_last_merge(app, rated_tokyo):
     assert status.select_one(".tdpf-merge-last").get_text(strip=True)[:2] == "20"
     rows = {r["data-resource"]: r.select_one(".tdpf-merge-source-rows").get_text(strip=True)
             for r in status.select("tbody tr")}
+    layouts = {r["data-resource"]: r.select_one(".tdpf-merge-source-layout").get_text(
+        strip=True) for r in status.select("tbody tr")}
+    assert all(layouts.values()) and len(set(layouts.values())) == 2
     assert rows == {tokyo.shibuya["id"]: "82", tokyo.koto["id"]: "191"}
     # a source dataset's page has no merge status
     assert page(app, "/dataset/koto-toilets").select_one(".tdpf-merge-status") is None
