@@ -11,6 +11,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import unicodedata
 
 import pytest
 from werkzeug.datastructures import FileStorage
@@ -164,6 +165,9 @@ def test_two_wards_in_two_layouts_become_one_standard_file(tokyo):
         targets = {m["source"]: m["target"] for m in converted[resource_id].mapping
                    if m["source"]}
         source_row = table.rows[int(traced["出典行"]) - 1]
+        # the trace points at the very row: its name is the merged row's
+        assert unicodedata.normalize("NFKC", source_row[table.header.index("名称")]).strip() \
+            == unicodedata.normalize("NFKC", row[header.index("名称")])
         joined = "\n".join(row)
         for column, value in zip(table.header, source_row):
             value = value.strip()
