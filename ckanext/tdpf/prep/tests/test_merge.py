@@ -488,3 +488,17 @@ def test_a_deleted_merged_dataset_is_not_merged_again(tokyo):
     # the name is free again for a new merge
     again = tokyo.merge(resource_ids=[tokyo.koto["id"]])
     assert again["merge"]["row_count"] == 191 and again["written"]
+
+
+def test_the_job_merges_as_the_user_who_set_it_up(tokyo):
+    """Their access still applies: once they left the organization, the re-merge is
+    refused and says so; the merged files stay as they were."""
+    result = tokyo.merge(resource_ids=[tokyo.shibuya["id"], tokyo.koto["id"]])
+    before = merged_files(result)
+    helpers.call_action("organization_member_delete",
+                        context={"user": tokyo.sysadmin["name"]}, id="t130001",
+                        username="metro_editor")
+    call("resource_delete", tokyo.koto_staff, id=tokyo.koto["id"])
+    status = merging.remerge_job(result["merge"]["id"])
+    assert status["state"] == "error" and status["errors"][0]["code"] == "refused"
+    assert merged_files(result) == before
