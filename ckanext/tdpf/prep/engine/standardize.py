@@ -775,6 +775,12 @@ def convert(header: list[str], rows: list[list[str]], standard: Standard,
                 for part, value in split.items():
                     if part not in out or not value:
                         continue
+                    if part == BUILDING and out[part] and out[part] != value:
+                        # the file's own 方書 and a building in the address: both kept
+                        given = out[part]
+                        out[part] = (given if value in given else value if given in value
+                                     else f"{value}\u3000{given}")
+                        continue
                     if out[part] != value:
                         if out[part]:
                             # the source's own part: replaced only by the same part in
@@ -788,7 +794,10 @@ def convert(header: list[str], rows: list[list[str]], standard: Standard,
                         out[part] = value
                 building = out.get(BUILDING, "")
                 if building and building not in out[ADDRESS]:
-                    out[ADDRESS] = out[ADDRESS] + "\u3000" + building
+                    text = out[ADDRESS]
+                    if found.building and text.endswith("\u3000" + found.building):
+                        text = text[: -len(found.building) - 1]
+                    out[ADDRESS] = text + "\u3000" + building
                 if LOCATED_LGCODE in columns and found.lgcode:
                     given = lgcode_of(out[LOCATED_LGCODE], home) \
                         if out[LOCATED_LGCODE] else None

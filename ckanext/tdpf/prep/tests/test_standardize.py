@@ -309,3 +309,14 @@ def test_a_postal_code_before_the_address_and_a_local_id_column_are_kept():
                          standards.get("evacuation_space"), S.publisher_of("131130"))
     first = dict(zip(shelters.header, shelters.rows[0]))
     assert first["郵便番号"] == "150-0041" and first["備考"] == ""
+
+
+def test_the_files_own_building_and_one_in_the_address_are_both_kept():
+    result = S.convert(["名称", "住所", "方書"],
+                       [["a", "東京都渋谷区神南1-1 渋谷ビル", "2階"],
+                        ["b", "東京都渋谷区神南1-1 渋谷ビル", "渋谷ビル"],
+                        ["c", "東京都渋谷区神南1-1", "3階"]], SMALL, S.publisher_of("131130"))
+    got = [(row[8], row[13]) for row in result.rows]  # 所在地_連結表記, 建物名等(方書)
+    assert got == [("東京都渋谷区神南一丁目1　渋谷ビル　2階", "渋谷ビル　2階"),
+                   ("東京都渋谷区神南一丁目1　渋谷ビル", "渋谷ビル"),
+                   ("東京都渋谷区神南一丁目1　3階", "3階")]
