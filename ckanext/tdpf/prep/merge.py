@@ -618,15 +618,18 @@ def remerge_job(merge_id: str) -> dict[str, Any] | None:
         merge = model.Session.get(Merge, merge_id)
         merge.state = "error"
         merge.last_attempt = now()
-        message = str(getattr(error, "error_dict", None) or error)
-        merge.errors = [{"resource_id": None, "code": "refused", "ja": message,
-                         "en": message}]
+        detail = "; ".join(f"{field}: {' '.join(map(str, messages))}" for field, messages in
+                           getattr(error, "error_dict", {}).items()) or str(error)
+        merge.errors = [{"resource_id": None, "code": "refused", "detail": detail,
+                         "ja": japanese(REFUSED), "en": english(REFUSED)}]
         model.Session.commit()
-        log.warning("merge %s refused: %s", merge_id, message)
+        log.warning("merge %s refused: %s", merge_id, detail)
         return merge.as_dict()
 
 
 NO_USER = N_("The user who set up this merge no longer exists; set it up again.")
+REFUSED = N_("The user who set up this merge may no longer update the merged dataset; an "
+             "editor of its organization sets it up again.")
 
 
 # --- re-merging when a source changes ------------------------------------------------------

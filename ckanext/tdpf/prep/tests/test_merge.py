@@ -490,7 +490,7 @@ def test_a_deleted_merged_dataset_is_not_merged_again(tokyo):
     assert again["merge"]["row_count"] == 191 and again["written"]
 
 
-def test_the_job_merges_as_the_user_who_set_it_up(tokyo):
+def test_the_job_merges_as_the_user_who_set_it_up(app, tokyo):
     """Their access still applies: once they left the organization, the re-merge is
     refused and says so; the merged files stay as they were."""
     result = tokyo.merge(resource_ids=[tokyo.shibuya["id"], tokyo.koto["id"]])
@@ -502,3 +502,5 @@ def test_the_job_merges_as_the_user_who_set_it_up(tokyo):
     status = merging.remerge_job(result["merge"]["id"])
     assert status["state"] == "error" and status["errors"][0]["code"] == "refused"
     assert merged_files(result) == before
+    page = app.get("/dataset/tokyo-public-toilets")
+    assert "tdpf-merge-error" in page.get_data(as_text=True)
