@@ -22,6 +22,9 @@ from . import schema
 __all__ = ["tdpf_prep_preview", "tdpf_prep_publish"]
 
 PREVIEW_ROWS = 20
+# A preview converts at most this many rows (the conformance of a longer table is judged on
+# them; publishing converts every row).
+PREVIEW_CONVERT_ROWS = 10_000
 FETCH_ERRORS = {
     "unreachable": N_("The file could not be downloaded."),
     "too_large": N_("The file is larger than the size limit for data preparation."),
@@ -102,10 +105,13 @@ def _file_name(resource: dict) -> str:
 
 
 def _converted(table: engine.PreparedTable, standard: Any, publisher: Any,
-               language: str) -> tuple[Any, dict[str, Any]]:
+               language: str, limit: int | None = None) -> tuple[Any, dict[str, Any]]:
+    """The table converted into the standard's layout (its first ``limit`` rows only: a
+    preview of a very long table is judged on its beginning)."""
     from ..engine import standardize
 
-    converted = standardize.convert(table.header, table.rows, standard, publisher)
+    rows = table.rows if limit is None else table.rows[:limit]
+    converted = standardize.convert(table.header, rows, standard, publisher)
     return converted, {
         "standard": standard.id,
         "conformance_before": converted.before.as_dict(),
@@ -116,7 +122,8 @@ def _converted(table: engine.PreparedTable, standard: Any, publisher: Any,
         "converted": {
             "header": converted.header,
             "rows": converted.rows[:PREVIEW_ROWS],
-            "row_count": len(converted.rows),
+            "row_count": table.row_count,
+            "checked_rows": len(converted.rows),
             "changes": [change.as_dict(language) for change in converted.changes],
         },
     }
@@ -145,7 +152,8 @@ def tdpf_prep_preview(context: Context, data_dict: DataDict) -> dict[str, Any]:
         ``conformance_before`` and ``conformance_after`` (score, missing columns, errors
         by column), ``mapping`` (``source``, ``target``, ``how``), ``unmapped`` (columns
         kept in 備考), ``file_name`` (by the standard's rule) and ``converted``
-        (``header``, ``rows``: the first 20, ``row_count``, ``changes``); without it,
+        (``header``, ``rows``: the first 20, ``row_count``, ``checked_rows``: the rows
+        converted and checked, at most 10,000, ``changes``); without it,
         ``suggested_standard`` when the table looks like a standard's (else None)
     """
     tk.check_access("tdpf_prep_preview", context, data_dict)
@@ -174,7 +182,8 @@ def tdpf_prep_preview(context: Context, data_dict: DataDict) -> dict[str, Any]:
             "rating_after": scores.after(table),
         }
         if standard is not None:
-            entry.update(_converted(table, standard, publisher, language)[1])
+            entry.update(_converted(table, standard, publisher, language,
+                                    limit=PREVIEW_CONVERT_ROWS)[1])
         else:
             from ckanext.tdpf.lib.standards import conformance
             found = conformance.identify(_file_name(resource), table.header)

@@ -78,6 +78,21 @@ def test_with_a_standard_the_conversion_and_its_conformance(world):
     assert table["header"][0] == "都道府県コード又は市区町村コード"
 
 
+def test_a_long_table_is_judged_on_its_beginning_and_published_whole(world, monkeypatch):
+    from ckanext.tdpf.prep.logic import action
+    monkeypatch.setattr(action, "PREVIEW_CONVERT_ROWS", 30)
+    (table,) = call("tdpf_prep_preview", world.editor, resource_id=world.toilets["id"],
+                    standard="public_toilet")["tables"]
+    assert table["converted"]["checked_rows"] == 30 and table["converted"]["row_count"] == 82
+    assert table["conformance_after"]["rows"] == 30
+    created = call("tdpf_prep_publish", world.editor, resource_id=world.toilets["id"],
+                   standard="public_toilet")
+    from ckan.lib import uploader
+    path = uploader.get_resource_uploader(created).get_path(created["id"])
+    with open(path, encoding="utf-8") as stream:
+        assert len(list(csv.reader(stream))) == 83
+
+
 def test_an_unknown_standard_is_a_field_error_naming_the_known_ones(world):
     messages = []
     for value in ("public_toilets", ["public_toilet"], "x" * 101):
