@@ -26,7 +26,15 @@ DEFAULTS: dict[str, Any] = {
     "filters": {},
     "max_delete_ratio": 0.2,
     "columns": {},
+    "catalog_kind": None,
+    "precedence": None,
 }
+# Which catalog's content a dataset that several sources hold shows (``precedence``, higher
+# wins): by default a provider's own catalog beats an aggregator. A source that names its
+# one organization (``organization``) is taken for that provider's own catalog, any other
+# for an aggregator, unless ``catalog_kind`` says which it is.
+CATALOG_KINDS = ("provider", "aggregator")
+DEFAULT_PRECEDENCE = {"provider": 20, "aggregator": 10}
 
 
 class ConfigError(ValueError):
@@ -111,6 +119,13 @@ def _organization_spec(key: str, value: Any) -> dict:
     return value
 
 
+def _catalog_kind(key: str, value: Any) -> Any:
+    if value is not None and value not in CATALOG_KINDS:
+        _fail(key, N_("Unknown value \"{value}\"; allowed: {allowed}."), value=str(value),
+              allowed=", ".join(CATALOG_KINDS))
+    return value
+
+
 def _organization(key: str, value: Any) -> Any:
     return None if value is None else _organization_spec(key, value)
 
@@ -156,6 +171,8 @@ CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "filters": _filters,
     "max_delete_ratio": _number(0, 1),
     "columns": _string_map(),
+    "catalog_kind": _catalog_kind,
+    "precedence": _number(0, 100, integer=True),
 }
 
 
@@ -176,5 +193,11 @@ def parse(text: str | None) -> dict[str, Any]:
         raise ConfigError(bilingual(N_("Unknown keys: {keys}."), keys=", ".join(unknown)))
     config = {key: json.loads(json.dumps(value)) for key, value in DEFAULTS.items()}
     for key, value in data.items():
+        if key in ("catalog_kind", "precedence") and value is None:
+            continue  # (null: the default)
         config[key] = CHECKS[key](key, value)
+    if config["catalog_kind"] is None:
+        config["catalog_kind"] = "provider" if config["organization"] else "aggregator"
+    if config["precedence"] is None:
+        config["precedence"] = DEFAULT_PRECEDENCE[config["catalog_kind"]]
     return config

@@ -17,6 +17,17 @@ again without the refused records. If a write fails for another reason, the batc
 back and imported again one object per transaction. A batch is indexed only after it is
 committed, so the search index never shows a dataset the database does not have.
 
+Cross-source duplicates: which sources hold which dataset is kept in ``Holding`` rows, one
+per source record. A record new to its source that has the same match keys as another
+source's dataset (``mapping.match_keys``: the same resource URLs, or the same organization
+and title) is merged into that dataset instead of making one; a source holds a dataset
+through one record at most. The dataset's content comes from the holding of the source
+with the highest precedence (``config``; on a tie, the one that held it first): a record
+of a lower one updates only its holding. Withdrawing a record keeps the dataset while
+another source holds it (its content then comes from the best of those); the last
+withdrawal deletes it. The merge, and a content that comes from another source, are
+warnings on the object, naming that source.
+
 What the gather stage cleaned (``mapping.clean_dataset``) is reported on the object as
 warnings once it is imported: ``HarvestObjectError`` rows of the stage ``WARNING_STAGE``,
 which the job page and ``ckan tdpf-harvest run`` count apart from errors. A refusal names
@@ -30,6 +41,7 @@ import logging
 from typing import Any, Callable, Iterable
 
 import msgspec
+import sqlalchemy as sa
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -38,8 +50,9 @@ from ckanext.harvest.model import HarvestObject, HarvestObjectError, HarvestSour
 from ckanext.tdpf.lib import indexing, provenance
 from ckanext.tdpf.lib.i18n import N_, bilingual
 
-from .mapping import shown, stable_name
-from .model import WARNING_STAGE
+from . import config as source_config
+from .mapping import match_keys, shown, stable_name
+from .model import WARNING_STAGE, Holding
 
 log = logging.getLogger(__name__)
 # A batch whose records are refused by the actions' validation is imported again without
@@ -64,6 +77,16 @@ class BatchImporter:
         self.current_objects: dict[str, list[HarvestObject]] = {}
         self.packages_by_name: dict[str, model.Package | None] = {}
         self.payloads: dict[str, dict[str, Any] | Exception] = {}
+        self.written = False  # whether the last object saved wrote its dataset
+        self.keys: dict[str, tuple[str | None, str | None]] = {}  # match keys by guid
+        self.new_holdings: list[dict[str, Any]] = []  # inserted with the batch's commit
+        # the batch source's holdings of the batch's guids; the other sources' holdings of
+        # the datasets those hold; the dataset each new record is merged into, and why
+        self.holdings: dict[str, Holding] = {}
+        self.others: dict[str, list[Holding]] = {}
+        self.matches: dict[str, tuple[str, str]] = {}
+        self.sources: dict[str, tuple[int, str]] = {}  # source id → precedence, title
+        self.rewritten: list[str] = []  # datasets shown anew from another source
 
     def context(self, **extra: Any) -> dict[str, Any]:
         """The context of the batch's actions: the site user (its access is checked, as
@@ -113,7 +136,10 @@ class BatchImporter:
             else:
                 counts["deleted"] += 1
             model.Session.commit()
+        self._index(self.rewritten)
+        self.rewritten = []
         self.payloads.clear()
+        self.keys.clear()
         return counts
 
     def _save_all(self, objects: list[HarvestObject], organizations: dict,
@@ -126,6 +152,7 @@ class BatchImporter:
         other failure raises too."""
         counts.update(added=0, updated=0, errored=0)
         saved: list[str] = []
+        self.new_holdings = []
         for harvest_object in objects:
             if harvest_object.id in refusals:
                 self._object_error(harvest_object, refusals[harvest_object.id])
@@ -140,22 +167,32 @@ class BatchImporter:
                 if not one_by_one:
                     raise
                 model.Session.rollback()
+                self.new_holdings = []
                 self._object_error(harvest_object, restart.message)
                 counts["errored"] += 1
             except Exception as error:
                 if not one_by_one:
                     raise
                 model.Session.rollback()
+                self.new_holdings = []
                 self._object_error(harvest_object, _message(error))
                 counts["errored"] += 1
             else:
                 harvest_object.report_status = report_status
                 counts[report_status] += 1
-                saved.append(package_id)
+                if self.written:
+                    saved.append(package_id)
             if one_by_one:
-                model.Session.commit()
-        model.Session.commit()
+                self._commit()
+        self._commit()
         return saved
+
+    def _commit(self) -> None:
+        """Commit, with the holdings made since the last commit (one insert)."""
+        if self.new_holdings:
+            model.Session.execute(sa.insert(Holding.__table__), self.new_holdings)
+            self.new_holdings = []
+        model.Session.commit()
 
     def organizations(self, objects: Iterable[HarvestObject]) -> dict[str, str | Exception]:
         """Local organization ids by name for the objects, created before any dataset of
@@ -220,6 +257,77 @@ class BatchImporter:
         for package in (model.Session.query(model.Package)
                         .filter(model.Package.name.in_(list(self.packages_by_name)))):
             self.packages_by_name[package.name] = package
+        self._read_holdings(objects)
+
+    def _read_holdings(self, objects: list[HarvestObject]) -> None:
+        """The batch source's holdings of its guids, the datasets another source holds that
+        its new records match, and the other sources' holdings of all those datasets: three
+        queries for the batch."""
+        source_id = objects[0].harvest_source_id
+        self.holdings = {holding.guid: holding for holding in model.Session.query(Holding)
+                         .filter(Holding.source_id == source_id,
+                                 Holding.guid.in_(list(self.current_objects)))}
+        keys: dict[str, tuple[str | None, str | None]] = {}
+        # a record whose name a live dataset holds may join that dataset only if its
+        # source held it before (the record came back, and another source held the dataset
+        # meanwhile); else its name is refused, naming the source that holds it
+        name_holders: dict[str, str] = {}
+        url = objects[0].source.url
+        for harvest_object in objects:
+            payload = self._payload(harvest_object)
+            if harvest_object.guid in self.holdings or self.current_objects.get(
+                    harvest_object.guid) or not isinstance(payload, dict):
+                continue
+            holder = self.packages_by_name.get(stable_name(url, harvest_object.guid))
+            if holder is not None and holder.state != "deleted":
+                name_holders[harvest_object.guid] = holder.id
+            try:
+                keys[harvest_object.guid] = self._keys(harvest_object.guid, payload)
+            except (KeyError, TypeError, AttributeError):
+                continue  # (refused on import)
+        if name_holders:
+            held_before = {package_id for (package_id,) in model.Session.query(
+                HarvestObject.package_id).filter(
+                    HarvestObject.harvest_source_id == source_id,
+                    HarvestObject.package_id.in_(set(name_holders.values())))}
+            for guid, package_id in name_holders.items():
+                if package_id not in held_before:
+                    keys.pop(guid, None)
+        url_keys = {url for url, _title in keys.values() if url}
+        title_keys = {title for _url, title in keys.values() if title}
+        candidates: list[Holding] = []
+        if url_keys or title_keys:
+            candidates = (model.Session.query(Holding)
+                          .join(model.Package, model.Package.id == Holding.package_id)
+                          .filter(Holding.source_id != source_id,
+                                  model.Package.state == "active",
+                                  sa.or_(Holding.url_key.in_(url_keys),
+                                         Holding.title_key.in_(title_keys)))
+                          .order_by(Holding.created, Holding.package_id).all())
+        # a source holds a dataset through one record at most
+        taken = {package_id for (package_id,) in model.Session.query(Holding.package_id)
+                 .filter(Holding.source_id == source_id, Holding.package_id.in_(
+                     {holding.package_id for holding in candidates}))} if candidates else set()
+        self.matches = {}
+        for guid, (url_key, title_key) in keys.items():
+            for holding in candidates:
+                reason = ("url" if url_key and holding.url_key == url_key else
+                          "title" if title_key and holding.title_key == title_key else None)
+                if reason and holding.package_id not in taken and name_holders.get(
+                        guid, holding.package_id) == holding.package_id:
+                    self.matches[guid] = (holding.package_id, reason)
+                    taken.add(holding.package_id)
+                    break
+        packages = ({holding.package_id for holding in self.holdings.values()}
+                    | {package_id for package_id, _reason in self.matches.values()}
+                    | {previous.package_id for found in self.current_objects.values()
+                       for previous in found if previous.package_id})
+        self.others = {}
+        if packages:
+            for holding in (model.Session.query(Holding)
+                            .filter(Holding.package_id.in_(list(packages)),
+                                    Holding.source_id != source_id)):
+                self.others.setdefault(holding.package_id, []).append(holding)
 
     def _previous(self, harvest_object: HarvestObject) -> list[HarvestObject]:
         if harvest_object.guid in self.current_objects:
@@ -234,12 +342,32 @@ class BatchImporter:
                 if obj.id != harvest_object.id and obj.current]
 
     def _withdraw(self, harvest_object: HarvestObject) -> None:
-        try:
-            tk.get_action("package_delete")(self.context(defer_commit=False,
-                                                         return_id_only=False),
-                                            {"id": harvest_object.package_id})
-        except tk.ObjectNotFound:  # already gone locally: nothing to withdraw
-            pass
+        """Withdraw the source's record: its dataset goes with it unless another source
+        still holds it (then its content comes from the best of those, if it came from
+        this one)."""
+        source_id = harvest_object.harvest_source_id
+        holding = model.Session.get(Holding, (source_id, harvest_object.guid))
+        package_id = holding.package_id if holding is not None else harvest_object.package_id
+        others = (model.Session.query(Holding)
+                  .filter(Holding.package_id == package_id, Holding.source_id != source_id)
+                  .all()) if package_id else []
+        package = model.Package.get(package_id) if others else None
+        if holding is not None:
+            model.Session.delete(holding)
+        if package is not None and package.state == "active":
+            top = max(others, key=self._rank)
+            if not top.shown and self._show(package_id, top):
+                self.rewritten.append(package_id)
+            self._warn(harvest_object, bilingual(
+                N_("Withdrawn from this source; the dataset stays, as the harvest source "
+                   "\"{source}\" still holds it."), source=self._source(top.source_id)[1]))
+        else:
+            try:
+                tk.get_action("package_delete")(self.context(defer_commit=False,
+                                                             return_id_only=False),
+                                                {"id": package_id})
+            except tk.ObjectNotFound:  # already gone locally: nothing to withdraw
+                pass
         for obj in self._previous(harvest_object):
             obj.current = False
         harvest_object.current = False
@@ -249,17 +377,133 @@ class BatchImporter:
     def _save(self, harvest_object: HarvestObject, organizations: dict) -> tuple[str, str]:
         previous = self._previous(harvest_object)
         payload = self._payload(harvest_object)
-        warnings = payload.get("warnings") if isinstance(payload, dict) else None
-        package_id, created = self._save_dataset(harvest_object, organizations, previous)
+        warnings = list(payload.get("warnings") or []) if isinstance(payload, dict) else []
+        source_id, guid = harvest_object.harvest_source_id, harvest_object.guid
+        holding = self.holdings.get(guid)
+        match = None
+        if holding is not None:
+            target = holding.package_id
+        elif previous and previous[0].package_id:
+            target = previous[0].package_id
+        else:
+            match = self.matches.get(guid)
+            target = match[0] if match else harvest_object.package_id
+        others = self.others.get(target, []) if target else []
+        now = datetime.datetime.now(datetime.timezone.utc)
+        mine_rank = self._rank_of(source_id, holding.created if holding else now)
+        top = max(others, key=self._rank) if others else None
+        if top is None or mine_rank > self._rank(top):
+            package_id, created = self._save_dataset(harvest_object, organizations, target)
+            shown_here, written = True, True
+        else:  # another source's content is shown: this record updates its holding only
+            package_id, created, shown_here = target, False, False
+            try:
+                written = not top.shown and self._show(target, top)
+            except _Restart as restart:  # (the refusal is this object's)
+                raise _Restart(harvest_object.id, restart.message) from restart
+            warnings.append(bilingual(
+                N_("The dataset shows the content of the harvest source \"{source}\", "
+                   "which has a higher precedence."), source=self._source(top.source_id)[1]))
+        if match:
+            message = (N_("Merged into the dataset {name}, which the harvest source "
+                          "\"{source}\" also publishes with the same resource URLs.")
+                       if match[1] == "url" else
+                       N_("Merged into the dataset {name}, which the harvest source "
+                          "\"{source}\" also publishes with the same organization and "
+                          "title."))
+            package = model.Package.get(package_id)
+            warnings.insert(0, bilingual(message, name=package.name if package else package_id,
+                                         source=", ".join(sorted(
+                                             self._source(o.source_id)[1] for o in others))))
+        url_key, title_key = self._keys(guid, payload)
+        fields = {"package_id": package_id, "object_id": harvest_object.id,
+                  "content_hash": payload.get("hash"), "shown": shown_here,
+                  "url_key": url_key, "title_key": title_key,
+                  "remote_url": payload.get("url") or harvest_object.source.url}
+        if holding is None:
+            self.new_holdings.append(dict(fields, source_id=source_id, guid=guid,
+                                          created=now))
+        else:
+            for key, value in fields.items():
+                setattr(holding, key, value)
+        if shown_here:
+            for other in others:
+                other.shown = False
         for obj in previous:
             obj.current = False
         harvest_object.package_id = package_id
         harvest_object.current = True
         self._finished(harvest_object, "COMPLETE")
-        for message in warnings or []:  # what was cleaned: the object is not failed
-            model.Session.add(HarvestObjectError(message=str(message)[:2000],
-                                                 object=harvest_object, stage=WARNING_STAGE))
+        for message in warnings:  # what was cleaned, or merged: the object is not failed
+            self._warn(harvest_object, str(message))
+        self.written = written
         return package_id, "added" if created else "updated"
+
+    def _keys(self, guid: str, payload: dict[str, Any]) -> tuple[str | None, str | None]:
+        if guid not in self.keys:
+            self.keys[guid] = match_keys(payload["dataset"], payload["organization"])
+        return self.keys[guid]
+
+    @staticmethod
+    def _warn(harvest_object: HarvestObject, message: str) -> None:
+        model.Session.add(HarvestObjectError(message=message[:2000], object=harvest_object,
+                                             stage=WARNING_STAGE))
+
+    def _source(self, source_id: str) -> tuple[int, str]:
+        """A source's precedence (``config``; an aggregator's default if its config is
+        invalid) and title, read once per batch."""
+        if source_id not in self.sources:
+            source = model.Session.get(HarvestSource, source_id)
+            try:
+                precedence = source_config.parse(source.config if source else None
+                                                 )["precedence"]
+            except source_config.ConfigError:
+                precedence = source_config.DEFAULT_PRECEDENCE["aggregator"]
+            title = (source.title or source.url) if source is not None else source_id
+            self.sources[source_id] = (precedence, title)
+        return self.sources[source_id]
+
+    def _rank_of(self, source_id: str, created: datetime.datetime) -> tuple[int, float]:
+        """Higher first: the source's precedence, then the holding made first."""
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=datetime.timezone.utc)
+        return self._source(source_id)[0], -created.timestamp()
+
+    def _rank(self, holding: Holding) -> tuple[int, float]:
+        return self._rank_of(holding.source_id, holding.created)
+
+    def _show(self, package_id: str, holding: Holding) -> bool:
+        """Give the dataset the content of another source's holding (from its current
+        harvest object); False if that content is gone."""
+        harvest_object = (model.Session.get(HarvestObject, holding.object_id)
+                          if holding.object_id else None)
+        if harvest_object is None or not harvest_object.content:
+            log.warning("dataset %s: the content of source %s is gone; left as it is",
+                        package_id, holding.source_id)
+            return False
+        self._save_dataset(harvest_object, self.organizations([harvest_object]), package_id)
+        model.Session.query(Holding).filter(Holding.package_id == package_id).update(
+            {"shown": Holding.source_id == holding.source_id}, synchronize_session="fetch")
+        return True
+
+    def show_best(self, package_ids: list[str]) -> None:
+        """Give each dataset the content of its best remaining holding where another was
+        shown, commit, and index the datasets (a source cleared: its holdings are gone,
+        and so are the search documents that named it)."""
+        for package_id in package_ids:
+            holdings = (model.Session.query(Holding)
+                        .filter(Holding.package_id == package_id).all())
+            try:
+                if holdings:
+                    top = max(holdings, key=self._rank)
+                    if not top.shown:
+                        self._show(package_id, top)
+                model.Session.commit()
+            except Exception:  # the dataset stays as it was; the others go on
+                model.Session.rollback()
+                log.exception("dataset %s: the content of its other source could not be "
+                              "shown", package_id)
+        self._index(package_ids)
 
     @staticmethod
     def _finished(harvest_object: HarvestObject, state: str) -> None:
@@ -268,8 +512,9 @@ class BatchImporter:
         model.Session.add(harvest_object)
 
     def _save_dataset(self, harvest_object: HarvestObject, organizations: dict,
-                      previous: list[HarvestObject]) -> tuple[str, bool]:
-        """The local dataset's id, and whether it was created."""
+                      current: str | None) -> tuple[str, bool]:
+        """Write the object's record to its local dataset (``current``, None: a new one);
+        returns the dataset's id, and whether it was created."""
         payload = self._payload(harvest_object)
         try:
             if isinstance(payload, Exception):
@@ -290,7 +535,6 @@ class BatchImporter:
             "tdpf_harvested_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
             "tdpf_source_hash": payload["hash"],
         })
-        current = previous[0].package_id if previous else harvest_object.package_id
         existing = model.Package.get(current) if current else None
         if existing is not None:  # a dataset keeps the name it was made with
             dataset["name"], holder = existing.name, existing
@@ -426,6 +670,8 @@ def _name_taken(name: str, holder: model.Package) -> str:
 
 
 def _message(error: Exception) -> str:
+    if isinstance(error, _Restart):
+        return error.message
     if isinstance(error, tk.ValidationError):
         return bilingual(N_("The record does not fit the TDPF schema: {errors}"),
                          errors=_describe(error.error_dict))

@@ -36,6 +36,16 @@ query, without the API paths), so two catalogs on one host never map a remote id
 name. A dataset keeps the name it was created with when it is updated, so a change of rule
 never renames one; a new record whose name another dataset holds is refused with the
 harvest source that holds it (``importer``).
+
+Cross-source duplicates (``match_keys``): the same dataset published by two catalogs (a
+ward's own CKAN and the Tokyo catalog that aggregates it) is one local dataset. Two records
+are the same when their resource URLs are the same set, compared normalised (scheme http or
+https alike, host and percent-escapes in one case, default port and fragment dropped), or
+when their organizations have the same key (the municipality code of a municipality, else
+the local organization's name) and their titles are the same normalised (NFKC: full-width
+letters, digits and spaces as half-width; case and white space ignored). ``importer`` keeps
+the keys of each source's record and merges a new record into another source's dataset
+with the same key.
 """
 from __future__ import annotations
 
@@ -43,6 +53,7 @@ import functools
 import hashlib
 import json
 import re
+import unicodedata
 import urllib.parse
 from typing import Any
 
@@ -388,3 +399,58 @@ def content_hash(dataset: Any) -> str:
     """A digest of the mapped content, independent of key order."""
     return hashlib.sha256(msgspec.json.encode(dataset, order="sorted",
                                               enc_hook=str)).hexdigest()
+
+
+def normalized_url(url: str) -> str:
+    """A resource URL as duplicates are compared: no scheme (http and https alike), the
+    host in lower case without its default port, percent-escapes in one form, no fragment,
+    no trailing ``/``."""
+    text = url.strip()
+    start = text.find("://")
+    rest = (text[start + 3:] if start >= 0 else text).partition("#")[0]
+    ends = [index for index in (rest.find("/"), rest.find("?")) if index >= 0]
+    cut = min(ends) if ends else len(rest)
+    netloc = rest[:cut].rpartition("@")[2].lower()
+    if netloc.endswith((":80", ":443")):
+        netloc = netloc.rpartition(":")[0]
+    path, _mark, query = rest[cut:].partition("?")
+    # (only an address with escapes or other than ASCII letters has another form)
+    if "%" in path or not path.isascii():
+        path = urllib.parse.quote(urllib.parse.unquote(path), safe=URL_SAFE)
+    if "%" in query or not query.isascii():
+        query = urllib.parse.quote(urllib.parse.unquote(query), safe=URL_SAFE + "?")
+    return f"{netloc}{path.rstrip('/')}{f'?{query}' if query else ''}"
+
+
+URL_SAFE = "/:@!$&'()*+,;=~-._"
+
+
+def normalized_title(title: str) -> str:
+    """A title as duplicates are compared: NFKC (full-width letters, digits and spaces as
+    half-width), case folded, without white space."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", title)).casefold()
+
+
+def organization_key(organization: dict[str, Any]) -> str:
+    """What says two records come from one organization: a municipality's code, else the
+    local organization's name."""
+    if organization.get("tdpf_provider_type") == "municipality" and \
+            organization.get("municipality_code"):
+        return f"municipality:{organization['municipality_code']}"
+    return f"organization:{organization.get('name') or ''}"
+
+
+def match_keys(dataset: dict[str, Any], organization: dict[str, Any]
+               ) -> tuple[str | None, str | None]:
+    """The keys a record is matched by across sources (module docstring): a digest of its
+    normalised resource URLs (None without any), and one of its organization's key and its
+    normalised title (None without a title)."""
+    urls = sorted({normalized_url(resource["url"]) for resource in dataset.get("resources")
+                   or [] if isinstance(resource, dict) and isinstance(resource.get("url"), str)
+                   and resource["url"].strip()})
+    url_key = hashlib.sha256("\n".join(urls).encode()).hexdigest() if urls else None
+    title = dataset.get("title")
+    normalized = normalized_title(title) if isinstance(title, str) else ""
+    title_key = hashlib.sha256(f"{organization_key(organization or {})}|{normalized}"
+                               .encode()).hexdigest() if normalized else None
+    return url_key, title_key

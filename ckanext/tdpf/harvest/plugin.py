@@ -12,6 +12,7 @@ from ckanext.tdpf.lib.i18n import TranslationMixin
 
 
 @tk.blanket.actions
+@tk.blanket.auth_functions
 @tk.blanket.cli
 @tk.blanket.config_declarations
 @tk.blanket.helpers

@@ -10,7 +10,7 @@ from ckan.tests import factories, helpers
 
 TABLES = {
     "tdpf_schema": {"tdpf_schema_resource_rating"},
-    "tdpf_harvest": {"tdpf_harvest_job_summary"},
+    "tdpf_harvest": {"tdpf_harvest_job_summary", "tdpf_harvest_holding"},
     "tdpf_access": {"tdpf_access_request", "tdpf_access_grant", "tdpf_access_usage",
                     "tdpf_access_charge", "tdpf_access_org_application"},
     "tdpf_prep": {"tdpf_prep_merge"},

@@ -36,9 +36,9 @@ from ckanext.tdpf.lib.i18n import N_, bilingual, japanese
 
 from .. import config as source_config
 from ..http import Client
-from ..mapping import clean_dataset, content_hash, organization_from_remote
+from ..mapping import clean_dataset, content_hash, match_keys, organization_from_remote
 from ..importer import BatchImporter
-from ..model import JobSummary
+from ..model import Holding, JobSummary
 
 log = logging.getLogger(__name__)
 FLUSH_EVERY = 200
@@ -65,6 +65,8 @@ class Decision:
     payload: dict[str, Any] | None = None
     package_id: str | None = None
     message: str = ""
+    # an unchanged record whose holding lacks its match keys (held before they were kept)
+    keys: tuple[str | None, str | None] | None = None
 
 
 HARVEST_USER = "harvest"
@@ -144,7 +146,8 @@ class TDPFHarvester(HarvesterBase):
                     payload["resource_positions"] = positions
                 previous = existing.get(item.remote_id)
                 if previous and previous[1] == payload["hash"] and not force:
-                    yield Decision("unchanged", guid=item.remote_id)
+                    yield Decision("unchanged", guid=item.remote_id, keys=match_keys(
+                        item.dataset, item.organization) if previous[2] else None)
                 else:
                     yield Decision("change" if previous else "new", guid=item.remote_id,
                                    payload=payload,
@@ -157,7 +160,7 @@ class TDPFHarvester(HarvesterBase):
         if refusal:
             yield Decision("refused", message=refusal)
             return
-        for guid, (package_id, _hash) in existing.items():
+        for guid, (package_id, _hash, _keyless) in existing.items():
             if guid not in seen:
                 yield Decision("delete", guid=guid, package_id=package_id)
 
@@ -180,6 +183,7 @@ class TDPFHarvester(HarvesterBase):
         extras: list[dict[str, Any]] = []
         organizations: dict[str, dict[str, Any]] = {}  # the page's, by name
         importer = BatchImporter(self._get_user_name(), self._organization)
+        keys: list[dict[str, Any]] = []  # match keys of unchanged records held without them
 
         def flush() -> None:
             """Commit a page of objects and let them go: memory stays flat. Then make the
@@ -188,6 +192,14 @@ class TDPFHarvester(HarvesterBase):
             if objects:
                 model.Session.execute(sa.insert(HarvestObject.__table__), objects)
                 model.Session.execute(sa.insert(HarvestObjectExtra.__table__), extras)
+            if keys:
+                table = Holding.__table__
+                model.Session.execute(
+                    sa.update(table).where(table.c.source_id == harvest_job.source_id,
+                                           table.c.guid == sa.bindparam("b_guid"))
+                    .values(url_key=sa.bindparam("b_url"), title_key=sa.bindparam("b_title")),
+                    keys)
+                keys.clear()
             model.Session.commit()
             object_ids.extend(row["id"] for row in objects)
             objects.clear()
@@ -211,6 +223,9 @@ class TDPFHarvester(HarvesterBase):
                 summary.listed += 1
             if decision.action == "unchanged":
                 summary.unchanged += 1
+                if decision.keys:
+                    keys.append({"b_guid": decision.guid, "b_url": decision.keys[0],
+                                 "b_title": decision.keys[1]})
                 continue
             spec = (decision.payload or {}).get("organization")
             if isinstance(spec, dict) and spec.get("name"):
@@ -250,24 +265,29 @@ class TDPFHarvester(HarvesterBase):
         return None
 
     @staticmethod
-    def _existing(source_id: str) -> dict[str, tuple[str, str | None]]:
-        """remote id → (local dataset id, content hash) of what this source harvested.
+    def _existing(source_id: str) -> dict[str, tuple[str, str | None, bool]]:
+        """remote id → (local dataset id, content hash of this source's record, whether
+        its match keys are missing) of what this source holds in active datasets
+        (``Holding``: a dataset several sources hold has the content of one of them, so
+        each record's own hash is kept there).
 
         Two single-table reads, not a join: right after a large first run the planner's
         statistics still say the tables are empty, and it joined them in a loop that read
         the source's whole index once per dataset (0.8 s for 5,000)."""
-        objects = (model.Session.query(HarvestObject.guid, HarvestObject.package_id)
-                   .filter(HarvestObject.current.is_(True),
-                           HarvestObject.harvest_source_id == source_id).all())
-        package_ids = [package_id for _guid, package_id in objects if package_id]
-        digests: dict[str, str | None] = {}
+        holdings = (model.Session.query(Holding.guid, Holding.package_id,
+                                        Holding.content_hash,
+                                        Holding.url_key.is_(None)
+                                        & Holding.title_key.is_(None))
+                    .filter(Holding.source_id == source_id).all())
+        package_ids = [package_id for _guid, package_id, _hash, _keyless in holdings]
+        active: set[str] = set()
         for first in range(0, len(package_ids), EXISTING_CHUNK):
-            digests.update(model.Session.query(
-                model.Package.id, model.Package.extras["tdpf_source_hash"].astext)
-                .filter(model.Package.id.in_(package_ids[first:first + EXISTING_CHUNK]),
-                        model.Package.state == "active"))
-        return {guid: (package_id, digests[package_id]) for guid, package_id in objects
-                if package_id in digests}
+            active.update(package_id for (package_id,) in model.Session.query(
+                model.Package.id).filter(
+                    model.Package.id.in_(package_ids[first:first + EXISTING_CHUNK]),
+                    model.Package.state == "active"))
+        return {guid: (package_id, digest, bool(keyless))
+                for guid, package_id, digest, keyless in holdings if package_id in active}
 
     def fetch_stage(self, harvest_object: HarvestObject) -> bool:
         return True

@@ -1,4 +1,5 @@
-"""The harvest job's API output carries the TDPF summary (SPEC §3)."""
+"""The harvest job's API output carries the TDPF summary (SPEC §3); clearing a source keeps
+the datasets other sources hold; the sources that hold a dataset."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,16 +7,20 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
+from ckanext.harvest import queue
 from ckanext.harvest.logic import HarvestJobExists
-from ckanext.harvest.model import HarvestGatherError, HarvestObject, HarvestObjectError
+from ckanext.harvest.model import (HarvestGatherError, HarvestObject, HarvestObjectError,
+                                   HarvestSource)
 from sqlalchemy import func, text
 
 from ckanext.tdpf.lib.i18n import N_, bilingual
 
-from ..model import WARNING_STAGE, JobSummary
+from ..importer import BatchImporter
+from ..model import WARNING_STAGE, Holding, JobSummary
 
 __all__ = ["harvest_job_create", "harvest_job_show", "harvest_source_create",
-           "harvest_source_show_status"]
+           "harvest_source_show_status", "harvest_source_clear",
+           "tdpf_harvest_dataset_source_list"]
 
 
 class JobExists(tk.ValidationError, HarvestJobExists):
@@ -150,3 +155,73 @@ def _operator_organization() -> str:
         {"name": name, "title": tk.config["ckanext.tdpf.harvest.source_organization_title"],
          "tdpf_provider_type": "public_agency"})
     return created["id"]
+
+
+@tk.chained_action
+def harvest_source_clear(original_action, context: Context, data_dict: DataDict) -> dict:
+    """Clear a source, but keep the datasets another source still holds: ckanext-harvest's
+    clear deletes every dataset any object of the source names, so those objects stop
+    naming the shared ones first; the source's holdings go; a shared dataset whose content
+    came from this source then shows the best remaining source's, and is indexed again (the
+    clear removed the search documents that named this source)."""
+    tk.check_access("harvest_source_clear", context, data_dict)
+    source = HarvestSource.get(data_dict.get("id") or "")
+    if source is None:
+        return original_action(context, data_dict)
+    held = [package_id for (package_id,) in model.Session.query(Holding.package_id)
+            .filter(Holding.source_id == source.id)]
+    shared = sorted({package_id for (package_id,) in model.Session.query(Holding.package_id)
+                     .filter(Holding.package_id.in_(held), Holding.source_id != source.id)}
+                    ) if held else []
+    if shared:
+        (model.Session.query(HarvestObject)
+         .filter(HarvestObject.harvest_source_id == source.id,
+                 HarvestObject.package_id.in_(shared))
+         .update({"package_id": None}, synchronize_session=False))
+    model.Session.query(Holding).filter(Holding.source_id == source.id).delete(
+        synchronize_session=False)
+    model.Session.commit()
+    result = original_action(context, data_dict)
+    # (its SQL ends the transaction with a COMMIT of its own: the session's is closed, so
+    # that the next statement starts a new one)
+    model.Session.commit()
+    harvester = queue.get_harvester(source.type) if shared else None
+    if harvester is not None and hasattr(harvester, "_organization"):
+        BatchImporter(harvester._get_user_name(), harvester._organization).show_best(shared)
+    return result
+
+
+@tk.side_effect_free
+def tdpf_harvest_dataset_source_list(context: Context, data_dict: DataDict
+                                     ) -> list[dict[str, Any]]:
+    """The harvest sources that hold a dataset (a dataset that several catalogs publish is
+    held by each), the one whose content it shows first.
+
+    :param id: the dataset's id or name
+    :type id: string
+    :returns: ``source_id``, ``title``, ``url`` (the source's), ``remote_id``,
+        ``remote_url`` (the record's page at the source, if it is an http(s) address) and
+        ``shown`` (the dataset's content comes from it) of each source
+    :rtype: list of dictionaries
+    """
+    tk.check_access("tdpf_harvest_dataset_source_list", context, data_dict)
+    data, errors = tk.navl_validate(data_dict, _by_id(), context)
+    if errors:
+        raise tk.ValidationError(errors)
+    package = model.Package.get(data["id"])
+    if package is None:
+        raise tk.ObjectNotFound(bilingual(N_("Dataset not found")))
+    rows = (model.Session.query(Holding, HarvestSource)
+            .join(HarvestSource, HarvestSource.id == Holding.source_id)
+            .filter(Holding.package_id == package.id)
+            .order_by(Holding.shown.desc(), Holding.created))
+    return [{"source_id": source.id, "title": source.title or source.url, "url": source.url,
+             "remote_id": holding.guid,
+             "remote_url": holding.remote_url if (holding.remote_url or "").lower()
+             .startswith(("http://", "https://")) else None,
+             "shown": bool(holding.shown)} for holding, source in rows]
+
+
+@tk.validator_args
+def _by_id(not_empty, unicode_safe) -> dict:
+    return {"id": [not_empty, unicode_safe]}

@@ -21,11 +21,17 @@ ALL_RECORDS = replay.recorded_records()
 FAST = {"timeout": 1, "retries": 1, "backoff": 0, "delay": 0}
 
 
+MIGRATIONS = pathlib.Path(__file__).resolve().parents[2] / "migration"
+
+
 @pytest.fixture
 def clean_db(reset_db, migrate_db_for, with_plugins):
     reset_db()
     for plugin in ("activity", "harvest", "tdpf_schema", "tdpf_access", "tdpf_harvest"):
         migrate_db_for(plugin)
+    # the tables of the deployed plugin list's tdpf_prep (its dataset page reads them)
+    if "tdpf_prep" in PLUGINS.split() and (MIGRATIONS / "tdpf_prep" / "versions").is_dir():
+        migrate_db_for("tdpf_prep")
 
 
 @pytest.fixture(scope="session")

@@ -238,14 +238,22 @@ class TestFaults:
 
     def test_the_same_remote_id_in_two_sources_never_collides(self, tdpf_catalog, tdpf_source,
                                                               tdpf_harvest_run):
+        """Two hosts serving the same records: no name collides, and as the records are
+        the same (their resource URLs), each is one dataset both sources hold."""
         url, _catalog = tdpf_catalog
         first = tdpf_source(url, name="tokyo")
         second = tdpf_source(url.replace("127.0.0.1", "localhost"), name="mirror")
         assert tdpf_harvest_run(first["name"]).exit_code == 0
-        assert tdpf_harvest_run(second["name"]).exit_code == 0
+        result = tdpf_harvest_run(second["name"])
+        assert result.exit_code == 0
+        assert (summary_of(result.output)["updated"], summary_of(result.output)["errors"]
+                ) == (30, 0), result.output
         model.Session.remove()
-        assert helpers.call_action("package_search", fq="tdpf_source_id:[* TO *]",
-                                   rows=0)["count"] == 60
+        found = helpers.call_action("package_search", fq="tdpf_source_id:[* TO *]", rows=100)
+        assert found["count"] == 30
+        for dataset in found["results"]:
+            sources = helpers.call_action("tdpf_harvest_dataset_source_list", id=dataset["id"])
+            assert [source["title"] for source in sources] == ["tokyo", "mirror"]
 
 
 class TestConfig:

@@ -69,12 +69,24 @@ class TestNameRule:
             assert VALID.match(stable_name(url, remote_id)), (url, remote_id)
 
 
+def other_content(records: list[dict]) -> list[dict]:
+    """The same remote ids with other content (titles and files): another catalog's own
+    records, not duplicates of the first one's (those become one dataset:
+    test_duplicates)."""
+    records = copy.deepcopy(records)
+    for record in records:
+        record["title"] = f"別カタログ {record['title']}"
+        for resource in record.get("resources") or []:
+            resource["url"] = resource["url"].replace("://", "://mirror.example.org/", 1)
+    return records
+
+
 class TestTwoCatalogsOnOneHost:
     def test_both_catalogs_arrive_under_distinct_names(
             self, tdpf_catalog, tdpf_second_catalog_server, tdpf_source, tdpf_harvest_run):
         first_url, _catalog = tdpf_catalog
         second_url, second = tdpf_second_catalog_server
-        second.reset(ALL_RECORDS[:30])
+        second.reset(other_content(ALL_RECORDS[:30]))
         assert first_url.split(":")[:2] == second_url.split(":")[:2]  # one host
         first = tdpf_source(first_url, name="tokyo")
         mirror = tdpf_source(second_url, name="tokyo-mirror")
