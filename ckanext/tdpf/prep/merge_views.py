@@ -31,13 +31,49 @@ def index():
     return tk.render("tdpf_prep/standard_index.html", {"coverage": coverage})
 
 
-@tdpf_prep_standard.route("/standard/<standard_id>")
+@tdpf_prep_standard.route("/standard/<standard_id>", methods=["GET", "POST"])
 def read(standard_id: str):
+    """The coverage page; its form (for editors of an organization) merges the chosen
+    organizations' files of the standard into a new merged dataset."""
     try:
         coverage = tk.get_action("tdpf_prep_coverage")(_context(), {"standard": standard_id})
     except tk.ValidationError:
         return tk.abort(404, tk._("No standard dataset has this id."))
-    return tk.render("tdpf_prep/standard.html", {"coverage": coverage})
+    errors: dict[str, Any] = {}
+    form: dict[str, Any] = {}
+    if tk.request.method == "POST":
+        if not _context()["user"]:
+            return tk.redirect_to("user.login", came_from=tk.request.path)
+        form = {"owner_org": tk.request.form.get("owner_org") or "",
+                "name": tk.request.form.get("name") or "",
+                "title": tk.request.form.get("title") or "",
+                "organizations": tk.request.form.getlist("organizations")}
+        try:
+            result = tk.get_action("tdpf_prep_merge")(_context(), {
+                "standard": standard_id, "owner_org": form["owner_org"],
+                "name": form["name"], "organizations": form["organizations"],
+                **({"title": form["title"]} if form["title"] else {})})
+        except tk.ValidationError as error:
+            errors = error.error_dict
+        except tk.NotAuthorized:
+            errors = {"owner_org": [tk._(
+                "Only editors of the organization that holds the merged dataset may "
+                "merge.")]}
+        else:
+            tk.h.flash_success(tk._("The files were merged into the dataset; it is merged "
+                                    "again when a source file changes."))
+            return tk.redirect_to("dataset.read", id=result["dataset"]["name"])
+    owners = tk.h.organizations_available("create_dataset") if _context()["user"] else []
+    publishers: dict[str, dict[str, str]] = {}
+    for place in coverage["municipalities"]:
+        for file in place["files"]:
+            if file.get("organization_name"):
+                publishers.setdefault(file["organization_name"], {
+                    "name": file["organization_name"], "code": place["code"],
+                    "title": file.get("organization") or file["organization_name"]})
+    return tk.render("tdpf_prep/standard.html", {
+        "coverage": coverage, "owners": owners, "publishers": list(publishers.values()),
+        "errors": errors, "form": form})
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -281,6 +281,7 @@ def _published(user: str | None) -> dict[str, list[dict[str, Any]]]:
                     "lgcode": code, "package_id": dataset["id"], "name": dataset["name"],
                     "title": dataset.get("title") or dataset["name"],
                     "organization": (dataset.get("organization") or {}).get("title"),
+                    "organization_name": (dataset.get("organization") or {}).get("name"),
                     "resource_id": resource["id"], "resource_name": resource.get("name"),
                     "score": conformance.get("score") if isinstance(conformance, dict)
                     else None,

@@ -70,12 +70,7 @@ def login(tdpf_browser, site):
 def test_staff_merge_the_wards_toilets_and_follow_the_merged_dataset(tokyo_site,
                                                                      tdpf_browser, tmp_path):
     site = tokyo_site
-    shibuya, koto = site.sources["131130"], site.sources["131083"]
-    result = site.action("tdpf_prep_merge", token=site.staff_token, standard="public_toilet",
-                         resource_ids=[shibuya["id"], koto["id"]], owner_org="merge-tokyo",
-                         name="merge-tokyo-toilets", title="東京都 公衆トイレ一覧（区統合）")
-    assert result["merge"]["row_count"] == 82 + 191
-    site.ckan("jobs", "worker", "--burst", "default")  # the merged file's data rate
+    koto = site.sources["131083"]
     page = login(tdpf_browser, site)
 
     page.goto(site.url + "/standard")
@@ -94,6 +89,20 @@ def test_staff_merge_the_wards_toilets_and_follow_the_merged_dataset(tokyo_site,
     expect(page.locator('tr[data-code="131016"]')).to_have_class("tdpf-standard-missing")
     page.screenshot(path=str(ARTIFACTS / "standard-public-toilet.png"), full_page=True)
 
+    # the form merges the two wards' files into a new dataset of the metropolitan government
+    page.locator(".tdpf-standard-merge summary").click()
+    form = page.locator("form.tdpf-standard-merge-form")
+    for box in form.locator("input[name=organizations]").all():
+        box.set_checked(box.get_attribute("value") in ("merge-shibuya", "merge-koto"))
+    form.locator("select[name=owner_org]").select_option("merge-tokyo")
+    form.locator("input[name=name]").fill("merge-tokyo-toilets")
+    form.locator("input[name=title]").fill("東京都 公衆トイレ一覧（区統合）")
+    page.screenshot(path=str(ARTIFACTS / "standard-merge-form.png"), full_page=True)
+    form.locator("button.tdpf-standard-merge-button").click()
+    expect(page.locator(".alert-success, .alert-info").first).to_be_visible()
+    assert page.url.endswith("/dataset/merge-tokyo-toilets")
+    site.ckan("jobs", "worker", "--burst", "default")  # the merged file's data rate
+    page.goto(site.url + "/standard/public_toilet")
     page.locator(".tdpf-standard-merged a", has_text="東京都 公衆トイレ一覧（区統合）").click()
     status = page.locator(".tdpf-merge-status")
     expect(status.locator(".tdpf-merge-rows")).to_have_text("273")

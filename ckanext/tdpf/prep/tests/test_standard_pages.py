@@ -108,3 +108,30 @@ def test_a_merged_dataset_shows_its_sources_and_last_merge(app, rated_tokyo):
     assert rows == {tokyo.shibuya["id"]: "82", tokyo.koto["id"]: "191"}
     # a source dataset's page has no merge status
     assert page(app, "/dataset/koto-toilets").select_one(".tdpf-merge-status") is None
+
+
+def test_editors_merge_from_the_coverage_page(app, rated_tokyo):
+    tokyo = rated_tokyo
+    html = page(app, "/standard/public_toilet", tokyo.metro)
+    form = html.select_one("form.tdpf-standard-merge-form")
+    assert {box["value"] for box in form.select("input[name=organizations]")} == {
+        "t131130", "t131083"}
+    assert [o["value"] for o in form.select("select[name=owner_org] option")] == ["t130001"]
+    assert page(app, "/standard/public_toilet").select_one(
+        "form.tdpf-standard-merge-form") is None  # not for visitors
+    headers = dict(JA, **token_for(tokyo.metro))
+    refused = app.post("/standard/public_toilet", headers=headers, data={
+        "owner_org": "t130001", "name": "Bad Name", "organizations": ["t131130"]})
+    assert refused.status_code == 200
+    errors = BeautifulSoup(refused.get_data(as_text=True), "html.parser").select_one(
+        ".tdpf-standard-merge .alert-danger")
+    assert errors is not None and errors.get_text(strip=True)
+    response = app.post("/standard/public_toilet", headers=headers, follow_redirects=False,
+                        data={"owner_org": "t130001", "name": "tokyo-toilets-by-form",
+                              "organizations": ["t131130", "t131083"]})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/dataset/tokyo-toilets-by-form")
+    status = call("tdpf_prep_merge_show", None, id="tokyo-toilets-by-form")
+    assert status["row_count"] == 273
+    assert sorted(status["organizations"]) == sorted(
+        [tokyo.shibuya_dataset["owner_org"], tokyo.koto_dataset["owner_org"]])
