@@ -5,7 +5,6 @@ record of who had access to what, which providers and auditors need)."""
 from __future__ import annotations
 
 import datetime
-import uuid
 from typing import Any, Optional
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, UnicodeText
@@ -14,22 +13,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-
-def _id() -> str:
-    return str(uuid.uuid4())
+from ckanext.tdpf.lib import records
 
 
-def now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
-def _iso(value: datetime.datetime | None) -> str | None:
-    """ISO 8601 in UTC, as CKAN's API gives times (pages show them in Japan time)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.timezone.utc)
-    return value.astimezone(datetime.timezone.utc).isoformat()
+_id, now, _iso = records.new_id, records.now, records.iso
 
 
 class AccessRequest(tk.BaseModel):  # type: ignore[misc]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import uuid
 from typing import Any, Optional
 
 from sqlalchemy import DateTime, Integer, UnicodeText
@@ -16,24 +15,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
+from ckanext.tdpf.lib import records
+
 log = logging.getLogger(__name__)
 
 
-def _id() -> str:
-    return str(uuid.uuid4())
-
-
-def now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
-def _iso(value: datetime.datetime | None) -> str | None:
-    """ISO 8601 in UTC, as CKAN's API gives times."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.timezone.utc)
-    return value.astimezone(datetime.timezone.utc).isoformat()
+_id, now, _iso = records.new_id, records.now, records.iso
 
 
 class Merge(tk.BaseModel):  # type: ignore[misc]
