@@ -40,18 +40,27 @@ def _outputs(out: pathlib.Path | None, source: pathlib.Path, count: int) -> list
               help="The prepared CSV (one file in; a workbook's tables are numbered _1, _2…).")
 @click.option("--sheet", help="Only this sheet of a workbook.")
 @click.option("--quiet", is_flag=True, help="Only the before → after line per file.")
+@click.option("--standard", "standard_id", metavar="ID",
+              help="Also convert into this 自治体標準オープンデータセット layout (public_toilet, "
+                   "aed, …), written next to the file under the standard's file name.")
+@click.option("--code", "lgcode", metavar="CODE",
+              help="With --standard: the publishing municipality's 6-digit code (fills "
+                   "全国地方公共団体コード and 地方公共団体名, completes short addresses).")
 def convert(files: tuple[pathlib.Path, ...], output: pathlib.Path | None, sheet: str | None,
-            quiet: bool) -> None:
+            quiet: bool, standard_id: str | None, lgcode: str | None) -> None:
     """Prepare FILES (CSV, TSV, XLSX, XLS, ODS, text PDF) into tidy UTF-8 CSV files, print
-    the changes made and the data rate before and after. Needs no site."""
+    the changes made and the data rate before and after; with --standard also in the
+    standard's layout, with its conformance before and after. Needs no site."""
     if output and len(files) > 1:
         raise click.UsageError("-o works with one file; without it each file's CSV is "
                                "written next to it.")
+    standard = _standard(standard_id, lgcode)
     failed = 0
     with click.progressbar(files, label="データ整備", file=sys.stderr,
                            show_pos=True) if len(files) > 1 else _plain(files) as items:
         for path in items:
-            if path.stat().st_size > STREAM_FROM and sheet is None and _is_text(path):
+            if (path.stat().st_size > STREAM_FROM and sheet is None and not standard
+                    and _is_text(path)):
                 try:
                     _stream(path, _outputs(output, path, 1)[0], quiet)
                     continue
@@ -81,8 +90,48 @@ def convert(files: tuple[pathlib.Path, ...], output: pathlib.Path | None, sheet:
                                    f"({_short(change.where)})")
                     for line in table.description:
                         click.echo(f"  説明へ: {line}")
+                if standard:
+                    _in_standard(table, target, standard, lgcode, quiet)
     if failed:
         raise SystemExit(1)
+
+
+def _standard(standard_id: str | None, lgcode: str | None):
+    from ckanext.tdpf.lib import municipalities, standards
+
+    if lgcode and not standard_id:
+        raise click.UsageError("--code goes with --standard.")
+    if lgcode and (not municipalities.has_valid_check_digit(lgcode)
+                   or municipalities.lookup(lgcode) is None):
+        raise click.BadParameter(f"{lgcode!r} is not a 6-digit 全国地方公共団体コード with its "
+                                 "check digit.", param_hint="--code")
+    if not standard_id:
+        return None
+    found = standards.get(standard_id)
+    if found is None:
+        raise click.BadParameter(
+            f"unknown standard {standard_id!r}; known: {', '.join(sorted(standards.standards()))}",
+            param_hint="--standard")
+    return found
+
+
+def _in_standard(table, target: pathlib.Path, standard, lgcode: str | None,
+                 quiet: bool) -> None:
+    from .engine import standardize
+
+    converted = standardize.convert(table.header, table.rows, standard,
+                                    standardize.publisher_of(lgcode))
+    written = target.with_name(converted.file_name)
+    written.write_bytes(converted.csv_bytes())
+    click.echo(f"  → {standard.title}（{standard.number}） {written}: {len(converted.rows)} "
+               f"rows; 適合度 {converted.before.score} → {converted.after.score}"
+               f"{'（適合）' if converted.after.conforms else ''}")
+    if not quiet:
+        for item in converted.mapping:
+            if item.get("source") and item["source"] != item["target"]:
+                click.echo(f"    {item['source']} → {item['target']} ({item['how']})")
+        for name in converted.unmapped:
+            click.echo(f"    {name} → 備考")
 
 
 # CSV files larger than this are prepared in a stream (bounded memory), not read whole.

@@ -100,3 +100,32 @@ def test_resource_prints_the_tables_and_publishes_one(cli):
     assert "published: " in result.output
     resources = helpers.call_action("package_show", id=dataset["id"])["resources"]
     assert [r.get("tdpf_prep_source_resource_id") for r in resources] == [None, resource["id"]]
+
+
+def test_convert_into_a_standard_layout_at_the_desk(cli, tmp_path):
+    source = tmp_path / "toilets.csv"
+    shutil.copy(DATAFILES / "tokyo-shibuya_131130_public_toilet.csv", source)
+    result = cli.invoke(tdpf_prep, ["convert", str(source), "--standard", "public_toilet",
+                                    "--code", "131130"])
+    assert result.exit_code == 0, result.output
+    written = tmp_path / "131130_public_toilet.csv"
+    header = written.read_bytes().decode("utf-8").splitlines()[0].split(",")
+    assert len(header) == 39 and header[:3] == ["全国地方公共団体コード", "ID", "地方公共団体名"]
+    line = next(line for line in result.output.splitlines() if "公衆トイレ一覧" in line)
+    before, after = (int(n) for n in line.rsplit("適合度 ", 1)[1].split("（")[0].split(" → "))
+    assert after > before
+    assert "住所 → 所在地_連結表記" in result.output
+
+
+@pytest.mark.parametrize("args, field", [
+    (["--standard", "no_such_standard"], "--standard"),
+    (["--standard", "public_toilet", "--code", "131131"], "--code"),  # a wrong check digit
+    (["--code", "131130"], "--standard"),
+])
+def test_convert_refuses_an_unknown_standard_or_code(cli, tmp_path, args, field):
+    source = tmp_path / "toilets.csv"
+    shutil.copy(DATAFILES / "tokyo-shibuya_131130_public_toilet.csv", source)
+    result = cli.invoke(tdpf_prep, ["convert", str(source), *args])
+    assert result.exit_code != 0
+    assert field in result.output
+    assert not list(tmp_path.glob("*_public_toilet.csv"))
