@@ -307,7 +307,7 @@ def read_source(resource: dict[str, Any], standard: Any, source: Source) -> None
         raise SourceError("not_standard", standard=standard.title)
     table, found = best
     converted = _convert(table.header, table.rows, standard,
-                         publisher_of(source.lgcode, _organization(source.organization)))
+                         publisher_of(source.lgcode, {"title": source.organization_title}))
     source.table, source.layout = table.name, found.layout
     source.rows = len(converted.rows)
     source.score_before = getattr(converted.before, "score", None)

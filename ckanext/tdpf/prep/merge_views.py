@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint
 
+import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from ckanext.tdpf.lib.i18n import N_
@@ -114,6 +115,17 @@ def organization_standards(organization_id: str) -> list[dict[str, Any]]:
     return found
 
 
+def organization_merges(organization_id: str) -> list[dict[str, Any]]:
+    """The merged datasets the organization holds (that the caller may see)."""
+    if not organization_id:
+        return []
+    merged = tk.get_action("tdpf_prep_merge_list")(_context(), {})
+    owned = {row[0] for row in model.Session.query(model.Package.id).filter(
+        model.Package.owner_org == organization_id,
+        model.Package.id.in_([m["package_id"] for m in merged]))} if merged else set()
+    return [m for m in merged if m["package_id"] in owned]
+
+
 def standard_title(standard_id: str) -> str:
     standard = merging.get_standard(standard_id or "")
     if standard is None:
@@ -153,6 +165,7 @@ def error_text(error: dict[str, Any] | None) -> str:
 HELPERS = {
     "tdpf_prep_merge_status": merge_status,
     "tdpf_prep_organization_standards": organization_standards,
+    "tdpf_prep_organization_merges": organization_merges,
     "tdpf_prep_standard_title": standard_title,
     "tdpf_prep_japan_time": japan_time,
     "tdpf_prep_error_text": error_text,

@@ -89,8 +89,17 @@ def test_an_organization_page_lists_its_standard_datasets(app, rated_tokyo):
     assert row["data-standard"] == "public_toilet"
     assert "江東区 公衆トイレ一覧" in row.get_text()
     assert row.select_one(".tdpf-org-standards-score").get_text(strip=True).isdigit()
+    # the metropolitan government holds the merged dataset: listed, not as its own file
+    metro = page(app, "/organization/t130001").select_one(".tdpf-org-standards")
+    assert metro.select_one("table") is None
+    (merged,) = metro.select(".tdpf-org-merges li")
+    assert merged.select_one("a")["href"].endswith("/dataset/tokyo-public-toilets")
+    assert "公衆トイレ一覧" in merged.get_text()
     # an organization without standard datasets shows no section
-    assert page(app, "/organization/t130001").select_one(".tdpf-org-standards") is None
+    helpers.call_action("organization_create", context={"user": rated_tokyo.sysadmin["name"]},
+                        name="t131016", title="千代田区", tdpf_provider_type="municipality",
+                        municipality_code="131016")
+    assert page(app, "/organization/t131016").select_one(".tdpf-org-standards") is None
 
 
 def test_a_merged_dataset_shows_its_sources_and_last_merge(app, rated_tokyo):
