@@ -390,9 +390,9 @@ class BatchImporter:
             target = match[0] if match else harvest_object.package_id
         others = self.others.get(target, []) if target else []
         now = datetime.datetime.now(datetime.timezone.utc)
-        mine_rank = self._rank_of(source_id, holding.created if holding else now)
         top = max(others, key=self._rank) if others else None
-        if top is None or mine_rank > self._rank(top):
+        if top is None or self._rank_of(source_id, holding.created if holding else now
+                                        ) > self._rank(top):
             package_id, created = self._save_dataset(harvest_object, organizations, target)
             shown_here, written = True, True
         else:  # another source's content is shown: this record updates its holding only
