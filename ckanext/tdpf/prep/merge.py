@@ -641,11 +641,9 @@ def affected_by(package_id: str) -> list[Merge]:
     """The merges a save or deletion of this dataset may change: it holds (or held) one of
     their sources, or belongs to one of their organizations. A merged dataset's own saves
     change no merge."""
-    package = model.Package.get(package_id)
-    if package is None:
-        return []
     merges = Merge.all()
-    if any(m.package_id == package.id for m in merges):
+    package = model.Package.get(package_id) if merges else None
+    if package is None or any(m.package_id == package.id for m in merges):
         return []
     resource_ids = {r.id for r in model.Session.query(model.Resource.id).filter(
         model.Resource.package_id == package.id)}

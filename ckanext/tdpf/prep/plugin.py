@@ -88,8 +88,11 @@ class PrepPlugin(TranslationMixin, p.SingletonPlugin):
         """The standards the dataset's files were rated as (tdpf_mr_standard, from the
         dataset as package_show gives it), searchable as ``vocab_tdpf_prep_standards``
         (the coverage page asks for them)."""
+        text = pkg_dict.get("validated_data_dict") or ""
+        if '"tdpf_mr_standard": "' not in text:  # none rated as a standard: no second
+            return pkg_dict                        # parse of the dataset (bulk indexing)
         try:
-            shown = json.loads(pkg_dict.get("validated_data_dict") or "{}")
+            shown = json.loads(text)
         except ValueError:
             shown = {}
         standards = sorted({r["tdpf_mr_standard"] for r in shown.get("resources") or []
