@@ -570,7 +570,8 @@ def record(merge: Merge, built: Built, user_id: str, written: bool) -> None:
     merge.row_count = len(built.rows)
     merge.conformance = built.conformance
     merge.digest = built.digest
-    merge.state = "error" if built.errors else "done"
+    # a deleted source is not an error: its rows went, as they should
+    merge.state = "error" if any(e["code"] != "removed" for e in built.errors) else "done"
     merge.last_attempt = now()
     if written or merge.last_merged is None:
         merge.last_merged = merge.last_attempt
@@ -586,6 +587,13 @@ def run(merge: Merge, user: model.User) -> dict[str, Any]:
         raise tk.ValidationError({"standard": [bilingual(N_("Unknown standard."))]})
     sources = collect(user.name, standard, list(merge.resource_ids or []),
                       list(merge.organizations or []), strict=False)
+    known = {s.get("resource_id"): s for s in merge.sources or []}
+    for source in sources:  # a file gone or no longer readable: as it was recorded
+        before = known.get(source.resource_id)
+        if source.error and not source.package_id and before:
+            for key in ("package_id", "package_name", "organization", "organization_title",
+                        "lgcode", "name"):
+                setattr(source, key, before.get(key) or getattr(source, key))
     built = build(standard, sources)
     package = model.Package.get(merge.package_id)
     _, merge, written = write(user.name, merge, standard, package.owner_org, package.name,

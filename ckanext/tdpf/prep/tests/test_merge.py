@@ -261,7 +261,8 @@ def test_a_deleted_source_loses_its_rows(tokyo):
     status = call("tdpf_prep_merge_show", None, id="tokyo-public-toilets")
     (removed,) = [s for s in status["sources"] if s["resource_id"] == tokyo.koto["id"]]
     assert removed["rows"] == 0 and removed["error"]["code"] == "removed"
-    assert status["state"] == "error" and status["row_count"] == 82
+    assert removed["lgcode"] == "131083" and removed["package_name"] == "koto-toilets"
+    assert status["state"] == "done" and status["row_count"] == 82
 
 
 def test_an_organizations_new_files_join_on_the_next_merge(tokyo):
