@@ -199,6 +199,28 @@ class TestBothSources:
             assert dataset["title"] == tokyo_title(tokyo_id)
             assert dataset["tdpf_source_url"].startswith(tokyo["url"])
 
+    def test_a_change_at_the_lower_source_leaves_the_shown_content(self, both,
+                                                                     tdpf_harvest_run):
+        tokyo, ward, tokyo_catalog, ward_catalog = both()
+        run(tdpf_harvest_run, tokyo)
+        run(tdpf_harvest_run, ward)
+        before = minato()[MINATO[2]["id"]]
+        changed = copy.deepcopy(MINATO)
+        changed[2]["title"] = "【行政資料集】障害者福祉（東京都カタログ版）"
+        tokyo_catalog.reset(changed)
+        assert run(tdpf_harvest_run, tokyo)["updated"] == 1
+        after = minato()[MINATO[2]["id"]]
+        assert (after["title"], after["metadata_modified"]) == (
+            before["title"], before["metadata_modified"])
+        assert sources_of(after) == [("minato-city", True), ("tokyo", False)]
+        # the next unchanged run of the catalog knows its record's own content
+        assert run(tdpf_harvest_run, tokyo)["unchanged"] == 3
+        ward_records = copy.deepcopy(WARD)
+        ward_records[2]["title"] = "障害者福祉（港区）"
+        ward_catalog.reset(ward_records)
+        assert run(tdpf_harvest_run, ward)["updated"] == 1
+        assert minato()[MINATO[2]["id"]]["title"] == "障害者福祉（港区）"
+
     def test_the_dataset_page_lists_the_source_catalogs(self, both, tdpf_harvest_run, app):
         tokyo, ward, _tokyo_catalog, _ward_catalog = both()
         run(tdpf_harvest_run, tokyo)
