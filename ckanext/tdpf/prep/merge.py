@@ -170,21 +170,21 @@ class Source:
     organization_title: str = ""
     lgcode: str | None = None       # the organization's 全国地方公共団体コード
     name: str = ""                  # the resource's name
-    table: str | None = None
+    table: str | None = None        # the tables of the file that are the standard
     layout: str | None = None
     rows: int = 0
     first_row: int | None = None    # its first row in the merged file (1-based)
     score_before: int | None = None
     error: dict[str, str] | None = None
-    converted: Any = dataclasses.field(default=None, repr=False)
+    converted: list[tuple[str, Any]] = dataclasses.field(default_factory=list, repr=False)
 
     @property
     def order(self) -> tuple[str, str]:
         return (self.lgcode or "~", self.resource_id)
 
     def as_dict(self) -> dict[str, Any]:
-        return {key: value for key, value in dataclasses.asdict(self).items()
-                if key != "converted"}
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)
+                if field.name != "converted"}
 
 
 def organization_code(organization: dict[str, Any]) -> str | None:
@@ -294,24 +294,26 @@ def read_source(resource: dict[str, Any], standard: Any, source: Source) -> None
     except engine.PrepError as error:
         raise SourceError(error.code) from None
     name = _stored_name(resource)
-    best = None
-    for table in prepared.tables:
-        found = _identify(name, table.header)
-        if found is None or found.standard_id != standard.id:
-            found = _resembles(standard, table.header)
-        if found is None:
-            continue
-        if best is None or found.similarity > best[1].similarity:
-            best = (table, found)
-    if best is None:
+    found = []
+    for table in prepared.tables:  # every table of the standard (a sheet per area…)
+        identified = _identify(name, table.header)
+        if identified is None or identified.standard_id != standard.id:
+            identified = _resembles(standard, table.header)
+        if identified is not None:
+            found.append((table, identified))
+    if not found:
         raise SourceError("not_standard", standard=standard.title)
-    table, found = best
-    converted = _convert(table.header, table.rows, standard,
-                         publisher_of(source.lgcode, {"title": source.organization_title}))
-    source.table, source.layout = table.name, found.layout
-    source.rows = len(converted.rows)
-    source.score_before = getattr(converted.before, "score", None)
-    source.converted = converted
+    publisher = publisher_of(source.lgcode, {"title": source.organization_title})
+    source.converted = [(table.name, _convert(table.header, table.rows, standard, publisher))
+                        for table, _ in found]
+    source.table = ", ".join(table.name for table, _ in found)
+    best = max(found, key=lambda pair: pair[1].similarity)[1]
+    source.layout = best.layout
+    source.rows = sum(len(converted.rows) for _, converted in source.converted)
+    source.score_before = min((getattr(converted.before, "score", None)
+                               for _, converted in source.converted
+                               if getattr(converted.before, "score", None) is not None),
+                              default=None)
 
 
 # --- building the merged file --------------------------------------------------------------
@@ -357,20 +359,20 @@ def build(standard: Any, sources: list[Source]) -> Built:
     trace: list[list[str]] = []
     code_at = header.index(CODE_COLUMN) if CODE_COLUMN in header else None
     for source in sorted(sources, key=lambda s: s.order):
-        converted = source.converted
-        if converted is None:
+        if not source.converted:
             continue
-        if list(converted.header) != header:  # the contract: all columns, in order
-            raise RuntimeError(f"conversion gave other columns for {source.resource_id}")
-        source.first_row = len(rows) + 1 if converted.rows else None
-        for row, source_row in zip(converted.rows, converted.source_rows):
-            row = list(row)
-            if code_at is not None and not row[code_at] and source.lgcode:
-                row[code_at] = source.lgcode
-            rows.append(row)
-            code = row[code_at] if code_at is not None else (source.lgcode or "")
-            trace.append([str(len(rows)), code, source.package_name, source.resource_id,
-                          source.table or "", str(source_row)])
+        source.first_row = len(rows) + 1 if source.rows else None
+        for table, converted in source.converted:
+            if list(converted.header) != header:  # the contract: all columns, in order
+                raise RuntimeError(f"conversion gave other columns for {source.resource_id}")
+            for row, source_row in zip(converted.rows, converted.source_rows):
+                row = list(row)
+                if code_at is not None and not row[code_at] and source.lgcode:
+                    row[code_at] = source.lgcode
+                rows.append(row)
+                code = row[code_at] if code_at is not None else (source.lgcode or "")
+                trace.append([str(len(rows)), code, source.package_name,
+                              source.resource_id, table, str(source_row)])
     conformance = _check(standard, header, rows) if rows else None
     return Built(header, rows, trace, sorted(sources, key=lambda s: s.order), conformance)
 

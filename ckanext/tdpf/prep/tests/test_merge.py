@@ -505,3 +505,29 @@ def test_the_job_merges_as_the_user_who_set_it_up(app, tokyo):
     assert merged_files(result) == before
     page = app.get("/dataset/tokyo-public-toilets")
     assert "tdpf-merge-error" in page.get_data(as_text=True)
+
+
+def test_every_table_of_the_standard_in_a_workbook_is_merged(tokyo):
+    """A workbook with a sheet per area, each a toilet list: every sheet's rows, the trace
+    naming the sheet."""
+    import openpyxl
+
+    table = source_table(KOTO)
+    book = openpyxl.Workbook()
+    for sheet_name, rows in (("北部", table.rows[:100]), ("南部", table.rows[100:])):
+        sheet = book.create_sheet(sheet_name)
+        sheet.append(table.header)
+        for row in rows:
+            sheet.append(row)
+    book.remove(book["Sheet"])
+    out = io.BytesIO()
+    book.save(out)
+    workbook = upload(tokyo.koto_staff, tokyo.koto_dataset["id"], out.getvalue(),
+                      "131083_public_toilet.xlsx")
+    result = tokyo.merge(resource_ids=[workbook["id"]])
+    header, rows, trace = merged_files(result)
+    assert len(rows) == table.row_count == 191
+    assert [t["出典テーブル"] for t in trace] == ["北部"] * 100 + ["南部"] * 91
+    assert [int(t["出典行"]) for t in trace] == list(range(1, 101)) + list(range(1, 92))
+    (source,) = result["merge"]["sources"]
+    assert source["table"] == "北部, 南部" and source["rows"] == 191
