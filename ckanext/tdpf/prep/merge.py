@@ -294,21 +294,27 @@ def read_source(resource: dict[str, Any], standard: Any, source: Source) -> None
     except engine.PrepError as error:
         raise SourceError(error.code) from None
     name = _stored_name(resource)
-    found = []
-    for table in prepared.tables:  # every table of the standard (a sheet per area…)
+    candidates = []
+    for table in prepared.tables:
         identified = _identify(name, table.header)
+        by_header = _resembles(standard, table.header)
         if identified is None or identified.standard_id != standard.id:
-            identified = _resembles(standard, table.header)
+            identified = by_header
         if identified is not None:
-            found.append((table, identified))
-    if not found:
+            candidates.append((table, identified, by_header is not None or
+                               identified.how != "file_name"))
+    if not candidates:
         raise SourceError("not_standard", standard=standard.title)
+    # the likeliest table, and every other whose own header is the standard's (a sheet
+    # per area); not a notes table that only the file's name calls one
+    best = max(candidates, key=lambda item: item[1].similarity)
+    found = [(table, identified) for table, identified, by_header in candidates
+             if by_header or table is best[0]]
     publisher = publisher_of(source.lgcode, {"title": source.organization_title})
     source.converted = [(table.name, _convert(table.header, table.rows, standard, publisher))
                         for table, _ in found]
     source.table = ", ".join(table.name for table, _ in found)
-    best = max(found, key=lambda pair: pair[1].similarity)[1]
-    source.layout = best.layout
+    source.layout = best[1].layout
     source.rows = sum(len(converted.rows) for _, converted in source.converted)
     source.score_before = min((getattr(converted.before, "score", None)
                                for _, converted in source.converted

@@ -519,6 +519,10 @@ def test_every_table_of_the_standard_in_a_workbook_is_merged(tokyo):
         sheet.append(table.header)
         for row in rows:
             sheet.append(row)
+    notes = book.create_sheet("注記")  # named by the rule too, but not a toilet list
+    notes.append(["項目", "内容"])
+    notes.append(["更新日", "2026-04-01"])
+    notes.append(["問合せ", "江東区 土木部"])
     book.remove(book["Sheet"])
     out = io.BytesIO()
     book.save(out)
