@@ -451,7 +451,7 @@ class BatchImporter:
 
     def _source(self, source_id: str) -> tuple[int, str]:
         """A source's precedence (``config``; an aggregator's default if its config is
-        invalid) and title, read once per batch."""
+        invalid, below any if the source is deleted) and title, read once per batch."""
         if source_id not in self.sources:
             source = model.Session.get(HarvestSource, source_id)
             try:
@@ -459,6 +459,8 @@ class BatchImporter:
                                                  )["precedence"]
             except source_config.ConfigError:
                 precedence = source_config.DEFAULT_PRECEDENCE["aggregator"]
+            if source is None or not source.active:
+                precedence = -1  # its holdings stay, but any live source's content wins
             title = (source.title or source.url) if source is not None else source_id
             self.sources[source_id] = (precedence, title)
         return self.sources[source_id]

@@ -345,6 +345,24 @@ class TestClearingASource:
         assert all(sources_of(d) == [("minato-city", True)] for d in datasets.values())
 
 
+class TestDeletedSource:
+    def test_a_deleted_source_gives_way_to_a_live_one(self, both, tdpf_harvest_run):
+        """A source deleted without clearing keeps its datasets, but counts below any live
+        source: the catalog's next change shows the catalog's content."""
+        tokyo, ward, tokyo_catalog, _ward_catalog = both()
+        run(tdpf_harvest_run, tokyo)
+        run(tdpf_harvest_run, ward)
+        helpers.call_action("harvest_source_delete",
+                            context={"user": factories.Sysadmin()["name"]}, id=ward["id"])
+        changed = copy.deepcopy(MINATO)
+        changed[0]["title"] = "港区の財務書類（改訂）"
+        tokyo_catalog.reset(changed)
+        assert run(tdpf_harvest_run, tokyo)["updated"] == 1
+        datasets = minato()
+        assert datasets[MINATO[0]["id"]]["title"] == "港区の財務書類（改訂）"
+        assert datasets[MINATO[1]["id"]]["title"] == ward_title(MINATO[1]["id"])
+
+
 class TestNotDuplicates:
     def test_one_title_in_different_municipalities_stays_apart(
             self, tdpf_catalog, ward_server, tdpf_source, tdpf_harvest_run):
