@@ -626,7 +626,7 @@ def remerge_job(merge_id: str) -> dict[str, Any] | None:
         merge.errors = [{"resource_id": None, "code": "no_user",
                          "ja": japanese(NO_USER), "en": english(NO_USER)}]
         model.Session.commit()
-        return merge.as_dict()
+        return withdraw_closed(merge_id)
     try:
         return run(merge, user)
     except (tk.NotAuthorized, tk.ValidationError) as error:
@@ -640,7 +640,38 @@ def remerge_job(merge_id: str) -> dict[str, Any] | None:
                          "ja": japanese(REFUSED), "en": english(REFUSED)}]
         model.Session.commit()
         log.warning("merge %s refused: %s", merge_id, detail)
+        return withdraw_closed(merge_id)
+
+
+def _closed(merge: Merge) -> bool:
+    """Whether a source merged last time is no longer open data (made shared or private)."""
+    for source in merge.sources or []:
+        package = model.Package.get(source.get("package_id") or "") \
+            if not source.get("error") else None
+        shared = package is not None and (package.extras or {}).get(
+            "tdpf_distribution") == "shared"
+        if package is not None and package.state == "active" and (package.private or shared):
+            return True
+    return False
+
+
+def withdraw_closed(merge_id: str) -> dict[str, Any]:
+    """A refused re-merge leaves the merged files as they were, but never with the rows of a
+    source that is no longer open (made shared or private since): the merged dataset is
+    open. Those rows go by merging again as the site user; an open file reads the same for
+    everyone, and shared and private files are refused as always. The refusal stays."""
+    merge = model.Session.get(Merge, merge_id)
+    if not _closed(merge):
         return merge.as_dict()
+    refusal, user_id = list(merge.errors or []), merge.user_id
+    site = model.User.get(tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"])
+    run(merge, site)
+    merge = model.Session.get(Merge, merge_id)
+    merge.user_id, merge.state = user_id, "error"
+    merge.errors = refusal + list(merge.errors or [])
+    model.Session.commit()
+    log.warning("merge %s: sources no longer open withdrawn as the site user", merge_id)
+    return merge.as_dict()
 
 
 NO_USER = N_("The user who set up this merge no longer exists; set it up again.")
