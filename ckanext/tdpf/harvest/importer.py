@@ -308,16 +308,24 @@ class BatchImporter:
         taken = {package_id for (package_id,) in model.Session.query(Holding.package_id)
                  .filter(Holding.source_id == source_id, Holding.package_id.in_(
                      {holding.package_id for holding in candidates}))} if candidates else set()
+        # the same resource URLs first, for the whole batch: a title shared by two
+        # datasets of one organization must not take the dataset of another record's files
         self.matches = {}
-        for guid, (url_key, title_key) in keys.items():
+        for reason, position in (("url", 0), ("title", 1)):
+            by_key: dict[str, list[str]] = {}
             for holding in candidates:
-                reason = ("url" if url_key and holding.url_key == url_key else
-                          "title" if title_key and holding.title_key == title_key else None)
-                if reason and holding.package_id not in taken and name_holders.get(
-                        guid, holding.package_id) == holding.package_id:
-                    self.matches[guid] = (holding.package_id, reason)
-                    taken.add(holding.package_id)
-                    break
+                key = (holding.url_key, holding.title_key)[position]
+                if key:
+                    by_key.setdefault(key, []).append(holding.package_id)
+            for guid, record_keys in keys.items():
+                if guid in self.matches or not record_keys[position]:
+                    continue
+                for package_id in by_key.get(record_keys[position], []):
+                    if package_id not in taken and name_holders.get(
+                            guid, package_id) == package_id:
+                        self.matches[guid] = (package_id, reason)
+                        taken.add(package_id)
+                        break
         packages = ({holding.package_id for holding in self.holdings.values()}
                     | {package_id for package_id, _reason in self.matches.values()}
                     | {previous.package_id for found in self.current_objects.values()

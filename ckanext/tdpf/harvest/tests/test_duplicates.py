@@ -388,6 +388,42 @@ class TestNotDuplicates:
         assert all(len(sources_of(dataset)) == 1 for dataset in found["results"])
         assert not any("Merged" in message for message in warnings_of(ward))
 
+    @pytest.mark.ckan_config("ckanext.tdpf.harvest.import_workers", 1)  # (one batch)
+    def test_two_datasets_of_one_title_and_organization_merge_by_their_files(
+            self, tdpf_catalog, ward_server, tdpf_source, tdpf_harvest_run):
+        """The catalog has two records of one bureau with one title; a second catalog
+        publishes both under its own ids, listed the other way round. Each is merged with
+        the one of the same files, not the first of that title. (The recorded pair lists
+        the same file; the second's URL is given a query here, derived, so that the two
+        differ.)"""
+        tokyo_url, tokyo_catalog = tdpf_catalog
+        ward_url, ward_catalog = ward_server
+        twins = copy.deepcopy(sorted(
+            (record for record in ALL_RECORDS
+             if record["title"] == "政治団体名簿_自由民主党(PDF形式：616KB)"),
+            key=lambda record: record["id"]))
+        assert len(twins) == 2 and twins[0]["organization"] == twins[1]["organization"]
+        for resource in twins[1]["resources"]:
+            resource["url"] += "?edition=2"
+        tokyo_catalog.reset(twins)
+        mirrored = copy.deepcopy(twins)
+        for record, new_id in zip(mirrored, ("mirror-b", "mirror-a")):  # listed 2nd, 1st
+            record["id"] = record["name"] = new_id
+        ward_catalog.reset(mirrored)
+        tokyo = tdpf_source(tokyo_url, name="tokyo")
+        mirror = tdpf_source(ward_url, name="mirror")
+        run(tdpf_harvest_run, tokyo)
+        counts = run(tdpf_harvest_run, mirror)
+        assert (counts["added"], counts["updated"]) == (0, 2)
+        model.Session.remove()
+        for record, twin in zip(twins, mirrored):
+            (holding,) = model.Session.query(Holding).filter_by(source_id=mirror["id"],
+                                                                guid=twin["id"])
+            dataset = helpers.call_action("package_show", id=holding.package_id)
+            assert dataset["tdpf_source_id"] == record["id"]
+            assert {r["url"] for r in dataset["resources"]} == {
+                r["url"] for r in twin["resources"]}
+
     def test_the_same_title_in_the_same_municipality_is_merged(
             self, tdpf_catalog, ward_server, tdpf_source, tdpf_harvest_run):
         """The counterpart: the catalog's own 練馬区 文化財一覧 and the ward's, files apart,
