@@ -134,14 +134,26 @@ def organization_create(next_auth, context: Context, data_dict: DataDict) -> Aut
     return next_auth(context, data_dict)
 
 
+def _removed(resource_id: Any) -> bool:
+    """A resource taken out of its dataset by a save keeps its DataStore table (the
+    DataStore drops it only on ``resource_delete``): it may have been a shared dataset's
+    file, whatever the dataset is now."""
+    resource = model.Resource.get(_text(resource_id))
+    return resource is not None and resource.state != "active"
+
+
 def _datastore_auth(name: str):
-    """The DataStore serves a file's rows: gate it like the file itself."""
+    """The DataStore serves a file's rows: gate it like the file itself; a removed file's
+    rows are for no one (sysadmins pass before this runs)."""
     def auth(next_auth, context: Context, data_dict: DataDict) -> AuthResult:
         resource_id = data_dict.get("resource_id") or data_dict.get("id")
         if resource_id and _blocked(context, _package_of_resource(resource_id)):
             return {"success": False, "msg": bilingual(N_(
                 "The files of this shared dataset are available only with an approved "
                 "access request."))}
+        if resource_id and _removed(resource_id):
+            return {"success": False, "msg": bilingual(N_(
+                "This file was removed from its dataset; its rows are not served."))}
         if name == "datastore_search_sql" and not _sql_allowed(context):
             return {"success": False, "msg": tk._("Only sysadmins may query the DataStore "
                                                   "with SQL on this site.")}

@@ -187,7 +187,8 @@ PATHS: dict[str, tuple[Callable[..., Response], str, bool]] = {
 
 
 def leaks(response: Response, path: str) -> list[str]:
-    found = [secret for secret in (SECRET_URL, "koto-care-records", SECRET_BYTES.decode())
+    found = [secret for secret in (SECRET_URL, "koto-care-records",
+                                   SECRET_BYTES.decode().strip())  # (JSON escapes \r\n)
              if secret in response.body]
     if "secret.csv" in response.body and not path.startswith("download"):
         found.append("secret.csv")
@@ -282,3 +283,32 @@ def test_a_shared_files_findings_show_rules_and_counts_but_not_its_content(tdpf_
     assert "A2, A3" not in stranger.body
     grantee = page(app, make_caller(tdpf_world, "grantee"), path)
     assert quoted in grantee.body and "A2, A3" in grantee.body
+
+
+def test_a_file_removed_while_shared_keeps_its_rows_when_the_dataset_opens(tdpf_world, app):
+    """A resource taken out of a shared dataset by a save (not ``resource_delete``: the
+    DataStore drops a table only then), and the dataset made open later (by its provider,
+    or by a harvest whose source's record is open): the removed file's DataStore rows are
+    for no one."""
+    world = tdpf_world
+    sharing = ("tdpf_distribution", "license_id", "tdpf_price_jpy", "tdpf_price_unit",
+               "tdpf_permitted_purposes", "tdpf_storage_location", "tdpf_personal_data",
+               "tdpf_warranty")
+    callers = {kind: make_caller(world, kind) for kind in ("anonymous", "stranger",
+                                                          "expired")}
+    kept = [r for r in world.dataset["resources"] if r["id"] != world.linked["id"]]
+    world.call("package_patch", world.provider_admin, id=world.dataset["id"],
+               resources=kept)
+    assert model.Resource.get(world.linked["id"]).state == "deleted"
+    world.call("package_patch", world.provider_admin, id=world.dataset["id"],
+               tdpf_distribution="open", license_id="CC-BY-4.0",
+               **{key: None for key in sharing[2:]})
+    assert helpers.call_action("package_show", id="koto-care")["tdpf_distribution"] == "open"
+    for kind, caller in callers.items():
+        for action, data in (("datastore_search", {"resource_id": world.linked["id"]}),
+                             ("datastore_search", {"resource_id": world.linked["id"],
+                                                   "q": "secret"}),
+                             ("datastore_info", {"id": world.linked["id"]})):
+            response = api(world, caller, app, action, **data)
+            assert not leaks(response, action), (kind, action)
+            assert response.status in (403, 404), (kind, action, response.status)
