@@ -111,13 +111,17 @@ def active_grant(user_id: str, package_id: str) -> Grant | None:
 
 def file_allows(context: dict[str, Any], file: model.File, operation: str) -> bool | None:
     """CKAN's file permissions (IFiles): a file owned by a shared dataset or one of its
-    resources is refused to callers without access; anything else is CKAN's to decide."""
+    resources is refused to callers without access, and so is the file of a resource
+    removed from its dataset by a save (the dataset may have been shared then and open
+    now); anything else is CKAN's to decide."""
     owner = file.owner
     if owner is None or owner.owner_type not in ("resource", "package"):
         return None
+    resource = model.Resource.get(owner.owner_id) if owner.owner_type == "resource" else None
     package = (model.Package.get(owner.owner_id) if owner.owner_type == "package" else
-               getattr(model.Resource.get(owner.owner_id), "package", None))
-    if package is None or not is_shared(package):
+               getattr(resource, "package", None))
+    removed = resource is not None and resource.state != "active"
+    if package is None or not (is_shared(package) or removed):
         return None
     return None if entitled(user_of(context), package.id, package.owner_org) else False
 

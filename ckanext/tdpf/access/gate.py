@@ -60,10 +60,17 @@ COUNTED_VIEWS = frozenset({
 MAX_NAMED = 20          # URL values looked up per request (view arguments and query)
 MAX_VALUE_LENGTH = 200  # longer values name nothing the site stores
 
-# The shared datasets a set of values names, as a dataset, resource, view or stored file.
+# The shared datasets a set of values names, as a dataset, resource, view or stored file,
+# and the dataset of a removed resource (or its stored file) they name: taken out by a save,
+# it may have been a shared dataset's file, whatever the dataset is now.
 SHARED_NAMED = text("""
     SELECT p.id, p.owner_org FROM package p
-    WHERE p.extras ->> 'tdpf_distribution' = 'shared' AND p.id IN (
+    WHERE (p.extras ->> 'tdpf_distribution' = 'shared' OR p.id IN (
+        SELECT r.package_id FROM resource r WHERE r.state <> 'active' AND (
+            r.id = ANY(:values) OR r.id IN (
+                SELECT o.owner_id FROM file_owner o
+                WHERE o.owner_type = 'resource' AND o.file_id = ANY(:values)))))
+    AND p.id IN (
         SELECT id FROM package WHERE id = ANY(:values) OR name = ANY(:values)
         UNION SELECT package_id FROM resource WHERE id = ANY(:values)
         UNION SELECT r.package_id FROM resource_view v JOIN resource r ON r.id = v.resource_id
@@ -119,7 +126,8 @@ def _token_subject(token: str) -> Iterable[str]:
 
 
 def shared_named(values: list[str]) -> list[tuple[str, str | None]]:
-    """(package id, owner org) of every shared dataset the values name."""
+    """(package id, owner org) of every shared dataset the values name, and of every
+    dataset whose removed resource (or its stored file) they name."""
     if not values:
         return []
     return [tuple(row) for row in model.Session.execute(SHARED_NAMED, {"values": values})]

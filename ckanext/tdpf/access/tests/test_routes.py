@@ -194,3 +194,27 @@ def test_refusals_speak_japanese_and_english(tdpf_world, app):
     body = response.get_data(as_text=True)
     assert "承認" in body and "approved access request" in body
     assert not re.search(re.escape(SECRET_URL), body)
+
+
+def test_a_stored_file_of_a_resource_removed_while_shared_stays_closed(tdpf_world, app):
+    """The resource owning a stored file is taken out of the shared dataset by a save, and
+    the dataset opened later: the file was the shared dataset's, and is served to no one
+    without access."""
+    world = tdpf_world
+    file_id = stored_file(world)["id"]
+    kept = [r for r in world.dataset["resources"] if r["id"] != world.linked["id"]]
+    world.call("package_patch", world.provider_admin, id=world.dataset["id"],
+               resources=kept)
+    world.call("package_patch", world.provider_admin, id=world.dataset["id"],
+               tdpf_distribution="open", license_id="CC-BY-4.0", tdpf_price_jpy=None,
+               tdpf_price_unit=None, tdpf_permitted_purposes=None,
+               tdpf_storage_location=None, tdpf_personal_data=None, tdpf_warranty=None)
+    token = api_token.encode_token({"sub": file_id, "aud": "trusted_download"})
+    for headers in ({}, token_for(factories.User())):
+        for path in (f"/file/download/{file_id}", f"/file/trusted-download/{token}"):
+            response = app.get(path, headers=headers, status=None)
+            assert SECRET_BYTES not in response.data, path
+            assert refused(response), (path, response.status_code)
+        shown = app.post("/api/3/action/file_show", json={"id": file_id}, headers=headers,
+                         status=None)
+        assert shown.status_code in REFUSED, shown.status_code
