@@ -261,8 +261,8 @@ class BatchImporter:
 
     def _read_holdings(self, objects: list[HarvestObject]) -> None:
         """The batch source's holdings of its guids, the datasets another source holds that
-        its new records match, and the other sources' holdings of all those datasets: three
-        queries for the batch."""
+        its new records match, and the other sources' holdings of all those datasets: a few
+        queries for the whole batch."""
         source_id = objects[0].harvest_source_id
         self.holdings = {holding.guid: holding for holding in model.Session.query(Holding)
                          .filter(Holding.source_id == source_id,

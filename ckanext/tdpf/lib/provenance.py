@@ -2,6 +2,9 @@
 
 Provenance is read-only for every caller except a harvest run, which marks its context
 with ``CONTEXT_KEY``. A context is never built from a request, so no API caller can set it.
+A dataset that several harvest sources hold (cross-source duplicates) carries the fields of
+the source its content comes from; the harvest keeps which sources hold it
+(``tdpf_harvest_dataset_source_list``).
 """
 CONTEXT_KEY = "tdpf_provenance"
 FIELDS = ("tdpf_source_url", "tdpf_source_id", "tdpf_source_modified", "tdpf_harvested_at",
