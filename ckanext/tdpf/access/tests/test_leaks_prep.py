@@ -355,3 +355,24 @@ def test_hostile_merge_input_gets_field_errors_and_touches_nothing(town, app):
     after = helpers.call_action("package_show", id="koto-care")
     assert after["metadata_modified"] == before["metadata_modified"]
     assert helpers.call_action("package_show", id="koto-toilets")["num_resources"] == 1
+
+
+def test_a_prepared_shared_files_titles_and_columns_stay_out_of_its_description(town, app):
+    """Publishing a prepared (or converted) table of a shared dataset makes a resource whose
+    name and description everyone sees: the file's titles, notes and column names, which
+    データ整備 moves out of the table, must not be put there."""
+    title, column = "機密タイトル行9a7b", "機密列3f6e"
+    content = f"{title}\n\n名称,{column}\n万年橋公衆便所,2\n".encode()
+    source = upload(town, town.provider_editor, town.dataset["id"], content, "notes.csv")
+    converted = upload(town, town.provider_editor, town.dataset["id"],
+                       toilets(SHARED_CELL).replace(b"\xe5\x82\x99\xe8\x80\x83",  # 備考
+                                                    column.encode()), "toilets.csv")
+    town.call("tdpf_prep_publish", town.provider_editor, resource_id=source["id"])
+    town.call("tdpf_prep_publish", town.provider_editor, resource_id=converted["id"],
+              standard="public_toilet")
+    shown = json.dumps(helpers.call_action("package_show", context={"user": ""},
+                                           id="koto-care"), ensure_ascii=False)
+    assert shown.count("tdpf_access") >= 6  # the new resources are shown, redacted
+    assert title not in shown and column not in shown
+    page = app.get("/dataset/koto-care", status=None).get_data(as_text=True)
+    assert title not in page and column not in page

@@ -221,7 +221,11 @@ def tdpf_prep_publish(context: Context, data_dict: DataDict) -> dict[str, Any]:
     stem = re.sub(r"[^\w.-]+", "_", (resource.get("url") or "").rsplit("/", 1)[-1]
                   .rsplit(".", 1)[0] or "data")[:80] or "data"
     content, filename, extra = table.csv_bytes(), f"{stem}_prepared.csv", {}
-    description = list(table.description)
+    # a shared dataset's resource descriptions are shown to everyone: nothing drawn from
+    # the file (its titles and notes, its column names) goes there
+    shared = tk.get_action("package_show")({"user": context.get("user")}, {
+        "id": resource["package_id"]}).get("tdpf_distribution") == "shared"
+    description = [] if shared else list(table.description)
     if data.get("standard"):
         from ckanext.tdpf.lib import standards
         standard = standards.get(data["standard"])
@@ -233,7 +237,7 @@ def tdpf_prep_publish(context: Context, data_dict: DataDict) -> dict[str, Any]:
         description.insert(0, tk._("In the layout of the standard open dataset "
                                    "(自治体標準オープンデータセット) {number} {title}.").format(
             number=standard.number, title=title))
-        if converted.unmapped:
+        if converted.unmapped and not shared:
             description.insert(1, tk._("Columns the standard does not have are kept in 備考 "
                                        "as 「column name: value」: {columns}.").format(
                 columns="、".join(converted.unmapped)))
