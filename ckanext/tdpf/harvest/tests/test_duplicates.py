@@ -449,20 +449,23 @@ class TestNotDuplicates:
 
 
 class TestUpgrade:
-    def test_datasets_harvested_before_the_holdings_are_matched_after_a_run(
+    def test_datasets_harvested_before_the_holdings_are_matched(
             self, both, tdpf_harvest_run, migrate_db_for):
-        """The migration makes each current harvest object its source's holding; the next
-        run, unchanged, fills in the match keys, and the ward's records merge."""
+        """The migration makes each current harvest object its source's holding, with its
+        match keys: the ward's records merge at once, and the catalog's next run finds its
+        records unchanged."""
         tokyo, ward, _tokyo_catalog, _ward_catalog = both()
         run(tdpf_harvest_run, tokyo)
+        model.Session.remove()
+        made = {(h.guid, h.url_key, h.title_key) for h in model.Session.query(Holding)}
         before = minato()
         migrate_db_for("tdpf_harvest", "8c4d2f6a1b57", forward=False)
         migrate_db_for("tdpf_harvest")
         model.Session.remove()
         holdings = model.Session.query(Holding).all()
-        assert {(h.source_id, h.package_id, h.shown, h.url_key) for h in holdings} == {
-            (tokyo["id"], dataset["id"], True, None) for dataset in before.values()}
-        assert run(tdpf_harvest_run, tokyo)["unchanged"] == 3
+        assert {(h.source_id, h.package_id, h.shown) for h in holdings} == {
+            (tokyo["id"], dataset["id"], True) for dataset in before.values()}
+        assert {(h.guid, h.url_key, h.title_key) for h in holdings} == made
         counts = run(tdpf_harvest_run, ward)
         assert (counts["added"], counts["updated"]) == (0, 3)
         datasets = minato()
@@ -470,3 +473,16 @@ class TestUpgrade:
             key: d["id"] for key, d in before.items()}
         assert all(sources_of(d) == [("minato-city", True), ("tokyo", False)]
                    for d in datasets.values())
+        assert run(tdpf_harvest_run, tokyo)["unchanged"] == 3
+
+    def test_keys_missing_after_the_migration_are_filled_by_the_next_run(
+            self, both, tdpf_harvest_run):
+        tokyo, ward, _tokyo_catalog, _ward_catalog = both()
+        run(tdpf_harvest_run, tokyo)
+        model.Session.query(Holding).update({"url_key": None, "title_key": None})
+        model.Session.commit()
+        assert run(tdpf_harvest_run, tokyo)["unchanged"] == 3
+        model.Session.remove()
+        assert model.Session.query(Holding).filter(Holding.url_key.is_(None)).count() == 0
+        assert run(tdpf_harvest_run, ward)["updated"] == 3
+        assert all(len(sources_of(d)) == 2 for d in minato().values())

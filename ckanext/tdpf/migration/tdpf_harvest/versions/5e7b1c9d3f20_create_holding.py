@@ -2,13 +2,17 @@
 
 Each current harvest object with a dataset becomes its source's holding of that dataset,
 shown (until now every dataset had one source), with the dataset's content hash, so that
-an unchanged record stays unchanged. The match keys are filled by the next run of each
-source (``harvesters.base``).
+an unchanged record stays unchanged, and its match keys, computed from the object's
+content (the mapped record) as the harvest computes them, so that another source's records
+merge with it at once. (A holding whose keys cannot be computed here gets them from its
+source's next run.)
 
 Revision ID: 5e7b1c9d3f20
 Revises: 8c4d2f6a1b57
 Create Date: 2026-12-01
 """
+import json
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -49,6 +53,25 @@ def upgrade():
         ORDER BY o.harvest_source_id, o.package_id, o.import_finished DESC NULLS LAST
         ON CONFLICT DO NOTHING
     """)
+    from ckanext.tdpf.harvest.mapping import match_keys
+
+    bind = op.get_bind()
+    rows = bind.execute(sa.text("""
+        SELECT h.source_id, h.guid, o.content FROM tdpf_harvest_holding h
+        JOIN harvest_object o ON o.id = h.object_id WHERE o.content IS NOT NULL
+    """)).yield_per(500)
+    for chunk in rows.partitions():
+        keys = []
+        for source_id, guid, content in chunk:
+            try:
+                payload = json.loads(content)
+                url_key, title_key = match_keys(payload["dataset"], payload["organization"])
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue
+            keys.append({"s": source_id, "g": guid, "u": url_key, "t": title_key})
+        if keys:
+            bind.execute(sa.text("UPDATE tdpf_harvest_holding SET url_key = :u, "
+                                 "title_key = :t WHERE source_id = :s AND guid = :g"), keys)
 
 
 def downgrade():
