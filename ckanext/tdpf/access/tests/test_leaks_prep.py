@@ -376,3 +376,34 @@ def test_a_prepared_shared_files_titles_and_columns_stay_out_of_its_description(
     assert title not in shown and column not in shown
     page = app.get("/dataset/koto-care", status=None).get_data(as_text=True)
     assert title not in page and column not in page
+
+
+PREP_HOSTILE = [{"resource_id": value} for value in
+                (["x"], {"id": "x"}, 5, True, None, "", "x" * 100_000, "koto-care")] + [
+    {"resource_id": "RID", "sheet": ["a"]}, {"resource_id": "RID", "sheet": {"a": 1}},
+    {"resource_id": "RID", "standard": ["public_toilet"]},
+    {"resource_id": "RID", "standard": "../../etc/passwd"},
+    {"resource_id": "RID", "table": {"x": 1}}, {"resource_id": "RID", "name": ["x"]},
+    {"id": ["x"]}, {"id": {"x": 1}}, {"id": 5}, {"standard": ["aed"]}, {"standard": 5}]
+
+
+def test_hostile_prep_input_gets_field_errors_never_a_5xx(town, app):
+    """The prep actions with wrong types and odd values, by the shared dataset's own
+    editor (who passes every check but the input's): 409 naming a field, or 403, never a
+    5xx; nothing published."""
+    headers = token_for(town.provider_editor)
+    rid = town.shared_toilets["id"]
+    for data in PREP_HOSTILE:
+        data = {key: rid if value == "RID" else value for key, value in data.items()}
+        for action in ("tdpf_prep_preview", "tdpf_prep_publish", "tdpf_prep_merge_show",
+                       "tdpf_prep_merge_list", "tdpf_prep_coverage"):
+            if action == "tdpf_prep_publish" and "sheet" in data:
+                continue  # (publish has no sheet: a valid call)
+            response = app.post(f"/api/3/action/{action}", json=data, headers=headers,
+                                status=None)
+            assert response.status_code in (200, 403, 409), (action, data,
+                                                              response.status_code)
+            if response.status_code == 409:
+                error = response.json["error"]
+                assert error["__type"] == "Validation Error" and set(error) - {"__type"}
+    assert len(helpers.call_action("package_show", id="koto-care")["resources"]) == 3
