@@ -32,12 +32,23 @@ def _blocked(context: Context, package: model.Package | None) -> bool:
             entitlement.entitled(entitlement.user_of(context), package.id, package.owner_org))
 
 
+def _closed(context: Context, resource_id: Any) -> bool:
+    """A resource's file is not for this caller: its dataset is shared, or the resource was
+    taken out of its dataset by a save (it may have been shared then)."""
+    resource = model.Resource.get(_text(resource_id))
+    if resource is None or resource.package is None:
+        return False
+    package = resource.package
+    return _blocked(context, package) or (resource.state != "active" and not (
+        entitlement.entitled(entitlement.user_of(context), package.id, package.owner_org)))
+
+
 @tk.chained_action
 @tk.side_effect_free
 def resource_view_list(original_action, context: Context, data_dict: DataDict) -> Any:
     """Views render a file's content: none for callers without access."""
     validation.check_shapes(data_dict)
-    if _blocked(context, _package_of_resource(data_dict.get("id"))):
+    if _closed(context, data_dict.get("id")):
         tk.check_access("resource_view_list", context, data_dict)
         return []
     return original_action(context, data_dict)
@@ -48,7 +59,7 @@ def resource_view_list(original_action, context: Context, data_dict: DataDict) -
 def resource_view_show(original_action, context: Context, data_dict: DataDict) -> Any:
     validation.check_shapes(data_dict)
     view = model.ResourceView.get(_text(data_dict.get("id")))
-    if view is not None and _blocked(context, _package_of_resource(view.resource_id)):
+    if view is not None and _closed(context, view.resource_id):
         raise tk.NotAuthorized(bilingual(N_("The files of this shared dataset are available "
                                             "only with an approved access request.")))
     return original_action(context, data_dict)
