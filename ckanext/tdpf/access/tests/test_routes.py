@@ -85,7 +85,7 @@ def test_every_route_refuses_shared_files_or_shows_only_metadata(tdpf_world, app
     file_id = stored_file(world)["id"]
     headers = token_for(factories.User()) if caller == "stranger" else {}
     flask_app = app.flask_app
-    walked, problems = 0, {}
+    walked, problems, endpoints = 0, {}, set()
     with flask_app.test_request_context():
         kinds = {rule.endpoint: gate.kind(rule.endpoint)
                  for rule in flask_app.url_map.iter_rules()}
@@ -97,6 +97,7 @@ def test_every_route_refuses_shared_files_or_shows_only_metadata(tdpf_world, app
         response = getattr(app, method.lower())(path, headers=headers, status=None,
                                                 follow_redirects=False)
         walked += 1
+        endpoints.add(rule.endpoint)
         body = response.get_data(as_text=True)
         leaked = [secret for secret in SECRETS if secret in body]
         if response.status_code >= 500:
@@ -109,6 +110,9 @@ def test_every_route_refuses_shared_files_or_shows_only_metadata(tdpf_world, app
                                             f"{response.status_code}")
     assert problems == {}
     assert walked > 150
+    # the routes data preparation and the harvest added are among them
+    assert {"tdpf_prep.prepare", "tdpf_prep_standard.index", "tdpf_prep_standard.read",
+            "harvest.read"} <= endpoints, sorted(endpoints)
 
 
 def test_the_file_routes_serve_a_grantee(tdpf_world, app):
