@@ -272,6 +272,7 @@ class BatchImporter:
         # source held it before (the record came back, and another source held the dataset
         # meanwhile); else its name is refused, naming the source that holds it
         name_holders: dict[str, str] = {}
+        organization_of: dict[str, str | None] = {}  # guid → the local organization's name
         url = objects[0].source.url
         for harvest_object in objects:
             payload = self._payload(harvest_object)
@@ -283,6 +284,7 @@ class BatchImporter:
                 name_holders[harvest_object.guid] = holder.id
             try:
                 keys[harvest_object.guid] = self._keys(harvest_object.guid, payload)
+                organization_of[harvest_object.guid] = payload["organization"].get("name")
             except (KeyError, TypeError, AttributeError):
                 continue  # (refused on import)
         if name_holders:
@@ -304,6 +306,13 @@ class BatchImporter:
                                   sa.or_(Holding.url_key.in_(url_keys),
                                          Holding.title_key.in_(title_keys)))
                           .order_by(Holding.created, Holding.package_id).all())
+        # a record joins only a dataset of its own organization: a source never writes into
+        # another organization's dataset, however alike their files
+        organization_names = dict(
+            model.Session.query(model.Package.id, model.Group.name)
+            .join(model.Group, model.Group.id == model.Package.owner_org)
+            .filter(model.Package.id.in_({holding.package_id for holding in candidates}))
+        ) if candidates else {}
         # a source holds a dataset through one record at most
         taken = {package_id for (package_id,) in model.Session.query(Holding.package_id)
                  .filter(Holding.source_id == source_id, Holding.package_id.in_(
@@ -322,7 +331,8 @@ class BatchImporter:
                     continue
                 for package_id in by_key.get(record_keys[position], []):
                     if package_id not in taken and name_holders.get(
-                            guid, package_id) == package_id:
+                            guid, package_id) == package_id and organization_names.get(
+                            package_id) == organization_of.get(guid):
                         self.matches[guid] = (package_id, reason)
                         taken.add(package_id)
                         break

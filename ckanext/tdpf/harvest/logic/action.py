@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import ckan.authz as authz
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
@@ -15,11 +16,12 @@ from sqlalchemy import func, text
 
 from ckanext.tdpf.lib.i18n import N_, bilingual
 
+from .. import config as source_config
 from ..importer import BatchImporter
 from ..model import WARNING_STAGE, Holding, JobSummary
 
 __all__ = ["harvest_job_create", "harvest_job_show", "harvest_source_create",
-           "harvest_source_show_status", "harvest_source_clear",
+           "harvest_source_update", "harvest_source_show_status", "harvest_source_clear",
            "tdpf_harvest_dataset_source_list"]
 
 
@@ -141,7 +143,44 @@ def harvest_source_create(original_action, context: Context, data_dict: DataDict
     tk.check_access("harvest_source_create", context, data_dict)
     if not data_dict.get("owner_org"):
         data_dict = dict(data_dict, owner_org=_operator_organization())
+    _only_into_its_own_organization(context, data_dict, data_dict.get("owner_org"))
     return original_action(context, data_dict)
+
+
+@tk.chained_action
+def harvest_source_update(original_action, context: Context, data_dict: DataDict) -> dict:
+    """As ``harvest_source_create``: only sysadmins' sources harvest into other
+    organizations."""
+    tk.check_access("harvest_source_update", context, data_dict)
+    owner = data_dict.get("owner_org")
+    if not owner:
+        source = model.Package.get(data_dict.get("id") or data_dict.get("name") or "")
+        owner = source.owner_org if source is not None else None
+    _only_into_its_own_organization(context, data_dict, owner)
+    return original_action(context, data_dict)
+
+
+def _only_into_its_own_organization(context: Context, data_dict: DataDict,
+                                    owner: str | None) -> None:
+    """The harvest writes as its own sysadmin and makes the organizations its records name:
+    a source an organization's editor sets up must put every record into that organization
+    (the config's ``organization`` is it, no ``organization_map``), or it would write into
+    other organizations' data. Sysadmins' sources (the operator's, for aggregating catalogs)
+    may map records to any organization."""
+    if context.get("ignore_auth") or authz.is_sysadmin(context.get("user")):
+        return
+    organization = model.Group.get(owner) if isinstance(owner, str) and owner else None
+    name = organization.name if organization is not None else str(owner or "")
+    try:
+        config = source_config.parse(data_dict.get("config"))
+    except source_config.ConfigError:
+        return  # ckanext-harvest's own validation names what is wrong with the config
+    named = config["organization"] or {}
+    if config["organization_map"] or named.get("name") != name:
+        raise tk.ValidationError({"config": [bilingual(N_(
+            "Only sysadmins may harvest into organizations other than the source's own: set "
+            "\"organization\" to this source's organization ({name}) and leave out "
+            "\"organization_map\"."), name=name)]})
 
 
 def _operator_organization() -> str:
