@@ -191,7 +191,9 @@ def pages(world: World) -> list[tuple[str, str]]:
                 f"/dataset/activity/{open_name}", "/organization/", f"/organization/{org}",
                 f"/organization/about/{org}", "/group/", f"/user/{world.editor['name']}",
                 "/about", "/organization-applications", "/dataset/no-such-dataset",
-                "/dashboard/datasets", "/dashboard/access", "/user/login"]
+                "/dashboard/datasets", "/dashboard/access", "/user/login",
+                # the standard datasets: the list and one standard's coverage of Tokyo
+                "/standard", "/standard/public_toilet"]
     result = [(role, path) for role in ("anonymous", "user", "editor", "sysadmin")
               for path in everyone]
     changed, created = world.activities[0]["id"], world.activities[-1]["id"]
