@@ -532,6 +532,8 @@ def write(user: str, merge: Merge | None, standard: Any, owner_org: str, name: s
                 "change to a source file is merged again."), **params)}
         if "tdpf_theme" in fields:
             dataset_dict["tdpf_theme"] = [THEMES.get(standard.id, "other")]
+        if "update_frequency" in fields:  # merged again whenever a source changes
+            dataset_dict["update_frequency"] = "continuous"
         dataset = tk.get_action("package_create")(dict(context), dataset_dict)
         merge = Merge(package_id=dataset["id"], standard=standard.id, user_id="")
     else:

@@ -198,8 +198,10 @@ def test_merging_again_writes_nothing_new(tokyo):
     assert merged_files(again) == before
     result = merging.remerge_job(again["merge"]["id"])
     assert result["row_count"] == len(before[1])
-    assert [r["id"] for r in helpers.call_action(
-        "package_show", id=first["dataset"]["id"])["resources"]] == ids
+    shown = helpers.call_action("package_show", id=first["dataset"]["id"])
+    assert [r["id"] for r in shown["resources"]] == ids
+    # merged again whenever a source changes: 随時 (its metadata complete for stage 4)
+    assert shown["update_frequency"] == "continuous"
 
 
 def run_worker(tmp_path: pathlib.Path) -> None:
