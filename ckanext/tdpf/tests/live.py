@@ -75,6 +75,21 @@ class LiveSite:
             raise AssertionError(f"{action} failed ({response.status_code}): {body.get('error')}")
         return body["result"]
 
+    def staff_of(self, organization: str, user: str, password: str, email: str,
+                 **fields: Any) -> None:
+        """An organization (made with ``fields`` unless the site has it: the site lives for
+        the whole run, and several journeys use one municipality) and an editor of it."""
+        try:
+            self.action("organization_show", id=organization)
+        except AssertionError:
+            self.action("organization_create", name=organization, **fields)
+        try:
+            self.action("user_show", id=user)
+        except AssertionError:
+            self.ckan("user", "add", user, f"email={email}", f"password={password}")
+        self.action("organization_member_create", id=organization, username=user,
+                    role="editor")
+
 
 def _wait_for(url: str, process: subprocess.Popen, log: pathlib.Path) -> None:
     deadline = time.monotonic() + 120

@@ -19,10 +19,8 @@ ARTIFACTS.mkdir(parents=True, exist_ok=True)
 @pytest.fixture(scope="module")
 def kobe_site(tdpf_live_site):
     site = tdpf_live_site
-    site.action("organization_create", name="t281000", title="神戸市",
-                tdpf_provider_type="municipality", municipality_code="281000")
-    site.ckan("user", "add", STAFF, "email=staff@city.kobe.example", f"password={PASSWORD}")
-    site.action("organization_member_create", id="t281000", username=STAFF, role="editor")
+    site.staff_of("t281000", STAFF, PASSWORD, "staff@city.kobe.example", title="神戸市",
+                  tdpf_provider_type="municipality", municipality_code="281000")
     site.action("package_create", name="kobe-estimated-population", owner_org="t281000",
                 title="神戸市 推計人口", tdpf_theme=["population_aging"], update_frequency="monthly")
     return site

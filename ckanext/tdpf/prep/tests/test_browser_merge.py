@@ -37,11 +37,9 @@ def upload(site, package_id: str, path: pathlib.Path, filename: str,
 @pytest.fixture(scope="module")
 def tokyo_site(tdpf_live_site):
     site = tdpf_live_site
-    site.action("organization_create", name="merge-tokyo", title="東京都（統合）",
-                tdpf_provider_type="metropolitan_government", municipality_code="130001")
-    site.ckan("user", "add", STAFF, "email=staff@metro.tokyo.example", f"password={PASSWORD}")
-    site.action("organization_member_create", id="merge-tokyo", username=STAFF,
-                role="editor")
+    site.staff_of("merge-tokyo", STAFF, PASSWORD, "staff@metro.tokyo.example",
+                  title="東京都（統合）", tdpf_provider_type="metropolitan_government",
+                  municipality_code="130001")
     site.sources = {}
     for name, title, code, file in WARDS:
         site.action("organization_create", name=name, title=title,

@@ -19,11 +19,9 @@ ARTIFACTS.mkdir(parents=True, exist_ok=True)
 @pytest.fixture(scope="module")
 def shibuya_site(tdpf_live_site):
     site = tdpf_live_site
-    site.action("organization_create", name="t131130", title="渋谷区",
-                tdpf_provider_type="municipality", municipality_code="131130")
-    site.ckan("user", "add", STAFF, "email=staff@city.shibuya.example", f"password={PASSWORD}")
-    site.action("organization_member_create", id="t131130", username=STAFF, role="editor")
-    site.action("package_create", name="shibuya-public-toilets", owner_org="t131130",
+    site.staff_of("t131130", STAFF, PASSWORD, "staff@city.shibuya.example", title="渋谷区",
+                  tdpf_provider_type="municipality", municipality_code="131130")
+    site.action("package_create", name="shibuya-toilets-to-standardize", owner_org="t131130",
                 title="渋谷区 公衆トイレ一覧", tdpf_theme=["daily_life"],
                 update_frequency="irregular")
     return site
@@ -38,16 +36,16 @@ def test_staff_convert_a_toilet_list_into_the_standard_layout(shibuya_site, tdpf
     page.press("#field-password", "Enter")
     expect(page.locator("body")).to_contain_text("ダッシュボード")
 
-    page.goto(site.url + "/dataset/shibuya-public-toilets/resource/new")
+    page.goto(site.url + "/dataset/shibuya-toilets-to-standardize/resource/new")
     source = DATAFILES / "tokyo-shibuya_131130_public_toilet.csv"
     page.set_input_files("#field-resource-upload", {
         "name": "131130_public_toilet.csv", "mimeType": "text/csv",
         "buffer": source.read_bytes()})
     page.fill("#field-name", "公衆トイレ一覧（旧形式）")
     page.locator("button[name=save][value=go-dataset-complete]").click()
-    (resource,) = site.action("package_show", id="shibuya-public-toilets")["resources"]
+    (resource,) = site.action("package_show", id="shibuya-toilets-to-standardize")["resources"]
 
-    page.goto(f"{site.url}/dataset/shibuya-public-toilets/resource/{resource['id']}")
+    page.goto(f"{site.url}/dataset/shibuya-toilets-to-standardize/resource/{resource['id']}")
     page.locator("a.tdpf-prep-link").click()
     box = page.locator(".tdpf-prep-standard").first
     # (the page's own words are checked in Japanese by test_i18n's catalog checks; here
@@ -76,7 +74,7 @@ def test_staff_convert_a_toilet_list_into_the_standard_layout(shibuya_site, tdpf
 
     box.locator("button.tdpf-prep-publish-standard-button").click()
     expect(page.locator(".alert-success, .alert-info").first).to_be_visible()
-    resources = site.action("package_show", id="shibuya-public-toilets")["resources"]
+    resources = site.action("package_show", id="shibuya-toilets-to-standardize")["resources"]
     (converted,) = [r for r in resources if r.get("tdpf_prep_standard")]
     assert converted["tdpf_prep_standard"] == "public_toilet"
     assert converted["url"].endswith("/131130_public_toilet.csv")

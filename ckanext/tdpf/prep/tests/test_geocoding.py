@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import logging
 import socket
 
 import pytest
@@ -94,6 +95,21 @@ class TestPluginGeocoder:
         assert geocoder()(None) is None
         assert GazetteerGeocoder.asked == []
 
+
+
+@pytest.fixture
+def caplog(caplog):
+    """The geocoding log as these tests read it, whatever ran before: a test that loads
+    CKAN's logging configuration in this process (a CLI test) disables the loggers made
+    before it and stops ``ckanext`` records at its own handler, before pytest's."""
+    logger = logging.getLogger("ckanext.tdpf.prep.geocoding")
+    disabled, level = logger.disabled, logger.level
+    logger.disabled = False
+    logger.setLevel(logging.INFO)
+    logger.addHandler(caplog.handler)
+    yield caplog
+    logger.removeHandler(caplog.handler)
+    logger.disabled, logger.level = disabled, level
 
 @pytest.mark.ckan_config("ckan.plugins", "tdpf_prep tdpf_test_broken_geocoder")
 @pytest.mark.provide_plugin("tdpf_test_broken_geocoder", BrokenGeocoder)

@@ -16,10 +16,8 @@ ARTIFACTS.mkdir(parents=True, exist_ok=True)
 @pytest.fixture(scope="module")
 def staff_site(tdpf_live_site):
     site = tdpf_live_site
-    site.action("organization_create", name="t131130", title="渋谷区",
-                tdpf_provider_type="municipality", municipality_code="131130")
-    site.ckan("user", "add", STAFF, "email=staff@city.shibuya.example", f"password={PASSWORD}")
-    site.action("organization_member_create", id="t131130", username=STAFF, role="editor")
+    site.staff_of("t131130", STAFF, PASSWORD, "staff@city.shibuya.example", title="渋谷区",
+                  tdpf_provider_type="municipality", municipality_code="131130")
     return site
 
 
