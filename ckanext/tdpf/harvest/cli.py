@@ -27,6 +27,7 @@ from ckanext.harvest.model import HarvestJob, HarvestObject
 from ckanext.tdpf.lib import indexing, parallel
 
 from . import config as source_config
+from .harvesters import base
 from .logic.action import job_summary
 
 __all__ = ["tdpf_harvest"]
@@ -71,6 +72,7 @@ def run(source_id_or_name: str, dry_run: bool, force: bool) -> None:
         click.echo(f"the job could not be created: {error.error_dict}", err=True)
         raise SystemExit(3)
     job_obj = HarvestJob.get(job["id"])
+    base.import_inline(job_obj)  # the ids come back here, not to the fetch queue
     if force:
         job_obj.force_import = True
     job_obj.status = "Running"

@@ -87,6 +87,7 @@ class BatchImporter:
         self.matches: dict[str, tuple[str, str]] = {}
         self.sources: dict[str, tuple[int, str]] = {}  # source id → precedence, title
         self.rewritten: list[str] = []  # datasets shown anew from another source
+        self.skipped: set[str] = set()  # objects another importer had imported (_claim)
 
     def context(self, **extra: Any) -> dict[str, Any]:
         """The context of the batch's actions: the site user (its access is checked, as
@@ -107,6 +108,7 @@ class BatchImporter:
         saved: list[str] = []
         one_by_one = False
         while True:
+            saves = self._claim(saves)  # (again after a rollback: it let the locks go)
             self._read_local_state(saves)
             try:
                 saved = self._save_all(saves, organizations, counts, refusals, one_by_one)
@@ -125,7 +127,7 @@ class BatchImporter:
         # package_delete commits and indexes by itself: withdrawals go one by one, after
         # the batch (they are few; max_delete_ratio guards them).
         for harvest_object in objects:
-            if _status(harvest_object) != "delete":
+            if _status(harvest_object) != "delete" or not self._claim([harvest_object]):
                 continue
             try:
                 self._withdraw(harvest_object)
@@ -141,6 +143,26 @@ class BatchImporter:
         self.payloads.clear()
         self.keys.clear()
         return counts
+
+    def _claim(self, objects: list[HarvestObject]) -> list[HarvestObject]:
+        """Lock the objects' rows until this transaction ends and leave out those imported
+        meanwhile (``skipped``). ckanext-harvest hands an object out twice when its cron
+        resends the WAITING objects it does not see queued (a gather still storing them, a
+        consumer that has just taken one) or an import that has run for three minutes:
+        the second importer waits for the first and finds the object imported. Rows are
+        locked in id order, so two importers never wait for each other in a circle."""
+        if not objects:
+            return objects
+        table = HarvestObject.__table__
+        imported = {row.id for row in model.Session.execute(
+            sa.select(table.c.id, table.c.import_finished)
+            .where(table.c.id.in_([obj.id for obj in objects]))
+            .order_by(table.c.id).with_for_update()) if row.import_finished is not None}
+        for object_id in imported:
+            log.info("harvest object %s was handed out twice and is imported already; "
+                     "left as it is", object_id)
+        self.skipped |= imported
+        return [obj for obj in objects if obj.id not in imported]
 
     def _save_all(self, objects: list[HarvestObject], organizations: dict,
                   counts: dict[str, int], refusals: dict[str, str],

@@ -1,13 +1,20 @@
 """Concurrency on several hosts: two sources harvested at once, one source triggered twice,
-a fetch consumer killed in the middle of its objects, a job worker killed mid-rating."""
+cron run in the middle of a gather, a fetch consumer killed in the middle of its objects, a
+job worker killed mid-rating."""
 from __future__ import annotations
 
+import collections
+import copy
 import datetime
+import json
 import re
 import threading
 import time
+import uuid
 
 import pytest
+
+from ckanext.tdpf.harvest.tests import replay
 
 from .conftest import CLOUD, RECORDS, ApiError, wait_until
 from .test_flows import DATAFILES, dataset_fields
@@ -60,6 +67,66 @@ def test_same_source_triggered_twice(cloud, catalog):
     (finished,) = cloud.finish(created[0]["id"])
     assert finished["stats"]["errored"] == 0
     cloud.assert_exactly_once(source["id"], records)
+
+
+def received_counts() -> collections.Counter:
+    """How many times the fetch consumers received each harvest object (from their logs)."""
+    counts: collections.Counter = collections.Counter()
+    for name in ("fetch1", "fetch2"):
+        text = (CLOUD / "logs" / f"{name}.log").read_text(errors="replace")
+        counts.update(re.findall(r"Received harvest object id: ([0-9a-f-]{36})", text))
+    return counts
+
+
+def test_cron_in_the_middle_of_a_gather(cloud):
+    """ckanext-harvest's cron resends every WAITING object that is not in the fetch queue's
+    Redis list. A gather stores its objects 200 at a time as it reads the listing and queues
+    them only at its end, so cron run in between hands the stored ones out twice (and an
+    object a consumer has just taken, too). Each is imported once: the second consumer to
+    take it finds it imported and leaves it."""
+    records = []
+    for number in range(260):  # 200 stored by the first flush, then three slow pages
+        record = copy.deepcopy(RECORDS[number % len(RECORDS)])
+        record["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{record['id']}/cron-{number}"))
+        record["name"] = f"{record['name']}-cron-{number}"
+        record["title"] = f"{record['title']} ({number})"
+        records.append(record)
+    server, remote = replay.serve(records)
+    remote.page_delay = 2.0
+    try:
+        source = cloud.action(
+            "harvest_source_create", name=f"cloud-cron-{uuid.uuid4().hex[:8]}",
+            title="cron during a gather", source_type="tdpf_ckan",
+            url=f"http://127.0.0.1:{server.server_address[1]}",
+            config=json.dumps({"timeout": 10, "retries": 2, "delay": 0, "page_size": 25}))
+        before = received_counts()
+        job = cloud.action("harvest_job_create", source_id=source["id"])
+
+        def stored_not_gathered() -> bool:
+            return cloud.sql(
+                "select count(*) from harvest_object o join harvest_job j "
+                "on j.id = o.harvest_job_id where j.id = %s and j.gather_finished is null",
+                job["id"])[0][0] > 0
+
+        wait_until(stored_not_gathered, "the gather's first 200 objects")
+        cloud.run_cron()  # resends the stored objects the gather has not queued yet
+        gathering = cloud.sql("select gather_finished is null from harvest_job "
+                              "where id = %s", job["id"])[0][0]
+        (finished,) = cloud.finish(job["id"])
+    finally:
+        server.shutdown()
+    assert gathering, "the gather ended before cron ran: the race was not set up"
+    assert finished["stats"]["errored"] == 0
+    objects = cloud.job_objects(job["id"])
+    assert len(objects) == len(records) and {o[2] for o in objects} == {"COMPLETE"}
+    package_ids = cloud.assert_exactly_once(source["id"], records)
+    # objects were handed out twice, and each was imported once: one activity per dataset
+    received = received_counts() - before
+    assert any(received[object_id] > 1 for object_id in {o[0] for o in objects}), \
+        "no object was handed out twice: the race was not set up"
+    activities = dict(cloud.sql("select object_id, count(*) from activity "
+                                "where object_id = any(%s) group by object_id", package_ids))
+    assert sorted(activities.values()) == [1] * len(records)
 
 
 def test_fetch_consumer_killed_mid_batch(cloud, catalog):

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.model.types import make_uuid
+from ckanext.harvest import queue
 from ckanext.harvest.harvesters.base import HarvesterBase
 from ckanext.harvest.model import (HarvestGatherError, HarvestJob, HarvestObject,
                                    HarvestObjectError, HarvestObjectExtra)
@@ -42,6 +43,12 @@ from ..model import Holding, JobSummary
 
 log = logging.getLogger(__name__)
 FLUSH_EVERY = 200
+INLINE = "tdpf_import_inline"  # a job's attribute: its importer takes the ids (import_inline)
+
+
+def import_inline(harvest_job: HarvestJob) -> None:
+    """Have ``gather_stage`` return the job's object ids instead of queueing them."""
+    setattr(harvest_job, INLINE, True)
 EXISTING_CHUNK = 1000  # dataset ids per query when reading what a source harvested
 
 
@@ -165,6 +172,21 @@ class TDPFHarvester(HarvesterBase):
                 yield Decision("delete", guid=guid, package_id=package_id)
 
     def gather_stage(self, harvest_job: HarvestJob) -> list[str]:
+        """Store the job's objects a page at a time. Run by ckanext-harvest's gather
+        consumer, each page is queued for the fetch consumers as soon as it is committed,
+        and no ids are returned: ckanext-harvest would queue them all only once the whole
+        listing is gathered, while its cron resends every WAITING object it does not see
+        queued, so a cron run during a long gather queued them twice. The consumers start
+        on the first page while the rest is listed. A job marked ``import_inline``
+        (``ckan tdpf-harvest run``) gets the ids back and imports them itself."""
+        publisher = None if getattr(harvest_job, INLINE, False) else queue.get_fetch_publisher()
+        try:
+            return self._gather(harvest_job, publisher)
+        finally:
+            if publisher is not None:
+                publisher.close()
+
+    def _gather(self, harvest_job: HarvestJob, publisher: Any) -> list[str]:
         summary = JobSummary(job_id=harvest_job.id, listed=0, unchanged=0, gather_errors=0,
                              listing_complete=True,
                              created=datetime.datetime.now(datetime.timezone.utc))
@@ -201,7 +223,11 @@ class TDPFHarvester(HarvesterBase):
                     keys)
                 keys.clear()
             model.Session.commit()
-            object_ids.extend(row["id"] for row in objects)
+            if publisher is None:
+                object_ids.extend(row["id"] for row in objects)
+            else:
+                for row in objects:
+                    publisher.send({"harvest_object_id": row["id"]})
             objects.clear()
             extras.clear()
             if organizations:
@@ -294,8 +320,13 @@ class TDPFHarvester(HarvesterBase):
 
     def import_stage(self, harvest_object: HarvestObject) -> bool:
         """One object, as ckanext-harvest's fetch consumer hands them out; the synchronous
-        run imports whole batches (``import_objects``)."""
-        counts = self.import_objects([harvest_object])
+        run imports whole batches (``import_objects``). An object handed out a second time
+        after its import is left as it is (``BatchImporter._claim``)."""
+        importer = BatchImporter(self._get_user_name(), self._organization)
+        counts = importer.run([harvest_object])
+        if harvest_object.id in importer.skipped:
+            model.Session.refresh(harvest_object)  # its dataset and flags, as imported
+            return True
         return not counts["errored"]
 
     def import_objects(self, objects: list[HarvestObject],

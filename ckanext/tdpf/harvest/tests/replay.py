@@ -48,13 +48,14 @@ class Catalog:
         self.requests: list[str] = []
         self.csv_encoding = "cp932"
         self.page_size = 100
+        self.page_delay = 0.0  # seconds before each page of package_search is answered
         self.lock = threading.Lock()
 
     def reset(self, records: list[dict[str, Any]]) -> None:
         with self.lock:
             self.records = copy.deepcopy(records)
             self.faults, self.fault_paths, self.requests = [], set(), []
-            self.csv_encoding, self.page_size = "cp932", 100
+            self.csv_encoding, self.page_size, self.page_delay = "cp932", 100, 0.0
 
     def take_fault(self, action: str) -> str | None:
         with self.lock:
@@ -171,6 +172,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             records = catalog.records
         base = f"http://{self.headers['Host']}"
         if parts.path == "/api/3/action/package_search":
+            time.sleep(catalog.page_delay)
             return self._json({"success": True, "result": _search(records, params)})
         if parts.path == "/api/3/action/package_show":
             found = next((r for r in records if params.get("id") in (r["id"], r["name"])), None)
