@@ -28,7 +28,7 @@ import requests
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tools/cloud"))
-from tests.conftest import CLOUD, RECORDS, Cloud, wait_until  # noqa: E402
+from tests.conftest import CLOUD, RECORDS, Cloud, fresh, wait_until  # noqa: E402
 
 from ckanext.tdpf.harvest.tests import replay  # noqa: E402
 
@@ -137,6 +137,7 @@ def _answers(base: str) -> bool:
 
 # --- harvest -----------------------------------------------------------------------------
 def harvest_rate(stack: Cloud, records: list[dict]) -> float:
+    records = fresh(records)
     server, _catalog = replay.serve(records)
     try:
         source = stack.harvest_source(f"http://127.0.0.1:{server.server_address[1]}")
@@ -153,9 +154,9 @@ def harvest_rate(stack: Cloud, records: list[dict]) -> float:
 
 
 def harvest(stack: Cloud) -> list[dict]:
+    # each run harvests records of its own (the same files in a second source would be
+    # merged into the first one's datasets)
     records = (RECORDS * (RECORD_COUNT // len(RECORDS) + 1))[:RECORD_COUNT]
-    records = [dict(r, id=f"{r['id']}-{n}", name=f"{r['name']}-{n}") if n >= len(RECORDS)
-               else r for n, r in enumerate(records)]
     ctl("stop", "fetch2")
     try:
         one = harvest_rate(stack, records)
@@ -173,7 +174,7 @@ def harvest(stack: Cloud) -> list[dict]:
                                 stderr=log)
     try:
         time.sleep(15)  # the consumer's start (CKAN's load) is not part of the harvest
-        server, _catalog = replay.serve(records)
+        server, _catalog = replay.serve(fresh(records))
         try:
             source = stack.harvest_source(f"http://127.0.0.1:{server.server_address[1]}")
             started = time.monotonic()

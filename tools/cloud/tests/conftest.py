@@ -2,6 +2,7 @@
 database, the processes' logs, and ``cloud-ctl`` to stop and start any one of them."""
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime
 import json
@@ -24,6 +25,27 @@ from ckanext.tdpf.harvest.tests import replay
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 CLOUD = ROOT / ".dev" / "cloud"
 RECORDS = replay.recorded_records()
+
+
+def fresh(records: list[dict]) -> list[dict]:
+    """Copies of recorded records that no other test's source holds: new ids, names,
+    titles and file URLs. (A record with the same files, or the same organization and
+    title, as another source's dataset is merged into that dataset: README "Harvesting
+    catalogs".)"""
+    tag = uuid.uuid4().hex[:8]
+    copies = []
+    for number, original in enumerate(records):
+        record = copy.deepcopy(original)
+        record["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{original['id']}/{tag}/{number}"))
+        record["name"] = f"{original['name']}-{tag}-{number}"
+        record["title"] = f"{original['title']} ({tag})"
+        for resource in record.get("resources", []):
+            resource["id"] = str(uuid.uuid4())
+            parts = urllib.parse.urlsplit(resource.get("url") or "")
+            resource["url"] = urllib.parse.urlunsplit(
+                parts._replace(path=f"/{tag}{parts.path or '/'}"))
+        copies.append(record)
+    return copies
 WAIT = 900  # seconds: a deadline for waiting on the stack, never a measured expectation
 
 

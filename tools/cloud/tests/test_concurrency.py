@@ -4,7 +4,6 @@ job worker killed mid-rating."""
 from __future__ import annotations
 
 import collections
-import copy
 import datetime
 import json
 import re
@@ -12,16 +11,17 @@ import threading
 import time
 import uuid
 
+import psycopg2
 import pytest
 
 from ckanext.tdpf.harvest.tests import replay
 
-from .conftest import CLOUD, RECORDS, ApiError, wait_until
+from .conftest import CLOUD, RECORDS, ApiError, fresh, wait_until
 from .test_flows import DATAFILES, dataset_fields
 
 
 def test_two_sources_harvested_at_once(cloud, catalog):
-    first, second = RECORDS[:100], RECORDS[100:]
+    first, second = fresh(RECORDS[:100]), fresh(RECORDS[100:])
     sources = [cloud.harvest_source(catalog(first)), cloud.harvest_source(catalog(second))]
     jobs = [cloud.action("harvest_job_create", base=web, source_id=source["id"])
             for web, source in zip(cloud.webs, sources)]
@@ -36,7 +36,7 @@ def test_same_source_triggered_twice(cloud, catalog):
     source: one job runs, the other requests are refused (409, a field error); asked again,
     refused again. ckanext-harvest checks for a job and saves one with no lock between;
     tdpf_harvest's chained harvest_job_create serializes the two per source."""
-    records = RECORDS[:40]
+    records = fresh(RECORDS[:40])
     source = cloud.harvest_source(catalog(records))
     webs = cloud.webs * 4
     barrier = threading.Barrier(len(webs))
@@ -69,6 +69,9 @@ def test_same_source_triggered_twice(cloud, catalog):
     cloud.assert_exactly_once(source["id"], records)
 
 
+FETCH_KEY = "ckanext-harvest:tdpf-cloud:harvest_object_id"  # the fetch queue's Redis list
+
+
 def received_counts() -> collections.Counter:
     """How many times the fetch consumers received each harvest object (from their logs)."""
     counts: collections.Counter = collections.Counter()
@@ -80,17 +83,13 @@ def received_counts() -> collections.Counter:
 
 def test_cron_in_the_middle_of_a_gather(cloud):
     """ckanext-harvest's cron resends every WAITING object that is not in the fetch queue's
-    Redis list. A gather stores its objects 200 at a time as it reads the listing and queues
-    them only at its end, so cron run in between hands the stored ones out twice (and an
-    object a consumer has just taken, too). Each is imported once: the second consumer to
+    Redis list, and ckanext-harvest's gather queues a job's objects only at its end: a cron
+    run during a gather handed every stored object out twice. The TDPF gather queues each
+    page as it is committed, so cron in the middle of a slow gather resends none of them;
+    an object handed out twice all the same (as cron resends one a consumer has just taken:
+    here a second copy of 20 objects is queued) is imported once, the second consumer to
     take it finds it imported and leaves it."""
-    records = []
-    for number in range(260):  # 200 stored by the first flush, then three slow pages
-        record = copy.deepcopy(RECORDS[number % len(RECORDS)])
-        record["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{record['id']}/cron-{number}"))
-        record["name"] = f"{record['name']}-cron-{number}"
-        record["title"] = f"{record['title']} ({number})"
-        records.append(record)
+    records = fresh(RECORDS + RECORDS[:60])  # 200 stored by the first flush, then 3 slow pages
     server, remote = replay.serve(records)
     remote.page_delay = 2.0
     try:
@@ -102,74 +101,79 @@ def test_cron_in_the_middle_of_a_gather(cloud):
         before = received_counts()
         job = cloud.action("harvest_job_create", source_id=source["id"])
 
-        def stored_not_gathered() -> bool:
-            return cloud.sql(
-                "select count(*) from harvest_object o join harvest_job j "
-                "on j.id = o.harvest_job_id where j.id = %s and j.gather_finished is null",
-                job["id"])[0][0] > 0
+        def stored_while_gathering() -> list[str]:
+            return [row[0] for row in cloud.sql(
+                "select o.id from harvest_object o join harvest_job j "
+                "on j.id = o.harvest_job_id where j.id = %s and j.gather_finished is null "
+                "order by o.id", job["id"])]
 
-        wait_until(stored_not_gathered, "the gather's first 200 objects")
-        cloud.run_cron()  # resends the stored objects the gather has not queued yet
-        gathering = cloud.sql("select gather_finished is null from harvest_job "
-                              "where id = %s", job["id"])[0][0]
+        stored = wait_until(stored_while_gathering, "the gather's first 200 objects")
+        cloud.run_cron()
+        gathering = bool(stored_while_gathering())
+        doubled = stored[:20]
+        for object_id in doubled:  # what cron sends for an object a consumer has just taken
+            cloud.redis.rpush(FETCH_KEY, json.dumps({"harvest_object_id": object_id}))
         (finished,) = cloud.finish(job["id"])
     finally:
         server.shutdown()
-    assert gathering, "the gather ended before cron ran: the race was not set up"
+    assert gathering, "the gather ended before cron ran: cron was not run during it"
     assert finished["stats"]["errored"] == 0
     objects = cloud.job_objects(job["id"])
     assert len(objects) == len(records) and {o[2] for o in objects} == {"COMPLETE"}
     package_ids = cloud.assert_exactly_once(source["id"], records)
-    # objects were handed out twice, and each was imported once: one activity per dataset
     received = received_counts() - before
-    assert any(received[object_id] > 1 for object_id in {o[0] for o in objects}), \
-        "no object was handed out twice: the race was not set up"
+    # cron resent nothing the gather had stored; the copies were taken and left
+    assert {object_id: received[object_id] for object_id in doubled} == \
+        {object_id: 2 for object_id in doubled}
+    assert all(received[o[0]] == 1 for o in objects if o[0] not in doubled)
     activities = dict(cloud.sql("select object_id, count(*) from activity "
                                 "where object_id = any(%s) group by object_id", package_ids))
-    assert sorted(activities.values()) == [1] * len(records)
+    assert sorted(activities.values()) == [1] * len(records)  # each imported once
 
 
 def test_fetch_consumer_killed_mid_batch(cloud, catalog):
-    """fetch1 dies (SIGKILL, as a host would) while importing an object: the object stays
-    claimed, cron resends it once the claim is stale, fetch2 imports it; every record is
-    one dataset, made once."""
-    records = RECORDS[:80]
+    """fetch1 dies (SIGKILL, as a host would) holding an object it has taken and not
+    finished: cron resends the object, fetch2 imports it; every record is one dataset, made
+    once. (The test holds the object's row while fetch1 takes it, so that the kill lands
+    while fetch1 works on it; fetch2 is stopped until then.)"""
+    records = fresh(RECORDS[:80])
     source = cloud.harvest_source(catalog(records))
-    before = cloud.fetch_log_ids()["fetch1"]
-    job = cloud.action("harvest_job_create", source_id=source["id"])
-
-    def in_flight() -> str | None:
-        ids = cloud.fetch_log_ids()["fetch1"] - before
-        if len(ids) < 5 or not ids:
-            return None
-        rows = cloud.sql("select id from harvest_object where id = any(%s) "
-                         "and state in ('FETCH', 'IMPORT')", list(ids))
-        return rows[0][0] if rows else None
-
-    victim = None
-    deadline = time.monotonic() + 600
-    while victim is None and time.monotonic() < deadline:
-        victim = in_flight()
-        if victim:
-            cloud.ctl("kill", "fetch1")
-        else:
-            time.sleep(0.05)
-    assert victim, "fetch1 was never seen importing"
+    cloud.ctl("stop", "fetch2")
+    holder = None
     try:
-        # fetch2 drains the rest; the victim stays claimed by the dead consumer
+        job = cloud.action("harvest_job_create", source_id=source["id"])
+        wait_until(lambda: cloud.sql("select gather_finished is not null from harvest_job "
+                                     "where id = %s", job["id"])[0][0], "the gather")
+        queued = [json.loads(item)["harvest_object_id"]
+                  for item in cloud.redis.lrange(FETCH_KEY, 0, -1)]
+        assert len(queued) > 20, "fetch1 took the queue before the test could hold one"
+        victim = queued[-1]
+        holder = psycopg2.connect(cloud.database)
+        with holder.cursor() as cursor:  # (a transaction until the rollback below)
+            cursor.execute("select state from harvest_object where id = %s for update",
+                           (victim,))
+            assert cursor.fetchone() == ("WAITING",)
+        wait_until(lambda: victim in cloud.fetch_log_ids()["fetch1"], "fetch1 to take it")
+        time.sleep(1)  # fetch1 waits for the row now
+        cloud.ctl("kill", "fetch1")
+        holder.rollback()
+        cloud.ctl("start", "fetch2")
+        # the dead consumer's object is neither queued nor being imported: cron resends it
         wait_until(lambda: cloud.fetch_queue() == 0 and not cloud.sql(
-            "select 1 from harvest_object where harvest_job_id = %s and state = 'WAITING'",
-            job["id"]), "fetch2 to drain the queue")
-        state = cloud.sql("select state from harvest_object where id = %s", victim)[0][0]
-        assert cloud.age_claim(victim, 181), "the killed consumer's claim is not in Redis"
-        cloud.run_cron()  # resends the stale claim
+            "select 1 from harvest_object where harvest_job_id = %s and state in "
+            "('FETCH', 'IMPORT')", job["id"]), "fetch2 to drain the queue")
+        assert cloud.sql("select state from harvest_object where id = %s", victim) == \
+            [("WAITING",)]
+        cloud.run_cron()
         (finished,) = cloud.finish(job["id"])
     finally:
+        if holder is not None:
+            holder.close()
         cloud.ctl("start", "fetch1")
-    assert state in ("FETCH", "IMPORT", "COMPLETE")
+        cloud.ctl("start", "fetch2")
     assert finished["stats"]["errored"] == 0
     rows = cloud.sql("select state, retry_times from harvest_object where id = %s", victim)
-    assert rows == [("COMPLETE", 2)]  # taken twice: by fetch1 (killed), then by fetch2
+    assert rows == [("COMPLETE", 1)]  # fetch1's take was never committed; fetch2's was
     cloud.assert_exactly_once(source["id"], records)
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import threading
 import time
 
-from .conftest import RECORDS, ApiError, wait_until
+from .conftest import RECORDS, ApiError, fresh, wait_until
 
 
 def test_solr_node_stopped_mid_harvest(cloud, catalog):
-    records = RECORDS
+    records = fresh(RECORDS)
     source = cloud.harvest_source(catalog(records))
     job = cloud.action("harvest_job_create", source_id=source["id"])
 

@@ -11,7 +11,7 @@ import uuid
 
 import requests
 
-from .conftest import CLOUD, RECORDS, ROOT, in_days, wait_until
+from .conftest import CLOUD, RECORDS, ROOT, fresh, in_days, wait_until
 
 DATAFILES = ROOT / "ckanext/tdpf/tests/data/datafiles"
 
@@ -42,7 +42,7 @@ def test_create_and_search_through_either_web_process(cloud, organization):
 
 
 def test_harvest_with_two_fetch_consumers_imports_every_record_once(cloud, catalog):
-    records = RECORDS[:120]
+    records = fresh(RECORDS[:120])
     source = cloud.harvest_source(catalog(records))
     before = cloud.fetch_log_ids()
     job = cloud.action("harvest_job_create", source_id=source["id"])

@@ -52,6 +52,25 @@ def import_inline(harvest_job: HarvestJob) -> None:
 EXISTING_CHUNK = 1000  # dataset ids per query when reading what a source harvested
 
 
+def _forget_claim(object_id: str) -> None:
+    """ckanext-harvest's Redis consumer marks an object it takes and clears the mark when it
+    acknowledges the object, after the import. A consumer that dies in between leaves the
+    mark, and cron resends the object three minutes later, when its job may have finished:
+    ckanext-harvest then marks the imported object ERROR ("aborted or timed out"). The mark
+    goes as soon as the import is committed (its key as ckanext-harvest's consumer makes
+    it)."""
+    if tk.config.get("ckan.harvest.mq.type") != "redis":
+        return
+    try:
+        connection = queue.get_connection()
+        consumer = queue.RedisConsumer(connection, queue.get_fetch_routing_key())
+        connection.delete(consumer.persistance_key(
+            msgspec.json.encode({"harvest_object_id": object_id})))
+    except Exception:  # noqa: BLE001 - Redis down: the consumer's own ack fails as well
+        log.warning("could not clear the queue's mark of harvest object %s", object_id,
+                    exc_info=True)
+
+
 class ListingFailed(Exception):
     """The listing stopped before its end; what came before it is still imported."""
 
@@ -208,9 +227,14 @@ class TDPFHarvester(HarvesterBase):
         keys: list[dict[str, Any]] = []  # match keys of unchanged records held without them
 
         def flush() -> None:
-            """Commit a page of objects and let them go: memory stays flat. Then make the
-            organizations they need, so that parallel imports find them made (one that
-            cannot be made is an error on each of its objects at import)."""
+            """Commit a page of objects and let them go: memory stays flat. The
+            organizations they need are made first, so that parallel imports find them made
+            (one that cannot be made is an error on each of its objects at import), and the
+            objects are queued as soon as they are committed."""
+            model.Session.commit()  # (the summary so far: a refused organization rolls back)
+            if organizations:
+                importer.organizations_for(organizations)
+                organizations.clear()
             if objects:
                 model.Session.execute(sa.insert(HarvestObject.__table__), objects)
                 model.Session.execute(sa.insert(HarvestObjectExtra.__table__), extras)
@@ -230,9 +254,6 @@ class TDPFHarvester(HarvesterBase):
                     publisher.send({"harvest_object_id": row["id"]})
             objects.clear()
             extras.clear()
-            if organizations:
-                importer.organizations_for(organizations)
-                organizations.clear()
 
         force = bool(getattr(harvest_job, "force_import", False))
         gathered = datetime.datetime.utcnow()
@@ -324,6 +345,7 @@ class TDPFHarvester(HarvesterBase):
         after its import is left as it is (``BatchImporter._claim``)."""
         importer = BatchImporter(self._get_user_name(), self._organization)
         counts = importer.run([harvest_object])
+        _forget_claim(harvest_object.id)
         if harvest_object.id in importer.skipped:
             model.Session.refresh(harvest_object)  # its dataset and flags, as imported
             return True

@@ -160,3 +160,28 @@ def test_an_object_another_consumer_is_importing_is_waited_for_then_left(
     second = model.Session.get(HarvestObject, objects_of(job)[1].id)
     assert harvester.import_stage(second) is True
     assert activities(second.package_id) == ["new package"]
+
+
+def test_an_imported_objects_queue_mark_goes_before_the_consumers_acknowledgement(
+        tdpf_catalog, tdpf_source, fetch_queue):
+    """ckanext-harvest's consumer marks an object it takes and clears the mark when it
+    acknowledges the object. A consumer killed between the import and its acknowledgement
+    left the mark, cron resent the object three minutes later and, its job finished by
+    then, ckanext-harvest marked the imported object ERROR. The import clears the mark."""
+    url, catalog = tdpf_catalog
+    catalog.reset(ALL_RECORDS[:2])
+    source = tdpf_source(url)
+    job = new_job(source)
+    harvester = queue.get_harvester("tdpf_ckan")
+    harvester.gather_stage(job)  # (queued)
+    consumer = queue.get_fetch_consumer()
+    _method, _channel, body = next(consumer.consume(queue.get_fetch_queue_name()))
+    connection = queue.get_connection()
+    mark = consumer.persistance_key(body)
+    assert connection.exists(mark)  # taken, not yet acknowledged
+    object_id = json.loads(body)["harvest_object_id"]
+    # what fetch_callback does, without its acknowledgement (the consumer dies after it)
+    queue.fetch_and_import_stages(harvester, model.Session.get(HarvestObject, object_id))
+    assert not connection.exists(mark)
+    model.Session.remove()
+    assert model.Session.get(HarvestObject, object_id).state == "COMPLETE"
