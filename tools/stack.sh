@@ -276,9 +276,7 @@ start_workers() {
   done
   # docker/crontab's ticks, every 15 minutes as there: the harvest's starts due jobs and marks
   # finished ones finished (without it a job started from the UI would show 実行中 for
-  # ever). Not more often: ckanext-harvest's tick re-sends every waiting object that is not
-  # in the queue, and a gather still saving its objects has such objects. The rating's
-  # returns the batches of a killed worker to the waiting set.
+  # ever). The rating's returns the batches of a killed worker to the waiting set.
   if ! { [ -f "$DEV/cron.pid" ] && kill -0 "$(cat "$DEV/cron.pid")" 2>/dev/null; }; then
     nohup bash -c "while sleep 900; do '$VENV/bin/ckan' -c '$DEV/ckan.ini' harvester run;
       '$VENV/bin/ckan' -c '$DEV/ckan.ini' tdpf-schema rating-recover; done" \

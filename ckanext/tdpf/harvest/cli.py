@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import datetime
 import functools
+import json
 import logging
 from typing import Callable, Iterator
 
@@ -85,6 +86,7 @@ def run(source_id_or_name: str, dry_run: bool, force: bool) -> None:
                            show_percent=True) as bar:
         for failure in import_objects(harvester, object_ids, bar.update):
             click.echo(f"\n{failure}", err=True)
+    _unqueue(object_ids)
     # (a fresh context: the import's sessions are gone with the user object they loaded)
     tk.get_action("harvest_jobs_run")({"ignore_auth": True, "user": context["user"]},
                                       {"source_id": source["id"]})
@@ -108,6 +110,29 @@ def run(source_id_or_name: str, dry_run: bool, force: bool) -> None:
     finished = job_obj.status == "Finished"
     whole = summary.get("listing_complete") and not summary.get("withdrawal_refused")
     raise SystemExit(0 if finished and whole else 1)
+
+
+def _unqueue(object_ids: list[str]) -> None:
+    """Take this run's objects out of the fetch queue before its job is marked finished.
+    They wait in the database as WAITING while the run imports them, and ckanext-harvest's
+    cron resends every WAITING object it does not see queued: a fetch consumer leaves a copy
+    it takes of an imported object (``BatchImporter._claim``), but one taken after the job
+    finished would be marked ERROR by ckanext-harvest."""
+    if not object_ids or tk.config.get("ckan.harvest.mq.type") != "redis":
+        return
+    try:
+        connection = queue.get_connection()
+        key = queue.get_fetch_routing_key()
+        if not connection.llen(key):
+            return
+        with connection.pipeline(transaction=False) as pipeline:
+            for object_id in object_ids:  # (as ckanext-harvest's publisher writes them)
+                pipeline.lrem(key, 0, json.dumps({"harvest_object_id": object_id}))
+            removed = sum(pipeline.execute())
+        if removed:
+            log.info("took %d copies of this run's objects out of the fetch queue", removed)
+    except Exception:  # noqa: BLE001 - Redis down: nothing was queued either
+        log.warning("could not read the fetch queue", exc_info=True)
 
 
 def import_objects(harvester, object_ids: list[str],

@@ -185,3 +185,32 @@ def test_an_imported_objects_queue_mark_goes_before_the_consumers_acknowledgemen
     assert not connection.exists(mark)
     model.Session.remove()
     assert model.Session.get(HarvestObject, object_id).state == "COMPLETE"
+
+
+def test_a_run_takes_its_objects_cron_resent_out_of_the_queue(
+        tdpf_catalog, tdpf_source, tdpf_harvest_run, fetch_queue, monkeypatch):
+    """ckan tdpf-harvest run keeps its objects WAITING while it imports them, and cron
+    resends every WAITING object it does not see queued; a copy a fetch consumer took after
+    the run's job finished would be marked ERROR. The run takes the copies out first."""
+    from ckanext.tdpf.harvest import cli
+
+    url, catalog = tdpf_catalog
+    catalog.reset(ALL_RECORDS[:12])
+    source = tdpf_source(url)
+    real_import = cli.import_objects
+    resent: list[str] = []
+
+    def cron_ticks_then_import(harvester, object_ids, progress):
+        queue.resubmit_objects()  # cron's resend, between the gather and the import
+        resent.extend(fetch_queue())
+        yield from real_import(harvester, object_ids, progress)
+
+    monkeypatch.setattr(cli, "import_objects", cron_ticks_then_import)
+    result = tdpf_harvest_run(source["name"])
+    assert result.exit_code == 0, result.output
+    job = model.Session.query(HarvestJob).filter(
+        HarvestJob.source_id == source["id"]).one()
+    ids = {o.id for o in objects_of(job)}
+    assert ids and set(resent) >= ids  # cron did queue them
+    assert not ids & set(fetch_queue())  # and the run took them out
+    assert {o.state for o in objects_of(job)} == {"COMPLETE"}
