@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -39,6 +40,17 @@ def new_job(source: dict) -> HarvestJob:
     job = HarvestJob(source_id=source["id"], status="Running")
     job.save()
     return job
+
+
+def gathered(tdpf_catalog, tdpf_source, count: int) -> tuple[Any, HarvestJob]:
+    """The harvester and a new job of a source of ``count`` records, gathered (its objects
+    queued)."""
+    url, catalog = tdpf_catalog
+    catalog.reset(ALL_RECORDS[:count])
+    job = new_job(tdpf_source(url))
+    harvester = queue.get_harvester("tdpf_ckan")
+    harvester.gather_stage(job)
+    return harvester, job
 
 
 def objects_of(job: HarvestJob) -> list[HarvestObject]:
@@ -98,12 +110,7 @@ def test_ckan_tdpf_harvest_run_imports_its_objects_itself(tdpf_catalog, tdpf_sou
 
 def test_an_object_handed_out_again_after_its_import_is_left_as_it_is(
         tdpf_catalog, tdpf_source, fetch_queue):
-    url, catalog = tdpf_catalog
-    catalog.reset(ALL_RECORDS[:3])
-    source = tdpf_source(url)
-    job = new_job(source)
-    harvester = queue.get_harvester("tdpf_ckan")
-    harvester.gather_stage(job)
+    harvester, job = gathered(tdpf_catalog, tdpf_source, 3)
     first = objects_of(job)[0]
     assert harvester.import_stage(first) is True
     package_id = first.package_id
@@ -124,12 +131,7 @@ def test_an_object_another_consumer_is_importing_is_waited_for_then_left(
     """Another consumer holds the object's row (importing it) and then commits its import.
     This import waits for it and leaves the object; without the lock it made the dataset
     a second time (here: at all, since the other consumer's import is simulated)."""
-    url, catalog = tdpf_catalog
-    catalog.reset(ALL_RECORDS[:3])
-    source = tdpf_source(url)
-    job = new_job(source)
-    harvester = queue.get_harvester("tdpf_ckan")
-    harvester.gather_stage(job)
+    harvester, job = gathered(tdpf_catalog, tdpf_source, 3)
     target = objects_of(job)[0]
     other = model.meta.engine.connect()
     transaction = other.begin()
@@ -168,12 +170,7 @@ def test_an_imported_objects_queue_mark_goes_before_the_consumers_acknowledgemen
     acknowledges the object. A consumer killed between the import and its acknowledgement
     left the mark, cron resent the object three minutes later and, its job finished by
     then, ckanext-harvest marked the imported object ERROR. The import clears the mark."""
-    url, catalog = tdpf_catalog
-    catalog.reset(ALL_RECORDS[:2])
-    source = tdpf_source(url)
-    job = new_job(source)
-    harvester = queue.get_harvester("tdpf_ckan")
-    harvester.gather_stage(job)  # (queued)
+    harvester, _job = gathered(tdpf_catalog, tdpf_source, 2)  # (its objects queued)
     consumer = queue.get_fetch_consumer()
     _method, _channel, body = next(consumer.consume(queue.get_fetch_queue_name()))
     connection = queue.get_connection()
