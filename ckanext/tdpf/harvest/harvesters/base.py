@@ -43,13 +43,13 @@ from ..model import Holding, JobSummary
 
 log = logging.getLogger(__name__)
 FLUSH_EVERY = 200
+EXISTING_CHUNK = 1000  # dataset ids per query when reading what a source harvested
 INLINE = "tdpf_import_inline"  # a job's attribute: its importer takes the ids (import_inline)
 
 
 def import_inline(harvest_job: HarvestJob) -> None:
     """Have ``gather_stage`` return the job's object ids instead of queueing them."""
     setattr(harvest_job, INLINE, True)
-EXISTING_CHUNK = 1000  # dataset ids per query when reading what a source harvested
 
 
 def _forget_claim(object_id: str) -> None:
