@@ -210,7 +210,6 @@ def measure() -> list[dict]:
     # commit, and another job's scoring fills those waits (README "Rating")
     workers = (os.cpu_count() or 1) + 1
     batch = os.environ.get("TDPF_BENCH_RATING_BATCH")  # datasets per job (default: the site's)
-    redis_db = os.environ.get("TDPF_BENCH_REDIS_DB")  # a run kept apart (bench_site)
     files = Files()
     servers, port = serve(files)
     records, fates = rating_catalog(size, port, files)
@@ -223,9 +222,7 @@ def measure() -> list[dict]:
                               f"ckanext.tdpf.schema.rating.timeout = {TIMEOUT_S}\n"
                               f"ckanext.tdpf.schema.rating.max_bytes = {MAX_BYTES}\n"
                               + (f"ckanext.tdpf.schema.rating.batch_size = {batch}\n"
-                                 if batch else "")
-                              + (f"ckan.harvest.mq.redis_db = {redis_db}\n" if redis_db
-                                 else ""))
+                                 if batch else ""))
         env = environment()
         subprocess.run([CKAN, "-c", str(ini), "harvester", "source", "create", "rating", url,
                         "tdpf_ckan", "rating", "true", "", "MANUAL", '{"page_size": 1000}'],

@@ -689,8 +689,8 @@ PENDING = "tdpf_prep_pending_merges"
 def affected_by(package_id: str) -> list[Merge]:
     """The merges a save or deletion of this dataset may change: it holds (or held) one of
     their sources, or belongs to one of their organizations. A merged dataset's own saves
-    change no merge."""
-    merges = Merge.all()
+    change no merge. (Called in ``notice``'s savepoint, which also covers a missing table.)"""
+    merges = model.Session.query(Merge).order_by(Merge.created).all()
     package = model.Package.get(package_id) if merges else None
     if package is None or any(m.package_id == package.id for m in merges):
         return []

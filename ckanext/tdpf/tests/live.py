@@ -43,7 +43,6 @@ def service_env(database: str, core: str, redis_db: int) -> dict[str, str]:
     datastore_db = "datastore_" + database.removeprefix("ckan_")
     for key in ("CKAN_DATASTORE_WRITE_URL", "CKAN_DATASTORE_READ_URL"):
         env[key] = urllib.parse.urlsplit(env[key])._replace(path=f"/{datastore_db}").geturl()
-    env["TDPF_REDIS_DB"] = str(redis_db)
     return env
 
 
@@ -117,7 +116,6 @@ def tdpf_live_site(tmp_path_factory) -> Iterator[LiveSite]:
         f"ckan.plugins = {PLUGINS}\n"
         f"ckan.site_url = http://127.0.0.1:{port}\n"
         f"ckan.storage_path = {folder / 'storage'}\n"
-        f"ckan.harvest.mq.redis_db = {env['TDPF_REDIS_DB']}\n"
         "scheming.dataset_fallback = false\n"
         # the API gateway's limits, low enough to reach in a test (test_ratelimit.py)
         f"ckanext.tdpf.access.rate_limit.anonymous = {RATE_LIMIT}\n"
