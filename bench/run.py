@@ -5,7 +5,7 @@ metrics that are reported, not judged (SPEC §7). Every judged target is a ratio
 baseline measured in the same run, except the scorer's seconds per MB and the catalog
 rating's minutes and seconds (issue #15's targets; their CPU time is reported as context).
 
-``QUICK=1`` runs every benchmark at small sizes (same metric names, about 10 minutes) and
+``QUICK=1`` runs every benchmark at small sizes (same metric names, about 18 minutes) and
 waits at most 20 s for a quiet machine before a timed phase (``TDPF_BENCH_SETTLE_S``);
 ``ONLY=name[,name]`` runs some of them (names: the keys of ``BENCHMARKS``). Sizes set in
 the environment (``TDPF_BENCH_*``) win over both. ``results.json`` also has the seconds each
