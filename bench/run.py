@@ -5,7 +5,7 @@ metrics that are reported, not judged (SPEC §7). Every judged target is a ratio
 baseline measured in the same run, except the scorer's seconds per MB and the catalog
 rating's minutes and seconds (issue #15's targets; their CPU time is reported as context).
 
-``QUICK=1`` runs every benchmark at small sizes (same metric names, about 18 minutes) and
+``QUICK=1`` runs every benchmark at small sizes (same metric names, about 10 minutes) and
 waits at most 20 s for a quiet machine before a timed phase (``TDPF_BENCH_SETTLE_S``);
 ``ONLY=name[,name]`` runs some of them (names: the keys of ``BENCHMARKS``). Sizes set in
 the environment (``TDPF_BENCH_*``) win over both. ``results.json`` also has the seconds each
@@ -23,9 +23,10 @@ import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-QUICK_SIZES = {"TDPF_BENCH_HARVEST_RECORDS": "1000", "TDPF_BENCH_SCALE_SIZES": "1000,5000",
-               "TDPF_BENCH_LOAD_SECONDS": "20", "TDPF_BENCH_RATING_DATASETS": "200",
-               "TDPF_BENCH_ACCESS_ROUNDS": "300", "TDPF_BENCH_SEARCH_ROUNDS": "4",
+QUICK_SIZES = {"TDPF_BENCH_HARVEST_RECORDS": "500", "TDPF_BENCH_SCALE_SIZES": "1000",
+               "TDPF_BENCH_SCALE_ROUNDS": "2", "TDPF_BENCH_LOAD_SECONDS": "20",
+               "TDPF_BENCH_RATING_DATASETS": "200", "TDPF_BENCH_ACCESS_ROUNDS": "150",
+               "TDPF_BENCH_SEARCH_DATASETS": "500", "TDPF_BENCH_SEARCH_ROUNDS": "4",
                "TDPF_BENCH_SETTLE_S": "20"}
 if os.environ.get("QUICK") not in (None, "", "0"):
     for key, value in QUICK_SIZES.items():
