@@ -162,10 +162,11 @@ def measure() -> list[dict]:
     full_file.write_text("\n".join(with_downloads) + "\n")
     # Both sides' servers run from the start (the one not measured is idle), each round
     # against one of them.
-    servers = [_serve(ini, "ckan_bench", PORTS["tdpf"]),
-               _serve(stock_ini, STOCK_CORE, PORTS["stock"])]
+    servers: list[subprocess.Popen] = []
     reports: dict[str, list[dict]] = {"tdpf": [], "stock": []}
     try:
+        servers.append(_serve(ini, "ckan_bench", PORTS["tdpf"]))
+        servers.append(_serve(stock_ini, STOCK_CORE, PORTS["stock"]))
         for side in ("tdpf", "stock", "stock", "tdpf"):  # ABBA
             settle()
             reports[side].append(_round(PORTS[side], common, common_file, SECONDS / 2))

@@ -11,12 +11,7 @@ import os
 import subprocess
 import sys
 
-
-def _app(ini: str):
-    from ckan.cli import CKANConfigLoader
-    from ckan.config.middleware import make_app
-
-    return make_app(CKANConfigLoader(ini).get_config())._wsgi_app
+from bench_site import app_for  # (this script's folder is first on sys.path)
 
 
 def _ids() -> list[str]:
@@ -27,7 +22,7 @@ def _ids() -> list[str]:
 
 
 def main(ini: str, part: int | None = None, parts: int | None = None) -> None:
-    app = _app(ini)
+    app = app_for(ini)
     from ckan.lib import search
 
     with app.test_request_context():
