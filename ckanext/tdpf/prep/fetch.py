@@ -44,16 +44,27 @@ def _check_address(url: str) -> None:
         raise FetchError("unreachable")
 
 
+def _session() -> requests.Session:
+    """A session whose connections are checked as they are made (``lib.netguard``)."""
+    session = requests.Session()
+    if not tk.config["ckanext.tdpf.prep.allow_private_addresses"]:
+        for prefix in ("http://", "https://"):
+            session.mount(prefix, netguard.GuardedAdapter())
+    return session
+
+
 def _download(url: str, limit: int) -> bytes:
     timeout = tk.config["ckanext.tdpf.prep.timeout"]
     headers = {"User-Agent": tk.config["ckanext.tdpf.prep.user_agent"]}
     deadline = time.monotonic() + timeout
-    session = requests.Session()
+    session = _session()
     for _ in range(5):  # redirects followed here, each address checked
         _check_address(url)
         try:
             response = session.get(url, stream=True, timeout=(min(timeout, 10), timeout),
                                    headers=headers, allow_redirects=False)
+        except netguard.ForbiddenAddress:  # a name that now resolves to an internal one
+            raise FetchError("forbidden_address") from None
         except requests.Timeout:
             raise FetchError("timeout") from None
         except requests.RequestException:

@@ -158,8 +158,10 @@ def _check_address(url: str) -> None:
 def pool(connections_per_host: int = 4) -> urllib3.PoolManager:
     """Connections for one batch's downloads (thread-safe; kept alive between requests to
     the same host)."""
-    return urllib3.PoolManager(num_pools=256, maxsize=max(1, connections_per_host),
-                               block=False, retries=False)
+    return netguard.guard(
+        urllib3.PoolManager(num_pools=256, maxsize=max(1, connections_per_host),
+                            block=False, retries=False),
+        tk.config["ckanext.tdpf.schema.rating.allow_private_addresses"])
 
 
 def fetch(resource: dict) -> bytes:
@@ -264,6 +266,8 @@ def _get(connections: urllib3.PoolManager, url: str, headers: dict[str, str],
                 "GET", url, headers=headers, preload_content=False, redirect=False,
                 retries=False, timeout=urllib3.Timeout(connect=min(timeout, 10),
                                                        read=timeout))
+        except netguard.ForbiddenAddress:  # a name that now resolves to an internal one
+            raise FetchError("forbidden_address") from None
         except (NewConnectionError, ProtocolError):  # (before its base ConnectTimeoutError)
             if attempt == 2:
                 raise FetchError("unreachable", host_down=True) from None

@@ -1,5 +1,10 @@
 """The one guard on user-given URLs (rating and preparing downloads)."""
+import http.server
+import threading
+
 import pytest
+import requests
+import urllib3
 
 from ckanext.tdpf.lib import netguard
 
@@ -35,3 +40,64 @@ def test_a_public_address_passes():
 def test_a_name_that_does_not_resolve():
     assert netguard.refusal("http://no-such-host.invalid/x.csv",
                             allow_private=False) == netguard.UNRESOLVED
+
+
+@pytest.fixture
+def local_server():
+    """An HTTP server on the loopback address that counts the requests it was sent."""
+    seen = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/file.csv", seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_guarded_connection_to_an_internal_address_sends_nothing(local_server):
+    """What a name resolves to when connected is checked again (DNS rebinding): here the
+    check before the request is left out, as a rebound name would pass it."""
+    url, seen = local_server
+    manager = netguard.guard(urllib3.PoolManager(retries=False), allow_private=False)
+    with pytest.raises(netguard.ForbiddenAddress):
+        manager.request("GET", url)
+    session = requests.Session()
+    session.mount("http://", netguard.GuardedAdapter())
+    with pytest.raises(netguard.ForbiddenAddress):
+        session.get(url)
+    assert seen == []
+
+
+def test_an_allowed_internal_address_is_connected(local_server):
+    url, seen = local_server
+    manager = netguard.guard(urllib3.PoolManager(retries=False), allow_private=True)
+    assert manager.request("GET", url).data == b"ok"
+    assert seen == ["/file.csv"]
+
+
+@pytest.mark.ckan_config("ckanext.tdpf.schema.rating.allow_private_addresses", False)
+@pytest.mark.ckan_config("ckanext.tdpf.prep.allow_private_addresses", False)
+@pytest.mark.ckan_config("ckan.plugins", "tdpf_schema tdpf_prep scheming_datasets")
+@pytest.mark.usefixtures("with_plugins")
+def test_rating_and_preparing_downloads_connect_through_the_guard(local_server):
+    from ckanext.tdpf.prep import fetch as prep_fetch
+    from ckanext.tdpf.schema import fetch as rating_fetch
+
+    url, seen = local_server
+    with pytest.raises(rating_fetch.FetchError) as refused:
+        rating_fetch._get(rating_fetch.pool(), url, {}, 5)
+    assert refused.value.code == "forbidden_address"
+    with pytest.raises(netguard.ForbiddenAddress):
+        prep_fetch._session().get(url)
+    assert seen == []
