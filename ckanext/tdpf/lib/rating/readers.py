@@ -6,6 +6,7 @@ import codecs
 import csv
 import dataclasses
 import datetime
+import functools
 import io
 import json
 import re
@@ -348,12 +349,17 @@ def _read_sheet(xml: bytes, name: str, hidden: bool, parts: _Parts, book: Workbo
 
 
 def _read_row(element: etree._Element, r_index: int, parts: _Parts, sheet: Sheet) -> list[Any]:
+    """A row's values. The hot path of a workbook: the cell's parts are told apart by their
+    full names in the row's namespace (transitional or strict SpreadsheetML alike)."""
     row: list[Any] = []
+    namespace = element.tag[:-3]  # "{…}" of "{…}row"
+    names = (namespace + "c", namespace + "v", namespace + "f", namespace + "is")
     for cell in element:
+        if cell.tag != names[0]:
+            continue
         if len(cell):
-            if _local(cell.tag) == "c":
-                _read_cell(cell, row, r_index, parts, sheet)
-        elif cell.get("r") is None and _local(cell.tag) == "c":
+            _read_cell(cell, row, r_index, parts, sheet, names)
+        elif cell.get("r") is None:
             row.append(None)  # an empty cell placed by its order alone
     while row and row[-1] is None:
         row.pop()
@@ -363,34 +369,47 @@ def _read_row(element: etree._Element, r_index: int, parts: _Parts, sheet: Sheet
 _CELL_COLUMN = re.compile(r"[A-Z]+")
 
 
+@functools.lru_cache(maxsize=4096)
+def _column_of(reference: str) -> int | None:
+    """The 0-based column of a cell reference ("AB12" → 27), None without letters."""
+    match = _CELL_COLUMN.match(reference)
+    return column_index(match.group()) if match else None
+
+
 def _read_cell(element: etree._Element, row: list[Any], r_index: int, parts: _Parts,
-               sheet: Sheet) -> None:
+               sheet: Sheet, names: tuple[str, str, str, str]) -> None:
     reference = element.get("r")
-    match = _CELL_COLUMN.match(reference) if reference else None
-    column = column_index(match.group()) if match else len(row)
+    column = _column_of(reference.rstrip("0123456789")) if reference else None
+    if column is None:
+        column = len(row)
     if column >= MAX_COLUMNS:
         raise ValueError(f"cell {reference} is beyond Excel's last column")
     style = int(element.get("s") or 0)
-    value, formula = _cell_value(element, style, parts)
-    row += [None] * (column + 1 - len(row))
-    row[column] = value
+    value, formula = _cell_value(element, style, parts, names)
+    if column == len(row):
+        row.append(value)
+    else:
+        row += [None] * (column + 1 - len(row))
+        row[column] = value
     if formula:
         sheet.formulas.append(cell_name(r_index, column))
     if value is not None and style in parts.filled:
         sheet.highlighted.append(cell_name(r_index, column))
 
 
-def _cell_value(element: etree._Element, style: int, parts: _Parts) -> tuple[Any, bool]:
+def _cell_value(element: etree._Element, style: int, parts: _Parts,
+                names: tuple[str, str, str, str]) -> tuple[Any, bool]:
     """The cell's value (None for an empty one) and whether it holds a formula."""
     kind = element.get("t", "n")
     raw, formula, inline = None, False, None
+    _cell, value_tag, formula_tag, inline_tag = names
     for child in element:
-        tag = _local(child.tag)
-        if tag == "v":
+        tag = child.tag
+        if tag == value_tag:
             raw = child.text
-        elif tag == "f":
+        elif tag == formula_tag:
             formula = True
-        elif tag == "is":
+        elif tag == inline_tag:
             inline = child
     if kind == "inlineStr":
         value = _text(inline) if inline is not None else None

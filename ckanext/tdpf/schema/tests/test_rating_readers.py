@@ -60,8 +60,8 @@ def test_values_are_those_openpyxl_reads():
     assert (read.formulas, read.highlighted) == (["F2"], ["A2"])
 
 
-def handmade(sheet_xml: str, strings_xml: str) -> bytes:
-    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+def handmade(sheet_xml: str, strings_xml: str,
+             main: str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main") -> bytes:
     relations = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as parts:
@@ -91,6 +91,16 @@ def test_prefixed_xml_phonetic_guides_and_cells_without_references():
     [sheet] = readers.read_xlsx(handmade(cells, strings)).sheets
     assert sheet.name == "表"
     assert sheet.rows == [["東京", None, "区"], [], [None, 7, "a"]]
+
+
+def test_strict_ooxml_cells_values_and_formulas():
+    """Strict Open XML names its cells in another namespace: read the same."""
+    strict = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+    cells = ('<x:row r="1"><x:c r="A1" t="s"><x:v>0</x:v></x:c><x:c r="C1"><x:f>1+1</x:f>'
+             '<x:v>2</x:v></x:c></x:row>')
+    [sheet] = readers.read_xlsx(handmade(cells, '<x:si><x:t>区</x:t></x:si>', strict)).sheets
+    assert sheet.rows == [["区", None, 2]]
+    assert sheet.formulas == ["C1"]
 
 
 def test_entities_are_not_expanded():
