@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import io
 import os
+import random
 import time
 import uuid
 
@@ -83,15 +84,17 @@ def measure() -> list[dict]:
             model.Session.commit()
             model.Session.remove()
     settle(environment()["CKAN_SQLALCHEMY_URL"])  # the grants analyzed, the machine quiet
-    requests = [(count, shared_path, {"Authorization": tokens[count]}) for count in counts]
-    requests.append(("open", open_path, {"Authorization": tokens[0]}))
+    downloads = [(count, shared_path, {"Authorization": tokens[count]}) for count in counts]
+    downloads.append(("open", open_path, {"Authorization": tokens[0]}))
     for _ in range(20):  # warm-up
-        for _key, path, headers in requests:
+        for _key, path, headers in downloads:
             client.get(path, headers=headers)
-    timings: dict = {key: [] for key, _path, _headers in requests}
-    for number in range(ROUNDS):
-        # each round in another order, so that no request always follows the same one
-        for key, path, headers in requests[number % 4:] + requests[:number % 4]:
+    timings: dict = {key: [] for key, _path, _headers in downloads}
+    order = random.Random(2026)
+    for _ in range(ROUNDS):
+        # each round in an order of its own: no download always comes first, or after the
+        # same one
+        for key, path, headers in order.sample(downloads, len(downloads)):
             started = time.perf_counter()
             response = client.get(path, headers=headers)
             timings[key].append((time.perf_counter() - started) * 1000)

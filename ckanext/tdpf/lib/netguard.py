@@ -7,7 +7,7 @@ redirect's target is checked again by the caller), and the guarded connections
 (``guard``, ``GuardedAdapter``) when one is made: the address a socket has connected to is
 checked before anything is sent on it. The second closes the gap between the two look-ups
 of a name (DNS rebinding: a name that resolves to a public address when checked and to an
-internal one when connected). A connection made to a proxy is the proxy's to judge.
+internal one when connected). Connections are made directly, never through a proxy.
 """
 from __future__ import annotations
 
@@ -57,11 +57,14 @@ class _Guarded:
 
     def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()  # type: ignore[misc]
-        if self.proxy is None:  # type: ignore[attr-defined]
+        try:
             address = sock.getpeername()[0]
-            if not _is_global(address):
-                sock.close()
-                raise ForbiddenAddress(address)
+        except OSError:  # reset before it could be asked
+            sock.close()
+            raise
+        if not _is_global(address):
+            sock.close()
+            raise ForbiddenAddress(address)
         return sock
 
 

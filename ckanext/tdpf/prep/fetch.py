@@ -45,8 +45,11 @@ def _check_address(url: str) -> None:
 
 
 def _session() -> requests.Session:
-    """A session whose connections are checked as they are made (``lib.netguard``)."""
+    """A session whose connections are checked as they are made (``lib.netguard``): made
+    directly (no proxy from the environment, which the guard could not see past) and
+    without the environment's credentials (``.netrc``) for hosts users link to."""
     session = requests.Session()
+    session.trust_env = False
     if not tk.config["ckanext.tdpf.prep.allow_private_addresses"]:
         for prefix in ("http://", "https://"):
             session.mount(prefix, netguard.GuardedAdapter())

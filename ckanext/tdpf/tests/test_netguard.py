@@ -18,6 +18,7 @@ from ckanext.tdpf.lib import netguard
     "http://[fe80::1]/",
     "http://0.0.0.0/",
     "https://100.64.0.1/",  # carrier-grade NAT
+    "http://[::ffff:127.0.0.1]/",  # IPv4 loopback written as IPv6
 ])
 def test_internal_addresses_are_refused(url):
     assert netguard.refusal(url, allow_private=False) == netguard.FORBIDDEN
@@ -72,6 +73,8 @@ def test_a_guarded_connection_to_an_internal_address_sends_nothing(local_server)
     manager = netguard.guard(urllib3.PoolManager(retries=False), allow_private=False)
     with pytest.raises(netguard.ForbiddenAddress):
         manager.request("GET", url)
+    with pytest.raises(netguard.ForbiddenAddress):  # (before any TLS handshake)
+        manager.request("GET", url.replace("http:", "https:"))
     session = requests.Session()
     session.mount("http://", netguard.GuardedAdapter())
     with pytest.raises(netguard.ForbiddenAddress):
@@ -90,7 +93,10 @@ def test_an_allowed_internal_address_is_connected(local_server):
 @pytest.mark.ckan_config("ckanext.tdpf.prep.allow_private_addresses", False)
 @pytest.mark.ckan_config("ckan.plugins", "tdpf_schema tdpf_prep scheming_datasets")
 @pytest.mark.usefixtures("with_plugins")
-def test_rating_and_preparing_downloads_connect_through_the_guard(local_server):
+def test_rating_and_preparing_downloads_connect_through_the_guard(local_server,
+                                                                  monkeypatch):
+    """Both downloads, with the check before the request passed as a rebound name would
+    pass it: refused as forbidden_address, and the server is sent nothing."""
     from ckanext.tdpf.prep import fetch as prep_fetch
     from ckanext.tdpf.schema import fetch as rating_fetch
 
@@ -98,6 +104,8 @@ def test_rating_and_preparing_downloads_connect_through_the_guard(local_server):
     with pytest.raises(rating_fetch.FetchError) as refused:
         rating_fetch._get(rating_fetch.pool(), url, {}, 5)
     assert refused.value.code == "forbidden_address"
-    with pytest.raises(netguard.ForbiddenAddress):
-        prep_fetch._session().get(url)
+    monkeypatch.setattr(prep_fetch, "_check_address", lambda url: None)
+    with pytest.raises(prep_fetch.FetchError) as refused:
+        prep_fetch._download(url, 100)
+    assert refused.value.code == "forbidden_address"
     assert seen == []

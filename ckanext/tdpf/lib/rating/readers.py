@@ -379,7 +379,8 @@ def _column_of(reference: str) -> int | None:
 def _read_cell(element: etree._Element, row: list[Any], r_index: int, parts: _Parts,
                sheet: Sheet, names: tuple[str, str, str, str]) -> None:
     reference = element.get("r")
-    column = _column_of(reference.rstrip("0123456789")) if reference else None
+    # (four letters are past Excel's last column already: a longer key is not kept)
+    column = _column_of(reference.rstrip("0123456789")[:4]) if reference else None
     if column is None:
         column = len(row)
     if column >= MAX_COLUMNS:
@@ -402,7 +403,7 @@ def _cell_value(element: etree._Element, style: int, parts: _Parts,
     """The cell's value (None for an empty one) and whether it holds a formula."""
     kind = element.get("t", "n")
     raw, formula, inline = None, False, None
-    _cell, value_tag, formula_tag, inline_tag = names
+    _, value_tag, formula_tag, inline_tag = names
     for child in element:
         tag = child.tag
         if tag == value_tag:

@@ -103,6 +103,21 @@ def test_strict_ooxml_cells_values_and_formulas():
     assert sheet.formulas == ["C1"]
 
 
+def test_a_workbook_without_namespaces():
+    content = handmade('<x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row>', "")
+    archive = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(archive, "w") as out:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                data = (b'<worksheet><sheetData><row><c><v>7</v></c><c r="C1"><f>A1*2</f>'
+                        b'<v>14</v></c></row></sheetData></worksheet>')
+            out.writestr(name, data)
+    [sheet] = readers.read_xlsx(archive.getvalue()).sheets
+    assert sheet.rows == [[7, None, 14]]
+    assert sheet.formulas == ["C1"]
+
+
 def test_entities_are_not_expanded():
     strings = '<x:si><x:t>&unknown;</x:t></x:si>'
     doctype = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
