@@ -55,14 +55,13 @@ def measure() -> list[dict]:
         user, token = publisher_and_grantee(call, site, "bench-org", "bench_user")
         shared_id, shared_path = _dataset(call, site, "bench-shared", True)
         _open_id, open_path = _dataset(call, site, "bench-open", False)
-        model.Session.add(Grant(package_id=shared_id, user_id=user["id"], valid_until=far,
-                                terms_version="bench", granted_by=site))
-        model.Session.commit()
         model.Session.remove()
 
-    # one grantee per grant count, each also holding that many grants of other datasets
+    # one grantee per grant count: a grant of the shared dataset, and that many grants of
+    # other datasets
     counts = (0, 100, 10_000)
     tokens = {}
+    since = far - datetime.timedelta(days=400)
     for count in counts:
         with app.test_request_context():
             grantee = user if count == 0 else call(
@@ -71,15 +70,13 @@ def measure() -> list[dict]:
             tokens[count] = token if count == 0 else call(
                 "api_token_create", grantee["name"], user=grantee["name"],
                 name="bench")["token"]
-            since = far - datetime.timedelta(days=400)
+            model.Session.add(Grant(package_id=shared_id, user_id=grantee["id"],
+                                    valid_until=far, terms_version="bench", granted_by=site))
             rows = [{"id": str(uuid.uuid4()), "package_id": str(uuid.uuid4()),
                      "user_id": grantee["id"], "valid_from": since, "valid_until": far,
                      "terms_version": "bench", "granted_by": site, "revoke_reason": "",
                      "created": far} for _ in range(count)]
-            if count:
-                model.Session.add(Grant(package_id=shared_id, user_id=grantee["id"],
-                                        valid_until=far, terms_version="bench",
-                                        granted_by=site))
+            if rows:
                 model.Session.execute(Grant.__table__.insert(), rows)
             model.Session.commit()
             model.Session.remove()
