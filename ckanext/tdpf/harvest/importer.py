@@ -51,7 +51,7 @@ from ckanext.tdpf.lib import indexing, provenance
 from ckanext.tdpf.lib.i18n import N_, bilingual
 
 from . import config as source_config
-from .mapping import match_keys, shown, stable_name
+from .mapping import local_fields, match_keys, shown, stable_name
 from .model import WARNING_STAGE, Holding
 
 log = logging.getLogger(__name__)
@@ -595,6 +595,7 @@ class BatchImporter:
             existing = holder
             dataset["state"] = "active"
         dataset["id"] = existing.id
+        _keep_local_fields(existing, dataset)
         kept = _keep_resource_ids(existing, dataset.get("resources") or [])
         # CKAN's package_update leaves ``changed_entities`` out of the context when it
         # defers its commit, and ckanext-activity records an update only with it. A
@@ -645,6 +646,24 @@ class BatchImporter:
         BatchImporter._finished(harvest_object, "ERROR")
         model.Session.add(HarvestObjectError(message=message, object=harvest_object,
                                              stage="Import"))
+
+
+CORE_FIELDS = frozenset(("maintainer_email", "author_email", "url", "version"))
+
+
+def _keep_local_fields(package: model.Package, dataset: dict[str, Any]) -> None:
+    """Keep what the provider decided on TDPF (the schema's ``tdpf_local`` fields) where the
+    record does not say: a dataset made shared here stays shared, with its conditions and
+    licence, and its warranty stays given."""
+    extras = package.extras
+    for field in local_fields(package.type or "dataset"):
+        if field in dataset:
+            continue
+        value = getattr(package, field, None) if field in CORE_FIELDS else extras.get(field)
+        if value not in (None, ""):
+            dataset[field] = value
+            if field == "tdpf_distribution" and value == "shared":
+                dataset["license_id"] = package.license_id
 
 
 def _keep_resource_ids(package: model.Package, resources: list[dict[str, Any]]) -> set[str]:

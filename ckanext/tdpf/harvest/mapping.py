@@ -254,6 +254,19 @@ def _limits_of(dataset_type: str) -> tuple[dict[str, int], dict[str, int]]:
             limits(schema.get("resource_fields") or []))
 
 
+@functools.lru_cache(maxsize=4)
+def local_fields(dataset_type: str = "dataset") -> tuple[str, ...]:
+    """The schema's ``tdpf_local`` fields: what the provider decides on TDPF, which a
+    harvested update keeps unless its record carries the field."""
+    try:
+        from ckanext.scheming.helpers import scheming_get_dataset_schema
+        schema = scheming_get_dataset_schema(dataset_type)
+    except Exception:  # scheming not loaded
+        schema = None
+    return tuple(field["field_name"] for field in (schema or {}).get("dataset_fields") or []
+                 if field.get("tdpf_local"))
+
+
 class _Cleaner:
     def __init__(self) -> None:
         self.warnings: list[str] = []

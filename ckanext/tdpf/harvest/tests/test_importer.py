@@ -315,3 +315,51 @@ def test_an_organization_that_cannot_be_made_is_an_error_on_its_records_only(
     # once the name is free, the next run brings the records in
     helpers.call_action("group_purge", id=blocked)
     assert summary_of(tdpf_harvest_run(source["name"]).output)["added"] == len(of_blocked)
+
+
+@pytest.mark.ckan_config("ckan.plugins", PLUGINS)
+@pytest.mark.ckan_config("ckanext.tdpf.schema.rating.enabled", False)
+def test_an_update_keeps_what_the_provider_decided_on_tdpf(tdpf_catalog, tdpf_source,
+                                                          tdpf_harvest_run):
+    """A harvested dataset the provider made shared here stays shared, with its conditions,
+    licence and warranty, when the source changes it; its files stay gated."""
+    url, catalog = tdpf_catalog
+    records = copy.deepcopy(ALL_RECORDS[:2])
+    catalog.reset(records)
+    source = tdpf_source(url)
+    assert tdpf_harvest_run(source["name"]).exit_code == 0
+    first = harvested(source["id"])
+    sysadmin = factories.Sysadmin()
+    as_sysadmin = {"user": sysadmin["name"]}
+    helpers.call_action("organization_patch", context=dict(as_sysadmin),
+                        id=first[records[0]["id"]]["owner_org"], tdpf_verified=True)
+    helpers.call_action("package_patch", context=dict(as_sysadmin),
+                        id=first[records[0]["id"]]["id"], tdpf_distribution="shared",
+                        license_id="tdpf-shared", tdpf_permitted_purposes=["research"],
+                        tdpf_storage_location="japan", tdpf_warranty=True,
+                        title_en="Shared on TDPF", tdpf_usage_conditions="研究目的に限る")
+    for record in records:
+        record["title"] += "（改訂）"
+    catalog.reset(records)
+    assert summary_of(tdpf_harvest_run(source["name"]).output)["updated"] == 2
+
+    after = harvested(source["id"])
+    shared, other = after[records[0]["id"]], after[records[1]["id"]]
+    assert shared["title"] == records[0]["title"]
+    assert {key: shared.get(key) for key in (
+        "tdpf_distribution", "license_id", "tdpf_permitted_purposes", "tdpf_storage_location",
+        "tdpf_warranty", "tdpf_warranty_by", "title_en", "tdpf_usage_conditions")} == {
+        "tdpf_distribution": "shared", "license_id": "tdpf-shared",
+        "tdpf_permitted_purposes": ["research"], "tdpf_storage_location": "japan",
+        "tdpf_warranty": True, "tdpf_warranty_by": sysadmin["name"],
+        "title_en": "Shared on TDPF", "tdpf_usage_conditions": "研究目的に限る"}
+    # the untouched dataset follows its source as before
+    assert other["title"] == records[1]["title"]
+    assert (other["tdpf_distribution"], other["license_id"]) == (
+        "open", first[records[1]["id"]]["license_id"])
+    anonymous = helpers.call_action("package_show", context={"user": "", "ignore_auth": False},
+                                    id=shared["id"])
+    remote = {resource["url"] for resource in records[0]["resources"]}
+    assert remote and not remote & {resource.get("url") for resource in anonymous["resources"]}
+    with_files = helpers.call_action("package_show", context=dict(as_sysadmin), id=shared["id"])
+    assert remote == {resource["url"] for resource in with_files["resources"]}
