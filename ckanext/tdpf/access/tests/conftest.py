@@ -10,6 +10,8 @@ from werkzeug.datastructures import FileStorage
 import ckan.model as model
 from ckan.tests import factories, helpers
 
+from ckanext.tdpf.tests.db import migrate_mapped_harvest
+
 PLUGINS = ("tdpf_schema tdpf_access scheming_datasets scheming_organizations activity dcat "
            "datastore image_view resource_proxy")
 SECRET_URL = "https://files.example.org/secret/koto-care-records-9f3a.csv"
@@ -26,6 +28,7 @@ def clean_db(reset_db, migrate_db_for, with_plugins):
     datastore_helpers.rebuild_all_dbs(orm.scoped_session(orm.sessionmaker(bind=engine)))
     for plugin in ("activity", "tdpf_schema", "tdpf_access"):
         migrate_db_for(plugin)
+    migrate_mapped_harvest()
 
 
 class World:

@@ -13,6 +13,7 @@ from werkzeug.datastructures import FileStorage
 from ckan.tests import factories, helpers
 
 from ckanext.tdpf.lib import standards
+from ckanext.tdpf.tests.db import migrate_mapped_harvest
 
 from .conftest import DATAFILES
 
@@ -27,6 +28,7 @@ SHIBUYA = "tokyo-shibuya_131130_public_toilet.csv"
 def clean_db(reset_db, migrate_db_for, with_plugins):
     reset_db()
     migrate_db_for("tdpf_prep")  # (the merge's tables, which the plugin's hooks read)
+    migrate_mapped_harvest()
 
 
 def call(action: str, user: dict, **data):

@@ -10,6 +10,8 @@ import pytest
 
 from ckan.tests import factories, helpers
 
+from ckanext.tdpf.tests.db import migrate_mapped_harvest
+
 DATAFILES = pathlib.Path(__file__).resolve().parents[2] / "tests" / "data" / "datafiles"
 PLUGINS = "tdpf_schema scheming_datasets scheming_organizations"
 
@@ -19,6 +21,7 @@ def clean_db(reset_db, migrate_db_for, with_plugins):
     """CKAN's reset drops plugin tables; bring ours back."""
     reset_db()
     migrate_db_for("tdpf_schema")
+    migrate_mapped_harvest()
 
 
 @pytest.fixture
