@@ -24,7 +24,10 @@ Every source is read as the user who set up the merge: a file that user may not 
 shared dataset's file without a grant, a private dataset of another organization) is not
 merged, answered as a file that does not exist. Shared data and private datasets are never
 merged even when the user may read them: the merged dataset is public and open, and would
-publish them to everyone. Everything is written through CKAN's actions (package_create,
+publish them to everyone. A source's licence must allow a merge (not no-derivatives, not a
+provider's own terms) and combine with the others'; the merged dataset takes the least
+restrictive licence that keeps every source's terms (``merged_licence``), attributing each
+source in the source table. Everything is written through CKAN's actions (package_create,
 resource_create, resource_update), so the merged file is rated and indexed like any file.
 """
 from __future__ import annotations
@@ -43,7 +46,7 @@ from werkzeug.datastructures import FileStorage
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.tdpf.lib import municipalities
+from ckanext.tdpf.lib import municipalities, vocabularies
 from ckanext.tdpf.lib.i18n import N_, bilingual, english, japanese
 
 from . import engine, fetch
@@ -83,7 +86,79 @@ SOURCE_ERRORS = {
                  "open, so it cannot be a source."),
     "private": N_("The file belongs to a private dataset; a merged dataset is public, so it "
                   "cannot be a source."),
+    "licence_not_mergeable": N_("The file's licence ({licence}) does not allow a changed or "
+                                "combined version of the data; ask its provider for an open "
+                                "licence."),
+    "licence_conflict": N_("The file's licence ({licence}) cannot be combined with the "
+                           "licence of the files merged before it ({merged})."),
 }
+
+# A merge adapts its sources (converts and joins them), so a source's licence must allow
+# adaptation, and the merged dataset's licence must keep every source's terms. For each
+# licence a merge takes: the licences a merged dataset holding it may have. Attribution-only
+# licences (PDL 1.0 and 政府標準利用規約 2.0 are compatible with CC BY 4.0) go into any of
+# them, their attribution given by the source table; share-alike and non-commercial terms
+# carry over. No-derivatives licences, a provider's own terms and the TDPF shared and paid
+# terms are not merged.
+ATTRIBUTION_LICENCES = ("CC-BY-4.0", "CC-BY-2.1-JP", "CC0-1.0", "PDL-1.0", "GSTOU-2.0")
+MERGED_LICENCES = ("CC-BY-4.0", "CC-BY-SA-4.0", "ODbL-1.0", "CC-BY-NC-4.0",
+                   "CC-BY-NC-SA-4.0")  # the least restrictive first
+LICENCE_ALLOWS = {
+    **{licence: frozenset(MERGED_LICENCES) for licence in ATTRIBUTION_LICENCES},
+    "CC-BY-SA-4.0": frozenset({"CC-BY-SA-4.0"}),
+    "ODbL-1.0": frozenset({"ODbL-1.0"}),
+    "CC-BY-NC-4.0": frozenset({"CC-BY-NC-4.0", "CC-BY-NC-SA-4.0"}),
+    "CC-BY-NC-SA-4.0": frozenset({"CC-BY-NC-SA-4.0"}),
+}
+
+
+def merged_licence(licences: list[str]) -> str | None:
+    """The licence of a merged dataset whose sources have ``licences`` (all mergeable and
+    compatible): theirs when they share one, else the least restrictive that keeps every
+    source's terms; None when they cannot be combined (or there are none)."""
+    if not licences or any(licence not in LICENCE_ALLOWS for licence in licences):
+        return None
+    if len(set(licences)) == 1:
+        return licences[0]
+    return next((licence for licence in MERGED_LICENCES
+                 if licence in _allowed(licences)), None)
+
+
+def _allowed(licences: list[str]) -> frozenset[str]:
+    return frozenset.intersection(*(LICENCE_ALLOWS.get(licence, frozenset())
+                                    for licence in licences)) if licences else frozenset()
+
+
+def keeps_terms(licence: str | None, licences: list[str]) -> bool:
+    """Whether a merged dataset under ``licence`` keeps the terms of sources under
+    ``licences`` (the provider may choose a stricter one than ``merged_licence``)."""
+    return bool(licences) and (licence == merged_licence(licences)
+                               or licence in _allowed(licences))
+
+
+def _licence_title(licence: str | None) -> str:
+    return vocabularies.LICENSE_TITLES.get(licence or "", (licence or "—",))[0]
+
+
+class _Licences:
+    """The licences of the sources admitted so far, in order: a source whose licence does
+    not allow a merge, or cannot join theirs, is refused (before its file is read)."""
+
+    def __init__(self) -> None:
+        self.admitted: list[str] = []
+
+    def refusal(self, source: "Source") -> SourceError | None:
+        licence = source.license_id or ""
+        if licence not in LICENCE_ALLOWS:
+            return SourceError("licence_not_mergeable", licence=_licence_title(licence))
+        if self.admitted and merged_licence(self.admitted + [licence]) is None:
+            return SourceError("licence_conflict", licence=_licence_title(licence),
+                               merged=_licence_title(merged_licence(self.admitted)))
+        return None
+
+    def admit(self, source: "Source") -> None:
+        if not source.error and source.license_id:
+            self.admitted.append(source.license_id)
 
 
 class SourceError(Exception):
@@ -170,6 +245,7 @@ class Source:
     organization_title: str = ""
     lgcode: str | None = None       # the organization's 全国地方公共団体コード
     name: str = ""                  # the resource's name
+    license_id: str | None = None   # the source dataset's licence
     table: str | None = None        # the tables of the file that are the standard
     layout: str | None = None
     rows: int = 0
@@ -274,7 +350,8 @@ def describe(resource: dict[str, Any]) -> Source:
                   organization=organization.get("id", ""),
                   organization_title=organization.get("title", ""),
                   lgcode=source_code(dataset_code, organization, _stored_name(resource)),
-                  name=resource.get("name") or "")
+                  name=resource.get("name") or "",
+                  license_id=package.license_id if package else None)
 
 
 def _stored_name(resource: dict[str, Any]) -> str | None:
@@ -332,6 +409,12 @@ class Built:
     trace: list[list[str]]
     sources: list[Source]
     conformance: dict[str, Any] | None
+    source_licences: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def license_id(self) -> str | None:
+        """The merged dataset's licence, from its sources' (``merged_licence``)."""
+        return merged_licence(self.source_licences)
 
     @staticmethod
     def _csv(header: list[str], rows: list[list[str]]) -> bytes:
@@ -380,7 +463,10 @@ def build(standard: Any, sources: list[Source]) -> Built:
                 trace.append([str(len(rows)), code, source.package_name,
                               source.resource_id, table, str(source_row)])
     conformance = _check(standard, header, rows) if rows else None
-    return Built(header, rows, trace, sorted(sources, key=lambda s: s.order), conformance)
+    licences = [source.license_id or "" for source in sources
+                if source.converted and not source.error]
+    return Built(header, rows, trace, sorted(sources, key=lambda s: s.order), conformance,
+                 licences)
 
 
 # --- which sources ---------------------------------------------------------------------------
@@ -435,6 +521,7 @@ def collect(user: str, standard: Any, resource_ids: list[str], organizations: li
     skip = merged_package_ids()
     sources: dict[str, Source] = {}
     failures: list[str] = []
+    licences = _Licences()
     for resource_id in resource_ids:
         resource = readable(user, resource_id)
         if resource is None:
@@ -452,9 +539,13 @@ def collect(user: str, standard: Any, resource_ids: list[str], organizations: li
         else:
             source = describe(resource)
             try:
+                refusal = licences.refusal(source)
+                if refusal is not None:
+                    raise refusal
                 read_source(resource, standard, source)
             except SourceError as error:
                 source.error = error.as_dict()
+            licences.admit(source)
         if source.error:
             failures.append(_field_message(resource_id, source))
         sources[resource_id] = source
@@ -469,11 +560,15 @@ def collect(user: str, standard: Any, resource_ids: list[str], organizations: li
                 continue
             source = describe(shown)
             try:
+                refusal = licences.refusal(source)
+                if refusal is not None:
+                    raise refusal
                 read_source(shown, standard, source)
             except SourceError as error:
                 if error.code == "not_standard":
                     continue  # named like one, but another kind of file
                 source.error = error.as_dict()
+            licences.admit(source)
             sources[resource["id"]] = source
     return list(sources.values())
 
@@ -534,13 +629,21 @@ def write(user: str, merge: Merge | None, standard: Any, owner_org: str, name: s
             dataset_dict["tdpf_theme"] = [THEMES.get(standard.id, "other")]
         if "update_frequency" in fields:  # merged again whenever a source changes
             dataset_dict["update_frequency"] = "continuous"
+        if built.license_id:
+            dataset_dict["license_id"] = built.license_id
         dataset = tk.get_action("package_create")(dict(context), dataset_dict)
         merge = Merge(package_id=dataset["id"], standard=standard.id, user_id="")
     else:
         dataset = tk.get_action("package_show")(dict(context), {"id": merge.package_id})
+        changes = {}
         if title and title != dataset.get("title"):
+            changes["title"] = title
+        if built.license_id and not keeps_terms(dataset.get("license_id"),
+                                                built.source_licences):
+            changes["license_id"] = built.license_id  # the sources' terms carry over
+        if changes:
             dataset = tk.get_action("package_patch")(dict(context), {
-                "id": dataset["id"], "title": title})
+                "id": dataset["id"], **changes})
     present = {r["id"] for r in dataset.get("resources") or []}
     written = False
     if merge.digest != built.digest or merge.merged_resource_id not in present or \
@@ -602,7 +705,7 @@ def run(merge: Merge, user: model.User) -> dict[str, Any]:
         before = known.get(source.resource_id)
         if source.error and not source.package_id and before:
             for key in ("package_id", "package_name", "organization", "organization_title",
-                        "lgcode", "name"):
+                        "lgcode", "name", "license_id"):
                 setattr(source, key, before.get(key) or getattr(source, key))
     built = build(standard, sources)
     package = model.Package.get(merge.package_id)

@@ -146,6 +146,14 @@ def layout_label(layout: str | None) -> str:
     return tk._(LAYOUTS[layout]) if layout in LAYOUTS else ""
 
 
+def licence_title(license_id: str | None) -> str:
+    """A source's licence by its title in the site's licence register."""
+    if not license_id:
+        return ""
+    licence = model.Package.get_license_register().get(license_id)
+    return licence.title if licence is not None else license_id
+
+
 def japan_time(value: str | None) -> str:
     """An ISO 8601 time as Japan time, 2026-12-01 10:30."""
     if not value:
@@ -170,5 +178,6 @@ HELPERS = {
     "tdpf_prep_japan_time": japan_time,
     "tdpf_prep_error_text": error_text,
     "tdpf_prep_layout_label": layout_label,
+    "tdpf_prep_licence_title": licence_title,
 }
 __all__ = ["tdpf_prep_standard"]

@@ -21,10 +21,11 @@ from ckan.lib import uploader
 from ckan.tests import factories, helpers
 
 from ckanext.tdpf.access.tests.conftest import PLUGINS, SECRET_URL, shared_dataset
-from ckanext.tdpf.lib import standards
+from ckanext.tdpf.lib import standards, vocabularies
 from ckanext.tdpf.prep import engine
 from ckanext.tdpf.prep import merge as merging
 from ckanext.tdpf.prep.model import Merge
+from ckanext.tdpf.tests.db import migrate_mapped_harvest
 
 from .conftest import DATAFILES
 
@@ -44,6 +45,7 @@ def clean_db(reset_db, migrate_db_for, with_plugins):
     reset_db()
     for plugin in ("activity", "tdpf_schema", "tdpf_access", "tdpf_prep"):
         migrate_db_for(plugin)
+    migrate_mapped_harvest()
 
 
 def call(action: str, user: dict | None, **data):
@@ -537,3 +539,65 @@ def test_every_table_of_the_standard_in_a_workbook_is_merged(tokyo):
     assert [int(t["出典行"]) for t in trace] == list(range(1, 101)) + list(range(1, 92))
     (source,) = result["merge"]["sources"]
     assert source["table"] == "北部, 南部" and source["rows"] == 191
+
+
+@pytest.mark.parametrize("licences, merged", [
+    (["CC-BY-4.0", "CC-BY-4.0"], "CC-BY-4.0"),
+    (["CC0-1.0", "CC0-1.0"], "CC0-1.0"),                    # one licence: kept as it is
+    (["GSTOU-2.0", "PDL-1.0", "CC0-1.0"], "CC-BY-4.0"),     # attribution only
+    (["CC-BY-4.0", "CC-BY-SA-4.0"], "CC-BY-SA-4.0"),        # share-alike carries over
+    (["CC-BY-4.0", "CC-BY-NC-4.0"], "CC-BY-NC-4.0"),        # so does non-commercial
+    (["CC-BY-NC-4.0", "CC-BY-NC-SA-4.0"], "CC-BY-NC-SA-4.0"),
+    (["CC-BY-4.0", "ODbL-1.0"], "ODbL-1.0"),
+    (["CC-BY-SA-4.0", "ODbL-1.0"], None),                   # two share-alike licences
+    (["CC-BY-SA-4.0", "CC-BY-NC-4.0"], None),
+    (["CC-BY-4.0", "CC-BY-ND-4.0"], None),                  # no derivatives
+    (["own-terms"], None), (["tdpf-shared"], None), ([], None),
+])
+def test_the_merged_licence_keeps_every_sources_terms(licences, merged):
+    assert merging.merged_licence(licences) == merged
+
+
+def test_sources_licences_decide_the_merged_licence_or_refuse_it(tokyo):
+    """A no-derivatives file or one under its provider's own terms is refused, naming the
+    licence; share-alike terms carry over to the merged dataset, and a source whose licence
+    cannot join the others' is refused by the job, its rows left out."""
+    for licence in ("CC-BY-ND-4.0", "own-terms"):
+        call("package_patch", tokyo.koto_staff, id=tokyo.koto_dataset["id"],
+             license_id=licence)
+        with pytest.raises(helpers.logic.ValidationError) as excinfo:
+            tokyo.merge(resource_ids=[tokyo.shibuya["id"], tokyo.koto["id"]])
+        message = field_error(excinfo, "resource_ids")
+        assert tokyo.koto["id"] in message and "ライセンス" in message and "licence" in message
+        assert vocabularies.LICENSE_TITLES[licence][0] in message
+        assert model.Package.get("tokyo-public-toilets") is None
+
+    call("package_patch", tokyo.koto_staff, id=tokyo.koto_dataset["id"],
+         license_id="CC-BY-SA-4.0")
+    result = tokyo.merge(resource_ids=[tokyo.shibuya["id"], tokyo.koto["id"]])
+    assert result["dataset"]["license_id"] == "CC-BY-SA-4.0"
+    assert {s["license_id"] for s in result["merge"]["sources"]} == {"CC-BY-4.0",
+                                                                     "CC-BY-SA-4.0"}
+    # the provider may choose stricter terms that still keep the sources': they stay
+    call("package_patch", tokyo.metro, id="tokyo-public-toilets",
+         license_id="CC-BY-NC-SA-4.0")
+    # Shibuya moves to a non-commercial licence, which share-alike cannot take in
+    call("package_patch", tokyo.shibuya_staff, id=tokyo.shibuya_dataset["id"],
+         license_id="CC-BY-NC-4.0")
+    merging.remerge_job(result["merge"]["id"])
+    status = call("tdpf_prep_merge_show", None, id="tokyo-public-toilets")
+    (refused,) = status["errors"]
+    assert refused["code"] == "licence_conflict" and status["state"] == "error"
+    assert refused["resource_id"] == tokyo.koto["id"]  # Shibuya's came first
+    assert status["row_count"] == 82
+    assert helpers.call_action("package_show", id="tokyo-public-toilets")["license_id"] == \
+        "CC-BY-NC-SA-4.0"  # it keeps Shibuya's non-commercial terms: not changed
+    # back to one licence: both merged, and a licence that does not keep them is put right
+    call("package_patch", tokyo.koto_staff, id=tokyo.koto_dataset["id"],
+         license_id="CC-BY-NC-4.0")
+    call("package_patch", tokyo.metro, id="tokyo-public-toilets", license_id="CC-BY-4.0")
+    merging.remerge_job(result["merge"]["id"])
+    status = call("tdpf_prep_merge_show", None, id="tokyo-public-toilets")
+    assert status["state"] == "done" and status["row_count"] == 82 + 191
+    assert helpers.call_action("package_show", id="tokyo-public-toilets")["license_id"] == \
+        "CC-BY-NC-4.0"
