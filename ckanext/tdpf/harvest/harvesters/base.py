@@ -71,6 +71,21 @@ def _forget_claim(object_id: str) -> None:
                     exc_info=True)
 
 
+def _queued(job_id: str) -> bool:
+    """Whether a copy of one of the job's objects waits in the Redis fetch queue."""
+    if tk.config.get("ckan.harvest.mq.type") != "redis":
+        return False
+    waiting = [msgspec.json.decode(item).get("harvest_object_id") for item in
+               queue.get_connection().lrange(queue.get_fetch_routing_key(), 0, -1)]
+    for start in range(0, len(waiting), EXISTING_CHUNK):
+        if (model.Session.query(HarvestObject.id)
+                .filter(HarvestObject.harvest_job_id == job_id,
+                        HarvestObject.id.in_(waiting[start:start + EXISTING_CHUNK]))
+                .first()) is not None:
+            return True
+    return False
+
+
 class ListingFailed(Exception):
     """The listing stopped before its end; what came before it is still imported."""
 
@@ -198,12 +213,40 @@ class TDPFHarvester(HarvesterBase):
         queued, so a cron run during a long gather queued them twice. The consumers start
         on the first page while the rest is listed. A job marked ``import_inline``
         (``ckan tdpf-harvest run``) gets the ids back and imports them itself."""
-        publisher = None if getattr(harvest_job, INLINE, False) else queue.get_fetch_publisher()
+        if getattr(harvest_job, INLINE, False):
+            return self._gather(harvest_job, None)
+        publisher = queue.get_fetch_publisher()
         try:
-            return self._gather(harvest_job, publisher)
+            self._gather(harvest_job, publisher)
         finally:
-            if publisher is not None:
-                publisher.close()
+            publisher.close()
+        # (ckanext-harvest sets this again when we return; a job whose objects were all
+        # imported during the listing, or that has none, finishes now)
+        harvest_job.gather_finished = datetime.datetime.utcnow()
+        harvest_job.save()
+        self.finish_if_done(harvest_job.id)
+        return []
+
+    def finish_if_done(self, job_id: str) -> None:
+        """ckanext-harvest marks a job finished (its time, the source's index, the status
+        mails) only in ``harvest_jobs_run``, which its cron runs every 15 minutes: a job
+        started from the source's page showed 「実行中」 that long after its last record.
+        Run for the job's source once its listing has ended, no object is left to import
+        and no copy of one waits in the fetch queue (ckanext-harvest marks a copy taken
+        after its job finished ERROR, though its object was imported). The end of the
+        listing and each object's import both ask, each after committing its own part, so
+        one of them sees the job done (cron stays the fallback)."""
+        job = model.Session.get(HarvestJob, job_id)
+        if job is None or job.status != "Running" or job.gather_finished is None:
+            return
+        busy = (model.Session.query(HarvestObject.id)
+                .filter(HarvestObject.harvest_job_id == job_id,
+                        HarvestObject.state.notin_(("COMPLETE", "ERROR")))
+                .first())
+        if busy is None and not _queued(job_id):
+            tk.get_action("harvest_jobs_run")(
+                {"model": model, "session": model.Session, "ignore_auth": True,
+                 "user": self._get_user_name()}, {"source_id": job.source_id})
 
     def _gather(self, harvest_job: HarvestJob, publisher: Any) -> list[str]:
         summary = JobSummary(job_id=harvest_job.id, listed=0, unchanged=0, gather_errors=0,
@@ -348,7 +391,14 @@ class TDPFHarvester(HarvesterBase):
         _forget_claim(harvest_object.id)
         if harvest_object.id in importer.skipped:
             model.Session.refresh(harvest_object)  # its dataset and flags, as imported
-            return True
+            # a copy, maybe the job's last: its state back to its import's outcome (the
+            # consumer set it to IMPORT, and sets it again from what this returns)
+            imported = harvest_object.report_status != "errored"
+            harvest_object.state = "COMPLETE" if imported else "ERROR"
+            model.Session.commit()
+            self.finish_if_done(harvest_object.harvest_job_id)
+            return imported
+        self.finish_if_done(harvest_object.harvest_job_id)  # (its state is committed)
         return not counts["errored"]
 
     def import_objects(self, objects: list[HarvestObject],

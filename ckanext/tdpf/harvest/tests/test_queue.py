@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 import ckan.model as model
+from ckan.tests import helpers
 
 from ckanext.harvest import queue
 from ckanext.harvest.model import HarvestJob, HarvestObject
@@ -211,3 +212,50 @@ def test_a_run_takes_its_objects_cron_resent_out_of_the_queue(
     assert ids and set(resent) >= ids  # cron did queue them
     assert not ids & set(fetch_queue())  # and the run took them out
     assert {o.state for o in objects_of(job)} == {"COMPLETE"}
+
+
+def test_a_job_the_consumers_run_finishes_with_its_last_object(tdpf_catalog, tdpf_source,
+                                                               fetch_queue):
+    """ckanext-harvest marks a job finished in its cron's ``harvest_jobs_run``: a harvest
+    started from the source's page stayed 「実行中」 up to 15 minutes after its last record.
+    The last object's import finishes it, not while a copy of an object waits in the queue
+    (taken after the job finished, ckanext-harvest would mark it ERROR), and a run with
+    nothing to import finishes when its listing ends."""
+    url, catalog = tdpf_catalog
+    catalog.reset(ALL_RECORDS[:3])
+    source = tdpf_source(url)
+    harvester = queue.get_harvester("tdpf_ckan")
+    job_id = new_job(source).id
+    queue.gather_stage(harvester, model.Session.get(HarvestJob, job_id))
+    first, *_rest = queued = fetch_queue()
+    assert len(queued) == 3
+    consumer = queue.get_fetch_consumer()
+
+    def consume_one() -> str:
+        """What ckanext-harvest's fetch consumer does with the next item in the queue."""
+        method, channel, body = next(consumer.consume(queue.get_fetch_queue_name()))
+        queue.fetch_callback(channel, method, None, body)
+        model.Session.remove()
+        return model.Session.get(HarvestJob, job_id).status
+
+    assert consume_one() == "Running"
+    queue.get_connection().rpush(queue.get_fetch_routing_key(),  # as cron resends it
+                                 json.dumps({"harvest_object_id": first}))
+    assert consume_one() == "Running"
+    assert consume_one() == "Running"  # the last object: its copy still waits
+    assert consume_one() == "Finished"  # the copy, left as it was imported
+    assert fetch_queue() == []
+    job = model.Session.get(HarvestJob, job_id)
+    assert job.finished is not None and job.finished >= job.gather_finished
+    assert {o.state for o in objects_of(job)} == {"COMPLETE"}
+    status = helpers.call_action("harvest_source_show_status", id=source["id"])
+    assert status["last_job"]["status"] == "Finished"
+    assert status["last_job"]["stats"].get("added") == 3
+
+    # the same listing again: nothing to import, finished by the end of the listing
+    model.Session.remove()
+    again_id = new_job(source).id
+    assert queue.gather_stage(harvester, model.Session.get(HarvestJob, again_id)) == []
+    assert fetch_queue() == []
+    model.Session.remove()
+    assert model.Session.get(HarvestJob, again_id).status == "Finished"
