@@ -159,6 +159,11 @@ CORE = (
        "appears in <code>&lt;head&gt;</code> tag of every page. If you wish to customize the "
        "templates more fully we recommend <a href=\"%(docs_url)s\" target=\"_blank\" "
        "rel=\"noreferrer\">reading the documentation</a>.</p>"),
+    # core's ja reads 「すでに削除されています」 ("was deleted before"): after a deletion
+    # the user just confirmed, it looks like an error
+    N_("Dataset has been deleted."),
+    N_("Resource has been deleted."),
+    N_("%s has been deleted."),
 )
 
 # --- ckanext-activity (ckanext/activity/templates): activity streams, /ckan-admin tab ------
