@@ -75,8 +75,12 @@ def _queued(job_id: str) -> bool:
     """Whether a copy of one of the job's objects waits in the Redis fetch queue."""
     if tk.config.get("ckan.harvest.mq.type") != "redis":
         return False
-    waiting = [msgspec.json.decode(item).get("harvest_object_id") for item in
-               queue.get_connection().lrange(queue.get_fetch_routing_key(), 0, -1)]
+    waiting = []
+    for item in queue.get_connection().lrange(queue.get_fetch_routing_key(), 0, -1):
+        try:
+            waiting.append(str(msgspec.json.decode(item)["harvest_object_id"]))
+        except (msgspec.DecodeError, KeyError, TypeError):
+            continue  # (ckanext-harvest's consumer drops it)
     for start in range(0, len(waiting), EXISTING_CHUNK):
         if (model.Session.query(HarvestObject.id)
                 .filter(HarvestObject.harvest_job_id == job_id,
@@ -243,10 +247,15 @@ class TDPFHarvester(HarvesterBase):
                 .filter(HarvestObject.harvest_job_id == job_id,
                         HarvestObject.state.notin_(("COMPLETE", "ERROR")))
                 .first())
-        if busy is None and not _queued(job_id):
-            tk.get_action("harvest_jobs_run")(
-                {"model": model, "session": model.Session, "ignore_auth": True,
-                 "user": self._get_user_name()}, {"source_id": job.source_id})
+        try:
+            if busy is None and not _queued(job_id):
+                tk.get_action("harvest_jobs_run")(
+                    {"model": model, "session": model.Session, "ignore_auth": True,
+                     "user": self._get_user_name()}, {"source_id": job.source_id})
+        except Exception:  # noqa: BLE001 - the import stands; cron finishes the job
+            model.Session.rollback()
+            log.warning("could not mark harvest job %s finished; cron will", job_id,
+                        exc_info=True)
 
     def _gather(self, harvest_job: HarvestJob, publisher: Any) -> list[str]:
         summary = JobSummary(job_id=harvest_job.id, listed=0, unchanged=0, gather_errors=0,
