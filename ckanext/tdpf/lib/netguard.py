@@ -31,8 +31,21 @@ class ForbiddenAddress(Exception):
     failure.)"""
 
 
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits, which a NAT64 gateway
+# (the well-known prefix) or a host's IPv4-compatible route reaches: the address counts as
+# its IPv4 address (Python calls 64:ff9b::7f00:1, the loopback through NAT64, global)
+EMBEDDING_IPV4 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("::/96"))
+
+
 def _is_global(address: str) -> bool:
-    return ipaddress.ip_address(address.split("%")[0]).is_global
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and any(ip in network for network in EMBEDDING_IPV4):
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None and not embedded.is_global:
+            return False
+    return ip.is_global
 
 
 def refusal(url: str, allow_private: bool) -> str | None:

@@ -19,9 +19,18 @@ from ckanext.tdpf.lib import netguard
     "http://0.0.0.0/",
     "https://100.64.0.1/",  # carrier-grade NAT
     "http://[::ffff:127.0.0.1]/",  # IPv4 loopback written as IPv6
+    "http://[64:ff9b::7f00:1]/",  # the loopback through a NAT64 gateway
+    "http://[64:ff9b::a9fe:a9fe]/",  # the metadata service through NAT64
+    "http://[::10.0.0.8]/",  # IPv4-compatible
+    "http://[2002:c0a8:101::1]/",  # 6to4 of 192.168.1.1
 ])
 def test_internal_addresses_are_refused(url):
     assert netguard.refusal(url, allow_private=False) == netguard.FORBIDDEN
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "2001:4860:4860::8888", "64:ff9b::808:808"])
+def test_public_addresses_count_as_global(address):
+    assert netguard._is_global(address)
 
 
 def test_the_operator_may_allow_them():
