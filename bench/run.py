@@ -59,7 +59,7 @@ BENCHMARKS = {
 
 
 def selected() -> list[tuple[str, str, object]]:
-    """What ``ONLY`` names (``load`` needs the catalog ``scale`` builds)."""
+    """What ``ONLY`` names (``load`` alone builds the catalog ``scale`` leaves first)."""
     names = [n.strip() for n in os.environ.get("ONLY", "").split(",") if n.strip()]
     unknown = set(names) - set(BENCHMARKS)
     if unknown:

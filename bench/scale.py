@@ -86,38 +86,71 @@ def _probe(ini: pathlib.Path, env: dict) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def sizes() -> list[int]:
+    return [int(size) for size in
+            os.environ.get("TDPF_BENCH_SCALE_SIZES", "1000,5000,40000").split(",")]
+
+
+class Catalog:
+    """The bench site (``ckan_bench``, emptied) with its harvest source of the scale
+    catalog, and stock CKAN's config on the same database with its own Solr core."""
+
+    def __init__(self, size: int) -> None:
+        self.tdpf_ini, self.tdpf_env = write_ini(PLUGINS), environment()
+        self.stock_ini = write_ini(STOCK_PLUGINS, clean=False, solr_core="ckan_bench_stock")
+        self.stock_env = environment("ckan_bench_stock")
+        _ckan(self.stock_ini, self.stock_env, "search-index", "clear")
+        self.records = scale_catalog(size)
+        self.server, self.replay = replay.serve([])
+        url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        # (ckanext-harvest 1.6.3's `source create` saves the source, then fails printing it)
+        subprocess.run([CKAN, "-c", str(self.tdpf_ini), "harvester", "source", "create",
+                        "scale", url, "tdpf_ckan", "scale", "true", "", "MANUAL",
+                        '{"page_size": 1000}'],
+                       env=self.tdpf_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def load(self, size: int) -> dict[str, float]:
+        """Harvest the first ``size`` records, then build both indexes from scratch (each
+        side with its own indexer, so that both are searched in the same shape: a harvest's
+        many small commits leave many small segments until Solr merges them)."""
+        self.replay.reset(self.records[:size])
+        print(f"  loading {size} datasets", flush=True)
+        subprocess.run([CKAN, "-c", str(self.tdpf_ini), "tdpf-harvest", "run", "scale"],
+                       env=self.tdpf_env, check=True)
+        load_s = _last_job_seconds(self.tdpf_env)
+        _ckan(self.stock_ini, self.stock_env, "search-index", "clear")
+        stock_s, stock_mb = _timed([sys.executable, str(HERE / "stock_reindex.py"),
+                                    str(self.stock_ini)], self.stock_env)
+        _ckan(self.tdpf_ini, self.tdpf_env, "search-index", "clear")
+        tdpf_s, tdpf_mb = _timed([CKAN, "-c", str(self.tdpf_ini), "tdpf-schema", "reindex"],
+                                 self.tdpf_env)
+        settle(self.tdpf_env["CKAN_SQLALCHEMY_URL"])  # Solr's merges after the rebuilds
+        return {"load_s": load_s, "stock_s": stock_s, "stock_mb": stock_mb,
+                "tdpf_s": tdpf_s, "tdpf_mb": tdpf_mb}
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def build() -> None:
+    """The largest step's catalog, loaded and indexed on both sides, without the probes:
+    what ``load`` runs on when it runs without ``scale`` before it."""
+    catalog = Catalog(max(sizes()))
+    try:
+        catalog.load(max(sizes()))
+    finally:
+        catalog.close()
+
+
 def measure() -> list[dict]:
-    sizes = [int(size) for size in
-             os.environ.get("TDPF_BENCH_SCALE_SIZES", "1000,5000,40000").split(",")]
-    tdpf_ini, tdpf_env = write_ini(PLUGINS), environment()
-    stock_ini = write_ini(STOCK_PLUGINS, clean=False, solr_core="ckan_bench_stock")
-    stock_env = environment("ckan_bench_stock")
-    _ckan(stock_ini, stock_env, "search-index", "clear")
-    records = scale_catalog(max(sizes))
-    server, catalog = replay.serve([])
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
-    # (ckanext-harvest 1.6.3's `source create` saves the source, then fails printing it)
-    subprocess.run([CKAN, "-c", str(tdpf_ini), "harvester", "source", "create", "scale", url,
-                    "tdpf_ckan", "scale", "true", "", "MANUAL", '{"page_size": 1000}'],
-                   env=tdpf_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    steps = sizes()
+    catalog = Catalog(max(steps))
+    tdpf_ini, tdpf_env = catalog.tdpf_ini, catalog.tdpf_env
+    stock_ini, stock_env = catalog.stock_ini, catalog.stock_env
     metrics, curve = [], []
     try:
-        for size in sizes:
-            catalog.reset(records[:size])
-            print(f"  loading {size} datasets", flush=True)
-            subprocess.run([CKAN, "-c", str(tdpf_ini), "tdpf-harvest", "run", "scale"],
-                           env=tdpf_env, check=True)
-            load_s = _last_job_seconds(tdpf_env)
-            # Each side builds its index from scratch with its own indexer, so that both
-            # are searched in the same shape (a harvest's many small commits leave many
-            # small segments until Solr merges them).
-            _ckan(stock_ini, stock_env, "search-index", "clear")
-            stock_s, stock_mb = _timed([sys.executable, str(HERE / "stock_reindex.py"),
-                                        str(stock_ini)], stock_env)
-            _ckan(tdpf_ini, tdpf_env, "search-index", "clear")
-            tdpf_s, tdpf_mb = _timed([CKAN, "-c", str(tdpf_ini), "tdpf-schema", "reindex"],
-                                     tdpf_env)
-            settle(tdpf_env["CKAN_SQLALCHEMY_URL"])  # Solr's merges after the rebuilds
+        for size in steps:
+            loaded = catalog.load(size)
             timings: dict[str, list[float]] = {"tdpf": [], "stock": []}
             counts = set()
             sides = [(tdpf_ini, tdpf_env, "tdpf"), (stock_ini, stock_env, "stock")]
@@ -131,13 +164,14 @@ def measure() -> list[dict]:
             curve.append({"datasets": size, "indexed": counts.pop(),
                           "tdpf_p95_ms": round(percentile(timings["tdpf"], 0.95), 2),
                           "stock_p95_ms": round(percentile(timings["stock"], 0.95), 2),
-                          "load_seconds": round(load_s, 1), "index_seconds_tdpf": round(tdpf_s, 1),
-                          "index_seconds_stock": round(stock_s, 1),
-                          "index_peak_mib_tdpf": round(tdpf_mb),
-                          "index_peak_mib_stock": round(stock_mb)})
+                          "load_seconds": round(loaded["load_s"], 1),
+                          "index_seconds_tdpf": round(loaded["tdpf_s"], 1),
+                          "index_seconds_stock": round(loaded["stock_s"], 1),
+                          "index_peak_mib_tdpf": round(loaded["tdpf_mb"]),
+                          "index_peak_mib_stock": round(loaded["stock_mb"])})
             print(f"  {size}: {curve[-1]}", flush=True)
     finally:
-        server.shutdown()
+        catalog.close()
     (HERE / "scale.json").write_text(json.dumps(curve, indent=1))
     largest = curve[-1]
     ratio = largest["tdpf_p95_ms"] / largest["stock_p95_ms"]
