@@ -13,13 +13,19 @@ import requests
 import ckan.plugins.toolkit as tk
 
 from ckanext.tdpf.lib import encoding
+from ckanext.tdpf.lib.i18n import N_, Message
 
 log = logging.getLogger(__name__)
 RETRY_STATUS = {429, 500, 502, 503, 504}
 
 
 class FetchFailed(Exception):
-    """A request that failed for good, after its retries; the message says why."""
+    """A request that failed for good, after its retries; ``message`` says why, in either
+    language."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(str(message))
+        self.message = message
 
 
 class Client:
@@ -40,7 +46,7 @@ class Client:
         self._last = time.monotonic()
 
     def get(self, url: str, params: dict[str, Any] | None = None) -> bytes:
-        problem = ""
+        problem = Message(N_("no answer"))
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
@@ -50,21 +56,27 @@ class Client:
                 response = self.session.get(url, params=params,
                                             timeout=(min(self.timeout, 10), self.timeout))
             except requests.Timeout:
-                problem = f"timed out after {self.timeout:g} s"
+                problem = Message(N_("no answer within {seconds} s"),
+                                  seconds=f"{self.timeout:g}")
                 continue
-            except requests.ConnectionError as error:
-                problem = f"connection failed ({error.__class__.__name__})"
+            except requests.exceptions.SSLError:
+                problem = Message(N_("connection failed (TLS certificate or protocol)"))
+                continue
+            except requests.ConnectionError:
+                problem = Message(N_("connection failed (the server could not be reached)"))
                 continue
             if response.status_code in RETRY_STATUS:
-                problem = f"HTTP {response.status_code}"
+                problem = Message(N_("HTTP error {status}"), status=response.status_code)
                 continue
             if response.status_code >= 400:
-                raise FetchFailed(f"HTTP {response.status_code} from {response.url}")
+                raise FetchFailed(Message(N_("HTTP error {status} from {url}"),
+                                          status=response.status_code, url=response.url))
             if not response.content.strip():
-                problem = "empty response"
+                problem = Message(N_("an empty response"))
                 continue
             return response.content
-        raise FetchFailed(f"{problem} from {url} ({self.retries + 1} attempts)")
+        raise FetchFailed(Message(N_("{problem} from {url} (tried {attempts} times)"),
+                                  problem=problem, url=url, attempts=self.retries + 1))
 
     def get_json(self, url: str, params: dict[str, Any] | None = None) -> Any:
         content = self.get(url, params)
@@ -75,4 +87,5 @@ class Client:
         try:
             return json.loads(encoding.decode(content, "utf-8"))
         except (ValueError, encoding.UnknownEncoding) as error:
-            raise FetchFailed(f"malformed JSON from {url}: {error}") from None
+            raise FetchFailed(Message(N_("malformed JSON from {url}: {error}"), url=url,
+                                      error=str(error))) from None

@@ -6,9 +6,11 @@ import codecs
 
 import charset_normalizer
 
+from ckanext.tdpf.lib.i18n import N_
+
 
 class UnknownEncoding(ValueError):
-    pass
+    """The bytes are in no encoding this module tells apart; the message is a msgid."""
 
 
 def utf16_byte_order(sample: bytes) -> str:
@@ -41,7 +43,7 @@ def detect(content: bytes) -> str:
                 return encoding
     guess = charset_normalizer.from_bytes(content[: 1 << 20]).best()
     if guess is None:
-        raise UnknownEncoding("the character encoding could not be recognized")
+        raise UnknownEncoding(N_("the character encoding could not be recognized"))
     return guess.encoding
 
 

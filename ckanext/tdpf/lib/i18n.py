@@ -44,12 +44,33 @@ def _japanese_catalog() -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, DIRECTORY, languages=["ja"], fallback=True)
 
 
+class Message:
+    """A message to word later in either language: a msgid and its parameters, which may
+    be messages themselves (an error inside the error that reports it)."""
+
+    def __init__(self, msgid: str, **params: Any) -> None:
+        self.msgid, self.params = msgid, params
+
+    def japanese(self) -> str:
+        return japanese(self.msgid, **self.params)
+
+    def english(self) -> str:
+        return english(self.msgid, **self.params)
+
+    def __str__(self) -> str:
+        return self.english()
+
+
 def japanese(message: str, **params: Any) -> str:
     text = _japanese_catalog().gettext(message)
+    params = {key: value.japanese() if isinstance(value, Message) else value
+              for key, value in params.items()}
     return text.format(**params) if params else text
 
 
 def english(message: str, **params: Any) -> str:
+    params = {key: value.english() if isinstance(value, Message) else value
+              for key, value in params.items()}
     return message.format(**params) if params else message
 
 

@@ -33,7 +33,7 @@ from ckanext.harvest.harvesters.base import HarvesterBase
 from ckanext.harvest.model import (HarvestGatherError, HarvestJob, HarvestObject,
                                    HarvestObjectError, HarvestObjectExtra)
 
-from ckanext.tdpf.lib.i18n import N_, bilingual, japanese
+from ckanext.tdpf.lib.i18n import N_, Message, bilingual, japanese
 
 from .. import config as source_config
 from ..http import Client
@@ -72,15 +72,20 @@ def _forget_claim(object_id: str) -> None:
 
 
 def _queued(job_id: str) -> bool:
-    """Whether a copy of one of the job's objects waits in the Redis fetch queue."""
+    """Whether a copy of one of the job's objects waits in the Redis fetch queue, or has
+    been taken by a consumer that has not finished with it (its claim is there)."""
     if tk.config.get("ckan.harvest.mq.type") != "redis":
         return False
+    connection, key = queue.get_connection(), queue.get_fetch_routing_key()
     waiting = []
-    for item in queue.get_connection().lrange(queue.get_fetch_routing_key(), 0, -1):
+    for item in connection.lrange(key, 0, -1):
         try:
             waiting.append(str(msgspec.json.decode(item)["harvest_object_id"]))
         except (msgspec.DecodeError, KeyError, TypeError):
             continue  # (ckanext-harvest's consumer drops it)
+    for claim in connection.scan_iter(match=f"{key}:*", count=1000):
+        claim = claim.decode() if isinstance(claim, bytes) else claim
+        waiting.append(claim.rsplit(":", 1)[-1])
     for start in range(0, len(waiting), EXISTING_CHUNK):
         if (model.Session.query(HarvestObject.id)
                 .filter(HarvestObject.harvest_job_id == job_id,
@@ -91,7 +96,12 @@ def _queued(job_id: str) -> bool:
 
 
 class ListingFailed(Exception):
-    """The listing stopped before its end; what came before it is still imported."""
+    """The listing stopped before its end; what came before it is still imported.
+    ``message`` says why, in either language."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(str(message))
+        self.message = message
 
 
 @dataclasses.dataclass
@@ -200,7 +210,7 @@ class TDPFHarvester(HarvesterBase):
         except ListingFailed as error:
             complete = False
             yield Decision("incomplete", message=bilingual(
-                N_("The listing stopped early: {error}"), error=str(error)))
+                N_("The listing stopped early: {error}"), error=error.message))
         refusal = self._withdrawal_refusal(complete, len(seen), existing, seen, config)
         if refusal:
             yield Decision("refused", message=refusal)

@@ -7,6 +7,8 @@ from typing import Any, Iterator
 import ckan.plugins as p
 from ckanext.harvest.interfaces import IHarvester
 
+from ckanext.tdpf.lib.i18n import N_, Message
+
 from ..http import Client, FetchFailed
 from ..mapping import dataset_from_remote
 from .base import ListingFailed, Record, TDPFHarvester, organization_spec
@@ -46,10 +48,11 @@ class CKANHarvester(TDPFHarvester, p.SingletonPlugin):
             try:
                 body = client.get_json(url, params)
             except FetchFailed as error:
-                raise ListingFailed(str(error)) from None
+                raise ListingFailed(error.message) from None
             result = body.get("result") if isinstance(body, dict) else None
             if not isinstance(result, dict) or not isinstance(result.get("results"), list):
-                raise ListingFailed(f"unexpected package_search response at start={start}")
+                raise ListingFailed(Message(N_("package_search gave no list of datasets at "
+                                               "start={start}"), start=start))
             return int(result.get("count") or 0), result["results"]
 
         # The next page is fetched while this one is mapped: one request at a time still,

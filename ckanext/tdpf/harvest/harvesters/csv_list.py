@@ -12,6 +12,7 @@ from ckanext.harvest.interfaces import IHarvester
 
 from ckanext.tdpf.lib import encoding, municipalities
 from ckanext.tdpf.lib import vocabularies as vocab
+from ckanext.tdpf.lib.i18n import N_, Message
 
 from ..http import Client, FetchFailed
 from .base import ListingFailed, Record, TDPFHarvester
@@ -48,17 +49,17 @@ class CSVListHarvester(TDPFHarvester, p.SingletonPlugin):
         try:
             content = client.get(source_url)
         except FetchFailed as error:
-            raise ListingFailed(str(error)) from None
+            raise ListingFailed(error.message) from None
         try:
             text = encoding.decode(content, config["encoding"])
         except encoding.UnknownEncoding as error:
-            raise ListingFailed(str(error)) from None
+            raise ListingFailed(Message(str(error))) from None
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = [name.strip() for name in reader.fieldnames or []]
         columns = self._columns(header, config["columns"])
         if not columns.get("title") or not columns.get("url"):
-            raise ListingFailed("the list has no title or URL column "
-                                f"(columns: {', '.join(header)[:300]})")
+            raise ListingFailed(Message(N_("the list has no title or URL column (columns: "
+                                           "{columns})"), columns=", ".join(header)[:300]))
         reader.fieldnames = header
         rows = list(reader)
         key = (lambda r: self._value(r, columns, "id") or self._value(r, columns, "title"))

@@ -10,6 +10,7 @@ from ckanext.dcat.processors import RDFParser, RDFParserException
 from ckanext.harvest.interfaces import IHarvester
 
 from ckanext.tdpf.lib import encoding
+from ckanext.tdpf.lib.i18n import N_, Message
 
 from ..http import Client, FetchFailed
 from ..mapping import dataset_from_remote
@@ -45,13 +46,16 @@ class DCATHarvester(TDPFHarvester, p.SingletonPlugin):
             visited.add(url)
             try:
                 text = encoding.decode(client.get(url), config["encoding"] or "utf-8")
-            except (FetchFailed, encoding.UnknownEncoding) as error:
-                raise ListingFailed(str(error)) from None
+            except FetchFailed as error:
+                raise ListingFailed(error.message) from None
+            except encoding.UnknownEncoding as error:
+                raise ListingFailed(Message(str(error))) from None
             parser = RDFParser(profiles=PROFILES)
             try:
                 parser.parse(text, _format=rdf_format(text))
             except (RDFParserException, ValueError, SyntaxError) as error:
-                raise ListingFailed(f"the catalog at {url} is not valid RDF: {error}") from None
+                raise ListingFailed(Message(N_("the catalog at {url} is not valid RDF: "
+                                               "{error}"), url=url, error=str(error))) from None
             for parsed in parser.datasets():
                 yield self._record(parsed, config, source_url)
             url = parser.next_page()

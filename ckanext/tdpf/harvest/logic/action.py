@@ -20,8 +20,8 @@ from .. import config as source_config
 from ..importer import BatchImporter
 from ..model import WARNING_STAGE, Holding, JobSummary
 
-__all__ = ["harvest_job_create", "harvest_job_show", "harvest_source_create",
-           "harvest_source_update", "harvest_source_show_status", "harvest_source_clear",
+__all__ = ["harvest_job_create", "harvest_job_show", "harvest_job_list",
+           "harvest_source_create", "harvest_source_update", "harvest_source_show_status", "harvest_source_clear",
            "tdpf_harvest_dataset_source_list"]
 
 
@@ -97,6 +97,18 @@ def harvest_job_show(original_action, context: Context, data_dict: DataDict) -> 
         if "stats" in job:
             job["stats"]["errored"] = _errored(job["id"])
     return job
+
+
+@tk.chained_action
+@tk.side_effect_free
+def harvest_job_list(original_action, context: Context, data_dict: DataDict) -> list:
+    """The jobs counted without warnings, as ``harvest_job_show`` counts them (the source's
+    job list showed an error for a record imported with a value cleaned)."""
+    jobs = original_action(context, data_dict)
+    for job in jobs:
+        if isinstance(job, dict) and "stats" in job and JobSummary.get(job["id"]) is not None:
+            job["stats"]["errored"] = _errored(job["id"])
+    return jobs
 
 
 @tk.chained_action

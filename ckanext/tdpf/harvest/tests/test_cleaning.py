@@ -111,6 +111,8 @@ class TestCleaned:
         assert job["stats"]["errored"] == 0 and job["stats"]["added"] == 6
         status = helpers.call_action("harvest_source_show_status", id=source["id"])
         assert status["last_job"]["stats"]["errored"] == 0  # no error mail for warnings
+        (listed,) = helpers.call_action("harvest_job_list", source_id=source["id"])
+        assert listed["stats"]["errored"] == 0  # the source's job list
         assert job["object_error_summary"] == []
         assert {row["message"] for row in job["tdpf_warning_summary"]} <= set(warnings)
 

@@ -238,12 +238,21 @@ def test_a_job_the_consumers_run_finishes_with_its_last_object(tdpf_catalog, tdp
         model.Session.remove()
         return model.Session.get(HarvestJob, job_id).status
 
+    def resend_first(push) -> None:  # as cron resends an object
+        push(queue.get_fetch_routing_key(), json.dumps({"harvest_object_id": first}))
+
+    redis = queue.get_connection()
     assert consume_one() == "Running"
-    queue.get_connection().rpush(queue.get_fetch_routing_key(),  # as cron resends it
-                                 json.dumps({"harvest_object_id": first}))
+    resend_first(redis.lpush)
+    # another consumer takes that copy (its claim is set) and has not imported it yet
+    method, channel, body = next(consumer.consume(queue.get_fetch_queue_name()))
     assert consume_one() == "Running"
-    assert consume_one() == "Running"  # the last object: its copy still waits
-    assert consume_one() == "Finished"  # the copy, left as it was imported
+    resend_first(redis.rpush)
+    assert consume_one() == "Running"  # the last object: a copy taken, another queued
+    queue.fetch_callback(channel, method, None, body)  # the taken copy, left as imported
+    model.Session.remove()
+    assert model.Session.get(HarvestJob, job_id).status == "Running"  # one still queued
+    assert consume_one() == "Finished"  # the last copy
     assert fetch_queue() == []
     job = model.Session.get(HarvestJob, job_id)
     assert job.finished is not None and job.finished >= job.gather_finished
