@@ -22,7 +22,7 @@ __all__ = ["tdpf_schema_choices", "tdpf_schema_label", "tdpf_schema_stage_label"
            "tdpf_schema_licences_by_distribution", "tdpf_schema_name_prefixes",
            "tdpf_schema_rule_fix", "tdpf_schema_rating_in_progress",
            "tdpf_schema_findings_by_rule", "tdpf_schema_standard_conformance",
-           "render_datetime",
+           "tdpf_schema_rating_failed", "render_datetime",
            "time_ago_from_timestamp"]
 
 SEVERITY_LABELS = {
@@ -68,6 +68,14 @@ def tdpf_schema_stage_label(stage: Any, lang: str | None = None) -> str:
         return _label(STAGE_LABELS[int(stage)], lang)
     except (TypeError, ValueError, KeyError):
         return tk._("Not rated yet")
+
+
+def tdpf_schema_rating_failed(pkg: dict[str, Any]) -> bool:
+    """Whether a dataset without a data rate has one because none of its files could be
+    rated (each has an error), not because none was rated yet: its badge says so."""
+    resources = pkg.get("resources") or []
+    return (pkg.get("tdpf_data_rate") in (None, "") and bool(resources)
+            and all(resource.get("tdpf_mr_error") for resource in resources))
 
 
 def tdpf_schema_rate_distribution(owner_org: str, name: str | None = None
