@@ -1,9 +1,10 @@
 """Demo data for ``make run``: the recorded real Tokyo catalog records, harvested, and a
 shared dataset to walk the shared-data journey with.
 
-A local replay of the Tokyo catalog's CKAN API serves the records; a ``tdpf_ckan`` harvest
-source points at it and ``ckan tdpf-harvest run`` harvests it, as cron would. Re-running
-finds every record unchanged and writes nothing.
+A local replay of the Tokyo catalog's CKAN API serves the records (``make run`` keeps one up
+with ``--serve-replay``, so that a harvest started from the source's page reaches it); a
+``tdpf_ckan`` harvest source points at it and ``ckan tdpf-harvest run`` harvests it, as cron
+would. Re-running finds every record unchanged and writes nothing.
 
 Shared data: 目黒区 (``t131105``, verified) publishes a shared, paid dataset with a real
 municipal file; ``demo_provider`` is its editor and ``demo_user`` a registered user who can
@@ -14,8 +15,10 @@ from __future__ import annotations
 import argparse
 import pathlib
 import secrets
+import socket
 import subprocess
 import sys
+import threading
 
 import ckanapi
 
@@ -78,9 +81,17 @@ def main() -> int:
     parser.add_argument("--config", required=True, help="the site's ckan.ini")
     parser.add_argument("--replay-port", type=int, default=8900)
     parser.add_argument("--log", help="where the harvest run's log goes (default: stderr)")
+    parser.add_argument("--serve-replay", action="store_true",
+                        help="only serve the replay, until stopped (make run keeps it up, so "
+                             "that 再収集 on the demo source's page reaches it)")
     args = parser.parse_args()
 
-    server, _catalog = replay.serve(replay.recorded_records(), port=args.replay_port)
+    if args.serve_replay:
+        replay.serve(replay.recorded_records(), port=args.replay_port)
+        threading.Event().wait()  # (SIGTERM from make stop ends the process)
+    server = None
+    if not _answers(args.replay_port):  # not kept up by make run: served while loading
+        server, _catalog = replay.serve(replay.recorded_records(), port=args.replay_port)
     catalog_url = f"http://127.0.0.1:{args.replay_port}/"
     try:
         token = pathlib.Path(args.token_file).read_text().strip()
@@ -105,7 +116,14 @@ def main() -> int:
         shared_demo(site, pathlib.Path(args.token_file).with_name("demo-passwords"))
         return harvested
     finally:
-        server.shutdown()
+        if server is not None:
+            server.shutdown()
+
+
+def _answers(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 if __name__ == "__main__":

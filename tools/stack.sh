@@ -24,6 +24,7 @@ REDIS_PORT=${TDPF_REDIS_PORT:-6379}
 SOLR_PORT=${TDPF_SOLR_PORT:-8983}
 CKAN_PORT=${TDPF_CKAN_PORT:-5000}
 MAIL_PORT=${TDPF_MAIL_PORT:-8025}
+REPLAY_PORT=${TDPF_REPLAY_PORT:-8900}  # make run's recorded Tokyo catalog (the demo harvest source)
 PG_BIN=/usr/lib/postgresql/15/bin
 LAUNCHER_DIR=$ROOT/tools/solr-launcher
 LAUNCHER_JAR=$LAUNCHER_DIR/target/ckan-solr-launcher-1.0.0.jar
@@ -330,9 +331,19 @@ run() {
     sleep 0.5
   done
   ensure_admin
+  # the demo harvest source's catalog, up while the site is (再収集 on its page reaches it)
+  if ! { [ -f "$DEV/replay.pid" ] && kill -0 "$(cat "$DEV/replay.pid")" 2>/dev/null; }; then
+    port_open "$REPLAY_PORT" && die "port $REPLAY_PORT is taken; stop the other server or set TDPF_REPLAY_PORT"
+    nohup "$VENV/bin/python" "$ROOT/tools/demo_data.py" --url "http://127.0.0.1:$CKAN_PORT" \
+      --token-file "$DEV/admin-token" --config "$DEV/ckan.ini" --serve-replay \
+      --replay-port "$REPLAY_PORT" >"$LOGS/replay.log" 2>&1 </dev/null &
+    echo $! > "$DEV/replay.pid"
+    for _ in $(seq 50); do port_open "$REPLAY_PORT" && break; sleep 0.2; done
+  fi
   say "loading the demo data: harvesting the recorded Tokyo catalog from a local replay"
   "$VENV/bin/python" "$ROOT/tools/demo_data.py" --url "http://127.0.0.1:$CKAN_PORT" \
-    --token-file "$DEV/admin-token" --config "$DEV/ckan.ini" --log "$LOGS/demo-harvest.log" ||
+    --token-file "$DEV/admin-token" --config "$DEV/ckan.ini" --log "$LOGS/demo-harvest.log" \
+    --replay-port "$REPLAY_PORT" ||
     die "loading the demo data failed (see the harvest summary above)"
   cat <<EOF
 
@@ -359,6 +370,7 @@ stop() {
   for entry in "${WORKERS[@]}"; do stop_pidfile "$DEV/${entry%%:*}.pid"; done
   stop_pidfile "$DEV/mail.pid"
   stop_pidfile "$DEV/cron.pid"
+  stop_pidfile "$DEV/replay.pid"
   stop_pidfile "$DEV/solr.ready" 2
   if [ -f "$DEV/redis.pid" ]; then stop_pidfile "$DEV/redis.pid"; fi
   if [ -f "$DEV/pgdata.path" ]; then
