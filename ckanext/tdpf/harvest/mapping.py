@@ -231,13 +231,17 @@ def shown(value: Any) -> str:
     return f'"{escaped}"' if isinstance(value, str) else escaped
 
 
-@functools.lru_cache(maxsize=4)
-def _limits_of(dataset_type: str) -> tuple[dict[str, int], dict[str, int]]:
+def _schema_of(dataset_type: str) -> dict[str, Any] | None:
     try:
         from ckanext.scheming.helpers import scheming_get_dataset_schema
-        schema = scheming_get_dataset_schema(dataset_type)
+        return scheming_get_dataset_schema(dataset_type)
     except Exception:  # scheming not loaded
-        schema = None
+        return None
+
+
+@functools.lru_cache(maxsize=4)
+def _limits_of(dataset_type: str) -> tuple[dict[str, int], dict[str, int]]:
+    schema = _schema_of(dataset_type)
     if not schema:
         return FALLBACK_LIMITS
 
@@ -258,12 +262,8 @@ def _limits_of(dataset_type: str) -> tuple[dict[str, int], dict[str, int]]:
 def local_fields(dataset_type: str = "dataset") -> tuple[str, ...]:
     """The schema's ``tdpf_local`` fields: what the provider decides on TDPF, which a
     harvested update keeps unless its record carries the field."""
-    try:
-        from ckanext.scheming.helpers import scheming_get_dataset_schema
-        schema = scheming_get_dataset_schema(dataset_type)
-    except Exception:  # scheming not loaded
-        schema = None
-    return tuple(field["field_name"] for field in (schema or {}).get("dataset_fields") or []
+    return tuple(field["field_name"]
+                 for field in (_schema_of(dataset_type) or {}).get("dataset_fields") or []
                  if field.get("tdpf_local"))
 
 

@@ -136,7 +136,8 @@ def keeps_terms(licence: str | None, licences: list[str]) -> bool:
                                or licence in _allowed(licences))
 
 
-def _licence_title(licence: str | None) -> str:
+def licence_title(licence: str | None) -> str:
+    """A licence by its title in the TDPF licence register ("—" for none)."""
     return vocabularies.LICENSE_TITLES.get(licence or "", (licence or "—",))[0]
 
 
@@ -147,14 +148,14 @@ class _Licences:
     def __init__(self) -> None:
         self.admitted: list[str] = []
 
-    def refusal(self, source: "Source") -> SourceError | None:
+    def check(self, source: "Source") -> None:
+        """Raise SourceError if the source's licence cannot be merged here."""
         licence = source.license_id or ""
         if licence not in LICENCE_ALLOWS:
-            return SourceError("licence_not_mergeable", licence=_licence_title(licence))
+            raise SourceError("licence_not_mergeable", licence=licence_title(licence))
         if self.admitted and merged_licence(self.admitted + [licence]) is None:
-            return SourceError("licence_conflict", licence=_licence_title(licence),
-                               merged=_licence_title(merged_licence(self.admitted)))
-        return None
+            raise SourceError("licence_conflict", licence=licence_title(licence),
+                              merged=licence_title(merged_licence(self.admitted)))
 
     def admit(self, source: "Source") -> None:
         if not source.error and source.license_id:
@@ -539,9 +540,7 @@ def collect(user: str, standard: Any, resource_ids: list[str], organizations: li
         else:
             source = describe(resource)
             try:
-                refusal = licences.refusal(source)
-                if refusal is not None:
-                    raise refusal
+                licences.check(source)
                 read_source(resource, standard, source)
             except SourceError as error:
                 source.error = error.as_dict()
@@ -560,9 +559,7 @@ def collect(user: str, standard: Any, resource_ids: list[str], organizations: li
                 continue
             source = describe(shown)
             try:
-                refusal = licences.refusal(source)
-                if refusal is not None:
-                    raise refusal
+                licences.check(source)
                 read_source(shown, standard, source)
             except SourceError as error:
                 if error.code == "not_standard":

@@ -147,11 +147,8 @@ def layout_label(layout: str | None) -> str:
 
 
 def licence_title(license_id: str | None) -> str:
-    """A source's licence by its title in the site's licence register."""
-    if not license_id:
-        return ""
-    licence = model.Package.get_license_register().get(license_id)
-    return licence.title if licence is not None else license_id
+    """A source's licence by its title (nothing for a source recorded without one)."""
+    return merging.licence_title(license_id) if license_id else ""
 
 
 def japan_time(value: str | None) -> str:

@@ -21,8 +21,8 @@ from ..importer import BatchImporter
 from ..model import WARNING_STAGE, Holding, JobSummary
 
 __all__ = ["harvest_job_create", "harvest_job_show", "harvest_job_list",
-           "harvest_source_create", "harvest_source_update", "harvest_source_show_status", "harvest_source_clear",
-           "tdpf_harvest_dataset_source_list"]
+           "harvest_source_create", "harvest_source_update", "harvest_source_show_status",
+           "harvest_source_clear", "tdpf_harvest_dataset_source_list"]
 
 
 class JobExists(tk.ValidationError, HarvestJobExists):
